@@ -1,0 +1,65 @@
+import type { ReplicaInfo } from "@tsserve/protocol";
+
+/** What a router is told about the handle it serves. */
+export interface RouterContext {
+  app: string;
+  deployment: string;
+  /** A replica accepts at most this many concurrent requests. */
+  maxOngoingRequests: number;
+  /** Requests this handle has sent to `replicaId` and not yet seen answered. */
+  inFlight(replicaId: string): number;
+}
+
+/** The routing-relevant view of one pending request. */
+export interface RoutingRequest {
+  /** Unique per request; ConsistentHash's key for session-less traffic. */
+  readonly requestId: string;
+  readonly sessionId: string | null;
+  readonly method: string;
+  /** `performance.now()` when `remote()` was called. */
+  readonly createdAt: number;
+}
+
+/**
+ * A pluggable routing policy (mirrors Ray Serve's `RequestRouter`). One instance per handle.
+ *
+ * - `updateReplicas` runs only when the replica set changes: derive state (a ring) there.
+ * - `chooseReplicas` is the hot path: no I/O, no allocation it can avoid. It returns ranked groups;
+ *   the handle tries the groups in order and, within a group, takes the replica with the lowest known
+ *   queue length below `maxOngoingRequests`.
+ */
+export abstract class RequestRouter {
+  private currentReplicas: readonly ReplicaInfo[] = [];
+
+  /** Subclasses validate `kwargs` here and throw a ConfigError naming the bad value. */
+  constructor(
+    protected readonly context: RouterContext,
+    _kwargs: Record<string, unknown> = {},
+  ) {}
+
+  /** The replicas of the last membership update. */
+  get replicas(): readonly ReplicaInfo[] {
+    return this.currentReplicas;
+  }
+
+  /** Called on membership change only. Overrides must call `super.updateReplicas(replicas)`. */
+  updateReplicas(replicas: readonly ReplicaInfo[]): void {
+    this.currentReplicas = replicas;
+  }
+
+  /**
+   * Ranked candidate groups for `request`, drawn from `candidates` (the routable replicas: the
+   * membership minus replicas this handle has dropped). Return `[]` when there is nothing to try.
+   */
+  abstract chooseReplicas(candidates: readonly ReplicaInfo[], request: RoutingRequest): ReplicaInfo[][];
+
+  /** The replica accepted the request. */
+  onRequestRouted?(request: RoutingRequest, replicaId: string): void;
+  /** The request finished on `replicaId` (success or failure). */
+  onRequestCompleted?(request: RoutingRequest, replicaId: string): void;
+  /** The replica is gone (no responders, or died mid-request); it is no longer a candidate. */
+  onReplicaDied?(replicaId: string): void;
+}
+
+/** A router class as the registry holds it. */
+export type RequestRouterClass = new (context: RouterContext, kwargs: Record<string, unknown>) => RequestRouter;

@@ -1,0 +1,89 @@
+import type { RequestRouterConfig, ResolvedDeploymentConfig } from "./options.js";
+
+/** Lifecycle states of a replica as reported by `tsserve status` (contract). */
+export type ReplicaState = "STARTING" | "RUNNING" | "DRAINING" | "STOPPED";
+/** Deployment health as reported by `tsserve status` (contract). */
+export type DeploymentStatus = "HEALTHY" | "UPDATING" | "UNHEALTHY";
+
+/** What a router knows about one routable replica. */
+export interface ReplicaInfo {
+  replicaId: string;
+  /** The agent (machine) hosting it. */
+  nodeId: string;
+}
+
+/** The routing-relevant part of a deployment's config, carried with every membership snapshot. */
+export interface RoutingConfig {
+  maxOngoingRequests: number;
+  maxQueuedRequests: number;
+  requestRouter: Required<RequestRouterConfig>;
+}
+
+/**
+ * The RUNNING set of one deployment, broadcast on `members.<app>.<deployment>` and returned by
+ * `ctl.members`. A full snapshot, never a delta. `version` only grows, across controller restarts
+ * too; a handle ignores a snapshot whose version is not above the one it holds.
+ */
+export interface MembershipSnapshot {
+  app: string;
+  deployment: string;
+  version: number;
+  replicas: ReplicaInfo[];
+  config: RoutingConfig;
+}
+
+/**
+ * Published by a replica on `hb.<app>.<deployment>.<replica>`: at once when it becomes RUNNING
+ * (READY), when it starts DRAINING, when its constructor fails (FAILED, with the error), and every
+ * `heartbeatPeriodMs` with jitter.
+ */
+export interface ReplicaHeartbeat {
+  replicaId: string;
+  app: string;
+  deployment: string;
+  nodeId: string;
+  state: ReplicaState | "FAILED";
+  /** Requests running right now. */
+  ongoing: number;
+  pid: number;
+  /** Epoch ms when the process started. */
+  startedAt: number;
+  codeVersion: string;
+  /** With state FAILED: the constructor's error message. */
+  error?: string;
+}
+
+/**
+ * Everything a replica process needs, passed by its agent in the `TSSERVE_REPLICA_SPEC`
+ * environment variable as JSON.
+ */
+export interface ReplicaSpec {
+  /** NATS server URL(s), comma-separated. */
+  address: string;
+  prefix: string;
+  app: string;
+  deployment: string;
+  replicaId: string;
+  nodeId: string;
+  /** `path/to/module.ts#exportName` of the bound Application; a relative path is resolved from `cwd`. */
+  importPath: string;
+  /** Directory relative import paths resolve from. */
+  cwd: string;
+  config: ResolvedDeploymentConfig;
+  codeVersion: string;
+}
+
+export const REPLICA_SPEC_ENV = "TSSERVE_REPLICA_SPEC";
+
+/** Published by handles on `hmetrics.<app>.<deployment>` about once a second while they have traffic. */
+export interface HandleMetrics {
+  handleId: string;
+  app: string;
+  deployment: string;
+  /** Requests waiting for a replica. */
+  queued: number;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+  /** Epoch ms. */
+  at: number;
+}

@@ -1,0 +1,93 @@
+import { decode, encode } from "./codec.js";
+import { ProtocolError } from "./errors.js";
+import type { WireError } from "./wire-error.js";
+
+/**
+ * Data-plane messages. Metadata and payload travel in one msgpack body (see DESIGN.md §4: NATS
+ * headers cost a third of the throughput). Bodies are positional arrays: smaller and faster to
+ * pack than maps, and the decoders below check every position.
+ */
+
+export const WIRE_VERSION = 1;
+
+/** A call to one replica. */
+export interface RequestMessage {
+  /** Unique per request; also the routing key of session-less ConsistentHash traffic. */
+  requestId: string;
+  /** `__call__` or a method name. */
+  method: string;
+  args: unknown[];
+  /** Session id, or null. */
+  sessionId: string | null;
+  /** True when the caller expects a stream of chunks from an async generator. */
+  stream: boolean;
+}
+
+type RequestTuple = [version: number, requestId: string, method: string, args: unknown[], sessionId: string | null, stream: 0 | 1];
+
+export function encodeRequest(r: RequestMessage): Uint8Array {
+  const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, r.stream ? 1 : 0];
+  return encode(t);
+}
+
+export function decodeRequest(bytes: Uint8Array): RequestMessage {
+  const t = decode(bytes);
+  if (!Array.isArray(t) || t.length < 6) throw new ProtocolError("request must be a 6-element msgpack array");
+  const [version, requestId, method, args, sessionId, stream] = t as unknown[];
+  if (version !== WIRE_VERSION) throw new ProtocolError(`unsupported wire version ${String(version)}`);
+  if (typeof requestId !== "string" || requestId.length === 0) throw new ProtocolError("request id must be a non-empty string");
+  if (typeof method !== "string" || method.length === 0) throw new ProtocolError("method must be a non-empty string");
+  if (!Array.isArray(args)) throw new ProtocolError("args must be an array");
+  if (sessionId !== null && typeof sessionId !== "string") throw new ProtocolError("session id must be a string or null");
+  if (stream !== 0 && stream !== 1) throw new ProtocolError("stream flag must be 0 or 1");
+  return { requestId, method, args, sessionId, stream: stream === 1 };
+}
+
+/** What a reply says. Every reply carries the replica's current queue length. */
+export const ReplyKind = {
+  /** Unary result. payload = the value. */
+  OK: 0,
+  /** Not accepted: the replica is at maxOngoingRequests (or draining). No payload. */
+  REJECTED: 1,
+  /** The request failed. payload = WireError. */
+  ERROR: 2,
+  /** A stream was accepted; chunks follow on the same reply subject. */
+  STREAM_START: 3,
+  /** One stream chunk. payload = the value. */
+  CHUNK: 4,
+  /** The stream ended normally. */
+  STREAM_END: 5,
+  /** Answer to a probe. No payload. */
+  QUEUE_LEN: 6,
+} as const;
+export type ReplyKind = (typeof ReplyKind)[keyof typeof ReplyKind];
+
+export type Reply =
+  | { kind: typeof ReplyKind.OK; queueLen: number; value: unknown }
+  | { kind: typeof ReplyKind.CHUNK; queueLen: number; value: unknown }
+  | { kind: typeof ReplyKind.ERROR; queueLen: number; error: WireError }
+  | { kind: typeof ReplyKind.REJECTED | typeof ReplyKind.STREAM_START | typeof ReplyKind.STREAM_END | typeof ReplyKind.QUEUE_LEN; queueLen: number };
+
+export function encodeReply(kind: ReplyKind, queueLen: number, payload?: unknown): Uint8Array {
+  return encode(payload === undefined ? [kind, queueLen] : [kind, queueLen, payload]);
+}
+
+const KINDS = new Set<number>(Object.values(ReplyKind));
+
+export function decodeReply(bytes: Uint8Array): Reply {
+  const t = decode(bytes);
+  if (!Array.isArray(t) || t.length < 2) throw new ProtocolError("reply must be a msgpack array");
+  const kind = t[0] as unknown;
+  const queueLen = t[1] as unknown;
+  if (typeof kind !== "number" || !KINDS.has(kind)) throw new ProtocolError(`unknown reply kind ${String(kind)}`);
+  if (typeof queueLen !== "number") throw new ProtocolError("reply queue length must be a number");
+  switch (kind) {
+    case ReplyKind.OK:
+    case ReplyKind.CHUNK:
+      return { kind, queueLen, value: t[2] };
+    case ReplyKind.ERROR:
+      return { kind, queueLen, error: t[2] as WireError };
+    default:
+      return { kind: kind as typeof ReplyKind.REJECTED, queueLen };
+  }
+}

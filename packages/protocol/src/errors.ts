@@ -1,0 +1,131 @@
+import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
+
+/** Base class of every error tsserve raises on purpose. */
+export class TsserveError extends Error {
+  override name = "TsserveError";
+  readonly code: ErrorCode;
+  /** Extra machine-readable detail; crosses the wire as `data`. */
+  readonly data: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.data = options?.data;
+  }
+
+  /** Whether sending the same request again is safe and may succeed. */
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+}
+
+/** The handle already holds `maxQueuedRequests` pending requests; raised at once, nothing sent. */
+export class BackPressureError extends TsserveError {
+  override name = "BackPressureError";
+  constructor(
+    readonly numQueuedRequests: number,
+    readonly maxQueuedRequests: number,
+    deployment = "",
+  ) {
+    super(
+      "BACK_PRESSURE",
+      `request rejected: ${numQueuedRequests} requests already queued${deployment ? ` for ${deployment}` : ""} (maxQueuedRequests=${maxQueuedRequests})`,
+      { data: { numQueuedRequests, maxQueuedRequests } },
+    );
+  }
+}
+
+export class RequestTimeoutError extends TsserveError {
+  override name = "RequestTimeoutError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("TIMEOUT", message, options);
+  }
+}
+
+export class RequestCancelledError extends TsserveError {
+  override name = "RequestCancelledError";
+  constructor(message = "request cancelled by the caller", options?: { cause?: unknown }) {
+    super("CANCELLED", message, options);
+  }
+}
+
+/** The replica was lost while running the request: it may have run; only the caller knows if a retry is safe. */
+export class ReplicaDiedError extends TsserveError {
+  override name = "ReplicaDiedError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("REPLICA_DIED", message, options);
+  }
+}
+
+export class DeploymentNotFoundError extends TsserveError {
+  override name = "DeploymentNotFoundError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("DEPLOYMENT_NOT_FOUND", message, options);
+  }
+}
+
+export class MethodNotFoundError extends TsserveError {
+  override name = "MethodNotFoundError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("METHOD_NOT_FOUND", message, options);
+  }
+}
+
+/** The deployment's code threw; `message` and `remoteName` are the original error's. */
+export class UserCodeError extends TsserveError {
+  override name = "UserCodeError";
+  constructor(
+    message: string,
+    /** The `name` of the error the user code threw (e.g. "TypeError"). */
+    readonly remoteName: string = "Error",
+    options?: { cause?: unknown; data?: Record<string, unknown> },
+  ) {
+    super("USER_CODE", message, options);
+  }
+}
+
+export class ProtocolError extends TsserveError {
+  override name = "ProtocolError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("BAD_REQUEST", message, options);
+  }
+}
+
+export class PayloadTooLargeError extends TsserveError {
+  override name = "PayloadTooLargeError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("PAYLOAD_TOO_LARGE", message, options);
+  }
+}
+
+/** Bad options, router kwargs or config files; the message names the field, the value and what is accepted. */
+export class ConfigError extends TsserveError {
+  override name = "ConfigError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("INVALID_CONFIG", message, options);
+  }
+}
+
+export class UnavailableError extends TsserveError {
+  override name = "UnavailableError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("UNAVAILABLE", message, options);
+  }
+}
+
+// Guards check `code` rather than `instanceof`, so they work across duplicate package copies and
+// for errors rebuilt from the wire.
+function hasCode(e: unknown, code: ErrorCode): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code === code;
+}
+export const isTsserveError = (e: unknown): e is TsserveError =>
+  e instanceof Error && typeof (e as { code?: unknown }).code === "string" && "retryable" in e;
+export const isBackPressureError = (e: unknown): e is BackPressureError => hasCode(e, "BACK_PRESSURE");
+export const isRequestTimeoutError = (e: unknown): e is RequestTimeoutError => hasCode(e, "TIMEOUT");
+export const isRequestCancelledError = (e: unknown): e is RequestCancelledError => hasCode(e, "CANCELLED");
+export const isReplicaDiedError = (e: unknown): e is ReplicaDiedError => hasCode(e, "REPLICA_DIED");
+export const isDeploymentNotFoundError = (e: unknown): e is DeploymentNotFoundError =>
+  hasCode(e, "DEPLOYMENT_NOT_FOUND");
+export const isMethodNotFoundError = (e: unknown): e is MethodNotFoundError => hasCode(e, "METHOD_NOT_FOUND");
+export const isUserCodeError = (e: unknown): e is UserCodeError => hasCode(e, "USER_CODE");
+export const isConfigError = (e: unknown): e is ConfigError => hasCode(e, "INVALID_CONFIG");

@@ -1,0 +1,183 @@
+import { validateToken } from "./subjects.js";
+import { fail, intAtLeast, isPlainObject, noUnknownKeys, nonEmptyString, numberAtLeast } from "./validate.js";
+
+/** Which router a deployment's handles use: a built-in name or a module path `./file.ts#Export`. */
+export interface RequestRouterConfig {
+  /** `"PowerOfTwoChoices"`, `"ConsistentHash"`, or `"./path/to/module.ts#ExportName"`. @default "PowerOfTwoChoices" */
+  class: string;
+  /** JSON-serialisable options passed to the router's constructor. @default {} */
+  kwargs?: Record<string, unknown>;
+}
+
+/** Ray Serve's default autoscaling policy. */
+export interface AutoscalingOptions {
+  /** @default 1 */
+  minReplicas?: number;
+  /** @default 1 */
+  maxReplicas?: number;
+  /** Replicas to start with. @default minReplicas */
+  initialReplicas?: number;
+  /** Ongoing requests per replica the policy aims for. @default 2 */
+  targetOngoingRequests?: number;
+  /** How long load must stay high before scaling up. @default 30 */
+  upscaleDelayS?: number;
+  /** How long load must stay low before scaling down. @default 600 */
+  downscaleDelayS?: number;
+  /** Window over which load metrics are averaged. @default 30 */
+  lookBackPeriodS?: number;
+}
+
+/** Options of `deployment(options)` and of a deployment entry in serve.yaml. */
+export interface DeploymentOptions {
+  /** @default the class name */
+  name?: string;
+  /** Fixed replica count; ignored when `autoscalingConfig` is set. @default 1 */
+  numReplicas?: number;
+  /** A replica rejects work beyond this many concurrent requests. @default 5 */
+  maxOngoingRequests?: number;
+  /** A handle raises BackPressureError beyond this many pending requests; -1 = unlimited. @default -1 */
+  maxQueuedRequests?: number;
+  /** @default { class: "PowerOfTwoChoices" } */
+  requestRouter?: RequestRouterConfig;
+  autoscalingConfig?: AutoscalingOptions;
+  /** Force-stop a draining replica after this long. @default 20 */
+  gracefulShutdownTimeoutS?: number;
+  /** A draining replica waits this long for routers to see it leave before it stops accepting. @default 2 */
+  gracefulShutdownWaitLoopS?: number;
+  /** Replica heartbeat period. @default 1 */
+  heartbeatPeriodS?: number;
+  /** A replica silent for this long is presumed lost. @default 5 */
+  heartbeatTimeoutS?: number;
+}
+
+export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
+export const DEFAULT_MAX_QUEUED_REQUESTS = -1;
+export const DEFAULT_NUM_REPLICAS = 1;
+export const DEFAULT_ROUTER_CLASS = "PowerOfTwoChoices";
+export const DEFAULT_TARGET_ONGOING_REQUESTS = 2;
+export const DEFAULT_UPSCALE_DELAY_S = 30;
+export const DEFAULT_DOWNSCALE_DELAY_S = 600;
+export const DEFAULT_LOOK_BACK_PERIOD_S = 30;
+export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S = 20;
+export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = 2;
+export const DEFAULT_HEARTBEAT_PERIOD_S = 1;
+export const DEFAULT_HEARTBEAT_TIMEOUT_S = 5;
+
+export interface ResolvedAutoscaling {
+  minReplicas: number;
+  maxReplicas: number;
+  initialReplicas: number;
+  targetOngoingRequests: number;
+  upscaleDelayMs: number;
+  downscaleDelayMs: number;
+  lookBackPeriodMs: number;
+}
+
+/** Every option present, validated, durations in milliseconds. */
+export interface ResolvedDeploymentConfig {
+  name: string;
+  numReplicas: number;
+  maxOngoingRequests: number;
+  maxQueuedRequests: number;
+  requestRouter: Required<RequestRouterConfig>;
+  autoscaling: ResolvedAutoscaling | null;
+  gracefulShutdownTimeoutMs: number;
+  gracefulShutdownWaitLoopMs: number;
+  heartbeatPeriodMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+const DEPLOYMENT_KEYS = [
+  "name",
+  "numReplicas",
+  "maxOngoingRequests",
+  "maxQueuedRequests",
+  "requestRouter",
+  "autoscalingConfig",
+  "gracefulShutdownTimeoutS",
+  "gracefulShutdownWaitLoopS",
+  "heartbeatPeriodS",
+  "heartbeatTimeoutS",
+] as const;
+
+const AUTOSCALING_KEYS = [
+  "minReplicas",
+  "maxReplicas",
+  "initialReplicas",
+  "targetOngoingRequests",
+  "upscaleDelayS",
+  "downscaleDelayS",
+  "lookBackPeriodS",
+] as const;
+
+export function resolveRouterConfig(path: string, value: unknown): Required<RequestRouterConfig> {
+  if (value === undefined) return { class: DEFAULT_ROUTER_CLASS, kwargs: {} };
+  if (!isPlainObject(value)) fail(path, "an object { class, kwargs }", value);
+  noUnknownKeys(path, value, ["class", "kwargs"]);
+  const cls = nonEmptyString(`${path}.class`, value["class"]);
+  const kwargs = value["kwargs"] ?? {};
+  if (!isPlainObject(kwargs)) fail(`${path}.kwargs`, "an object", kwargs);
+  return { class: cls, kwargs };
+}
+
+function resolveAutoscaling(path: string, value: unknown): ResolvedAutoscaling | null {
+  if (value === undefined || value === null) return null;
+  if (!isPlainObject(value)) fail(path, "an object", value);
+  noUnknownKeys(path, value, AUTOSCALING_KEYS);
+  const minReplicas = intAtLeast(`${path}.minReplicas`, value["minReplicas"] ?? 1, 0);
+  const maxReplicas = intAtLeast(`${path}.maxReplicas`, value["maxReplicas"] ?? Math.max(1, minReplicas), 1);
+  if (maxReplicas < minReplicas) fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
+  const initialReplicas = intAtLeast(`${path}.initialReplicas`, value["initialReplicas"] ?? minReplicas, 0);
+  if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
+    fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, initialReplicas);
+  }
+  const s = (key: string, dflt: number): number => numberAtLeast(`${path}.${key}`, value[key] ?? dflt, 0) * 1000;
+  return {
+    minReplicas,
+    maxReplicas,
+    initialReplicas,
+    targetOngoingRequests: numberAtLeast(
+      `${path}.targetOngoingRequests`,
+      value["targetOngoingRequests"] ?? DEFAULT_TARGET_ONGOING_REQUESTS,
+      0,
+      true,
+    ),
+    upscaleDelayMs: s("upscaleDelayS", DEFAULT_UPSCALE_DELAY_S),
+    downscaleDelayMs: s("downscaleDelayS", DEFAULT_DOWNSCALE_DELAY_S),
+    lookBackPeriodMs: s("lookBackPeriodS", DEFAULT_LOOK_BACK_PERIOD_S),
+  };
+}
+
+/**
+ * Validates deployment options once and fills in every default. `path` prefixes error messages
+ * (e.g. `applications[0].deployments[1]`). Router kwargs are validated later by the router itself.
+ */
+export function resolveDeploymentOptions(
+  options: unknown,
+  defaultName?: string,
+  path = "deployment",
+): ResolvedDeploymentConfig {
+  const o = options ?? {};
+  if (!isPlainObject(o)) fail(path, "an object of deployment options", o);
+  noUnknownKeys(path, o, DEPLOYMENT_KEYS);
+  const name = nonEmptyString(`${path}.name`, o["name"] ?? defaultName);
+  validateToken(`${path}.name`, name);
+  const maxQueuedRequests = o["maxQueuedRequests"] ?? DEFAULT_MAX_QUEUED_REQUESTS;
+  if (maxQueuedRequests !== -1) intAtLeast(`${path}.maxQueuedRequests`, maxQueuedRequests, 1);
+  const autoscaling = resolveAutoscaling(`${path}.autoscalingConfig`, o["autoscalingConfig"]);
+  const ms = (key: string, dflt: number, min = 0): number => numberAtLeast(`${path}.${key}`, o[key] ?? dflt, min) * 1000;
+  return {
+    name,
+    numReplicas: autoscaling
+      ? autoscaling.initialReplicas
+      : intAtLeast(`${path}.numReplicas`, o["numReplicas"] ?? DEFAULT_NUM_REPLICAS, 0),
+    maxOngoingRequests: intAtLeast(`${path}.maxOngoingRequests`, o["maxOngoingRequests"] ?? DEFAULT_MAX_ONGOING_REQUESTS, 1),
+    maxQueuedRequests: maxQueuedRequests as number,
+    requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
+    autoscaling,
+    gracefulShutdownTimeoutMs: ms("gracefulShutdownTimeoutS", DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S),
+    gracefulShutdownWaitLoopMs: ms("gracefulShutdownWaitLoopS", DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S),
+    heartbeatPeriodMs: ms("heartbeatPeriodS", DEFAULT_HEARTBEAT_PERIOD_S, 0.01),
+    heartbeatTimeoutMs: ms("heartbeatTimeoutS", DEFAULT_HEARTBEAT_TIMEOUT_S, 0.05),
+  };
+}

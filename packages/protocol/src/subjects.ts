@@ -1,0 +1,80 @@
+import { ConfigError } from "./errors.js";
+
+/** Default subject prefix (namespace). Two tsserve clusters on one NATS use different prefixes. */
+export const DEFAULT_PREFIX = "tsserve";
+
+/**
+ * Subject verbs. Subjects form a hierarchy that can be narrowed with wildcards:
+ * `<prefix>.<verb>[.<app>[.<deployment>[.<replica>]]]`.
+ */
+export const VERBS = {
+  /** Data plane: a call to one replica. `req.<app>.<deployment>.<replica>` */
+  request: "req",
+  /** Data plane: a queue-length probe of one replica. `probe.<app>.<deployment>.<replica>` */
+  probe: "probe",
+  /** Control plane: replica heartbeats and state reports. `hb.<app>.<deployment>.<replica>` */
+  heartbeat: "hb",
+  /** Control plane: RUNNING-set broadcasts. `members.<app>.<deployment>` */
+  members: "members",
+  /** Control plane: handle metrics for autoscaling. `hmetrics.<app>.<deployment>` */
+  handleMetrics: "hmetrics",
+  /** Control plane: requests to the controller. `ctl.<op>` */
+  controller: "ctl",
+  /** Control plane: commands to and reports from agents. `agent.<nodeId>.<op>` */
+  agent: "agent",
+} as const;
+
+export type Verb = (typeof VERBS)[keyof typeof VERBS];
+
+// A token may not contain separators, wildcards or whitespace, and may not be empty.
+const TOKEN = /^[A-Za-z0-9_\-:@+=~]+$/;
+
+/** Throws a ConfigError naming the field when `value` cannot be one subject token. */
+export function validateToken(field: string, value: string): string {
+  if (typeof value !== "string" || !TOKEN.test(value)) {
+    throw new ConfigError(
+      `invalid ${field} ${JSON.stringify(value)}: use letters, digits and _ - : @ + = ~ (no dots, spaces or wildcards)`,
+    );
+  }
+  return value;
+}
+
+/** Validates a prefix: one or more tokens joined by dots. */
+export function validatePrefix(prefix: string): string {
+  if (typeof prefix !== "string" || prefix.length === 0) throw new ConfigError(`invalid subject prefix ${JSON.stringify(prefix)}`);
+  for (const part of prefix.split(".")) validateToken("subject prefix", part);
+  return prefix;
+}
+
+/**
+ * The one function that builds subjects. `tokens` are validated; pass `"*"` or `">"` only through
+ * {@link subjectPattern}.
+ */
+export function subject(prefix: string, verb: Verb, ...tokens: string[]): string {
+  let s = `${prefix}.${verb}`;
+  for (const t of tokens) s += `.${validateToken("subject token", t)}`;
+  return s;
+}
+
+/** Like {@link subject} but the last token may be a wildcard, for subscriptions. */
+export function subjectPattern(prefix: string, verb: Verb, ...tokens: string[]): string {
+  const last = tokens.at(-1);
+  if (last === "*" || last === ">") return `${subject(prefix, verb, ...tokens.slice(0, -1))}.${last}`;
+  return subject(prefix, verb, ...tokens);
+}
+
+export const requestSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
+  subject(prefix, VERBS.request, app, deployment, replicaId);
+export const probeSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
+  subject(prefix, VERBS.probe, app, deployment, replicaId);
+export const heartbeatSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
+  subject(prefix, VERBS.heartbeat, app, deployment, replicaId);
+export const membersSubject = (prefix: string, app: string, deployment: string): string =>
+  subject(prefix, VERBS.members, app, deployment);
+export const handleMetricsSubject = (prefix: string, app: string, deployment: string): string =>
+  subject(prefix, VERBS.handleMetrics, app, deployment);
+/** `ctl.<op>`: deploy, delete, status, members, shutdown … */
+export const controllerSubject = (prefix: string, op: string): string => subject(prefix, VERBS.controller, op);
+/** `agent.<nodeId>.<op>` */
+export const agentSubject = (prefix: string, nodeId: string, op: string): string =>
+  subject(prefix, VERBS.agent, nodeId, op);

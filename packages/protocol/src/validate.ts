@@ -1,0 +1,49 @@
+import { ConfigError } from "./errors.js";
+
+/** Small validators that name the field path, the value and what is accepted. */
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === undefined) return "undefined";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function fail(path: string, expected: string, value: unknown): never {
+  throw new ConfigError(`${path}: expected ${expected}, got ${describe(value)}`, { data: { path } });
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function intAtLeast(path: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) fail(path, `an integer >= ${min}`, value);
+  return value;
+}
+
+export function numberAtLeast(path: string, value: unknown, min: number, exclusive = false): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || (exclusive ? value <= min : value < min)) {
+    fail(path, `a number ${exclusive ? ">" : ">="} ${min}`, value);
+  }
+  return value;
+}
+
+export function nonEmptyString(path: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) fail(path, "a non-empty string", value);
+  return value;
+}
+
+/** Rejects keys that are not in `known`, listing the known ones (typos are the commonest config bug). */
+export function noUnknownKeys(path: string, obj: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(`${path}${path ? "." : ""}${key}: unknown field; known fields are ${known.join(", ")}`, {
+        data: { path: `${path}.${key}` },
+      });
+    }
+  }
+}

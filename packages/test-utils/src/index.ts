@@ -1,0 +1,3 @@
+export { freePort } from "./free-port.js";
+export { waitUntil, sleep } from "./wait-until.js";
+export { startNatsServer, natsServerBinary, type NatsServer, type NatsServerOptions } from "./nats-server.js";
