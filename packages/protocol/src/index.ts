@@ -7,4 +7,5 @@ export * from "./data-plane.js";
 export * from "./options.js";
 export * from "./control-plane.js";
 export * from "./controller-api.js";
+export * from "./agent-api.js";
 export * from "./validate.js";

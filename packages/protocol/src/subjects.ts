@@ -78,3 +78,6 @@ export const controllerSubject = (prefix: string, op: string): string => subject
 /** `agent.<nodeId>.<op>` */
 export const agentSubject = (prefix: string, nodeId: string, op: string): string =>
   subject(prefix, VERBS.agent, nodeId, op);
+/** `agent.*.<op>`: what the controller subscribes to hear every agent. */
+export const agentPattern = (prefix: string, op: string): string =>
+  `${subject(prefix, VERBS.agent)}.*.${validateToken("agent op", op)}`;
