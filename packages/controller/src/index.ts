@@ -1,1 +1,2 @@
-export {};
+export * from "./controller/index.js";
+export * from "./cluster/index.js";

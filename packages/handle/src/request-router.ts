@@ -8,6 +8,8 @@ export interface RouterContext {
   maxOngoingRequests: number;
   /** Requests this handle has sent to `replicaId` and not yet seen answered. */
   inFlight(replicaId: string): number;
+  /** Report that derived state (a ring) was rebuilt, for metrics. Optional. */
+  reportRebuild?(durationMs: number): void;
 }
 
 /** The routing-relevant view of one pending request. */
