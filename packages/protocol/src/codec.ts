@@ -15,8 +15,11 @@ export function decode(bytes: Uint8Array): unknown {
   try {
     return packr.unpack(bytes);
   } catch (cause) {
-    throw new ProtocolError(`malformed msgpack message (${bytes.length} bytes): ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new ProtocolError(
+      `malformed msgpack message (${bytes.length} bytes): ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
 }

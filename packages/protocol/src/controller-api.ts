@@ -1,5 +1,6 @@
 import type { DeploymentStatus, ReplicaState } from "./control-plane.js";
 import type { ResolvedDeploymentConfig } from "./options.js";
+import type { WireError } from "./wire-error.js";
 
 /**
  * Requests to the controller go to `ctl.<op>` as msgpack; replies are {@link ControllerReply}.
@@ -18,7 +19,7 @@ export const CONTROLLER_OPS = {
   shutdown: "shutdown",
 } as const;
 
-export type ControllerReply<T> = { ok: true; value: T } | { ok: false; error: import("./wire-error.js").WireError };
+export type ControllerReply<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
 /** One deployment of an application, with its options already merged (code defaults ← serve.yaml). */
 export interface DeploymentSpec {

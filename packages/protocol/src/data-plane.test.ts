@@ -4,15 +4,32 @@ import { decodeReply, decodeRequest, encodeReply, encodeRequest, ReplyKind } fro
 
 describe("data-plane codec", () => {
   it("round-trips a request with its metadata in one body", () => {
-    const req = { requestId: "h1.7", method: "reply", args: [{ text: "hi" }, 3], sessionId: "user_123", stream: true };
+    const req = {
+      requestId: "h1.7",
+      method: "reply",
+      args: [{ text: "hi" }, 3],
+      sessionId: "user_123",
+      stream: true,
+    };
     expect(decodeRequest(encodeRequest(req))).toEqual(req);
   });
 
   it("round-trips each reply kind with the queue length", () => {
-    expect(decodeReply(encodeReply(ReplyKind.OK, 3, { a: 1 }))).toEqual({ kind: ReplyKind.OK, queueLen: 3, value: { a: 1 } });
-    expect(decodeReply(encodeReply(ReplyKind.REJECTED, 5))).toEqual({ kind: ReplyKind.REJECTED, queueLen: 5 });
+    expect(decodeReply(encodeReply(ReplyKind.OK, 3, { a: 1 }))).toEqual({
+      kind: ReplyKind.OK,
+      queueLen: 3,
+      value: { a: 1 },
+    });
+    expect(decodeReply(encodeReply(ReplyKind.REJECTED, 5))).toEqual({
+      kind: ReplyKind.REJECTED,
+      queueLen: 5,
+    });
     const err = { name: "UserCodeError", code: "USER_CODE", message: "boom", retryable: false };
-    expect(decodeReply(encodeReply(ReplyKind.ERROR, 0, err))).toEqual({ kind: ReplyKind.ERROR, queueLen: 0, error: err });
+    expect(decodeReply(encodeReply(ReplyKind.ERROR, 0, err))).toEqual({
+      kind: ReplyKind.ERROR,
+      queueLen: 0,
+      error: err,
+    });
   });
 
   it("rejects malformed bodies with BAD_REQUEST", () => {
@@ -25,7 +42,8 @@ describe("data-plane codec", () => {
       encode([2, "id", "m", [], null, 0]),
       encode([1, "id", "m", [], 42, 0]),
     ];
-    for (const b of bad) expect(() => decodeRequest(b)).toThrow(expect.objectContaining({ code: "BAD_REQUEST" }));
+    for (const b of bad)
+      expect(() => decodeRequest(b)).toThrow(expect.objectContaining({ code: "BAD_REQUEST" }));
     expect(isProtocolErrorCode(() => decodeReply(encode([99, 0])))).toBe(true);
     expect(isProtocolErrorCode(() => decodeReply(encode([0, "x"])))).toBe(true);
   });

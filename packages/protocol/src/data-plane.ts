@@ -23,7 +23,14 @@ export interface RequestMessage {
   stream: boolean;
 }
 
-type RequestTuple = [version: number, requestId: string, method: string, args: unknown[], sessionId: string | null, stream: 0 | 1];
+type RequestTuple = [
+  version: number,
+  requestId: string,
+  method: string,
+  args: unknown[],
+  sessionId: string | null,
+  stream: 0 | 1,
+];
 
 export function encodeRequest(r: RequestMessage): Uint8Array {
   const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, r.stream ? 1 : 0];
@@ -35,10 +42,13 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
   if (!Array.isArray(t) || t.length < 6) throw new ProtocolError("request must be a 6-element msgpack array");
   const [version, requestId, method, args, sessionId, stream] = t as unknown[];
   if (version !== WIRE_VERSION) throw new ProtocolError(`unsupported wire version ${String(version)}`);
-  if (typeof requestId !== "string" || requestId.length === 0) throw new ProtocolError("request id must be a non-empty string");
-  if (typeof method !== "string" || method.length === 0) throw new ProtocolError("method must be a non-empty string");
+  if (typeof requestId !== "string" || requestId.length === 0)
+    throw new ProtocolError("request id must be a non-empty string");
+  if (typeof method !== "string" || method.length === 0)
+    throw new ProtocolError("method must be a non-empty string");
   if (!Array.isArray(args)) throw new ProtocolError("args must be an array");
-  if (sessionId !== null && typeof sessionId !== "string") throw new ProtocolError("session id must be a string or null");
+  if (sessionId !== null && typeof sessionId !== "string")
+    throw new ProtocolError("session id must be a string or null");
   if (stream !== 0 && stream !== 1) throw new ProtocolError("stream flag must be 0 or 1");
   return { requestId, method, args, sessionId, stream: stream === 1 };
 }
@@ -66,7 +76,14 @@ export type Reply =
   | { kind: typeof ReplyKind.OK; queueLen: number; value: unknown }
   | { kind: typeof ReplyKind.CHUNK; queueLen: number; value: unknown }
   | { kind: typeof ReplyKind.ERROR; queueLen: number; error: WireError }
-  | { kind: typeof ReplyKind.REJECTED | typeof ReplyKind.STREAM_START | typeof ReplyKind.STREAM_END | typeof ReplyKind.QUEUE_LEN; queueLen: number };
+  | {
+      kind:
+        | typeof ReplyKind.REJECTED
+        | typeof ReplyKind.STREAM_START
+        | typeof ReplyKind.STREAM_END
+        | typeof ReplyKind.QUEUE_LEN;
+      queueLen: number;
+    };
 
 export function encodeReply(kind: ReplyKind, queueLen: number, payload?: unknown): Uint8Array {
   return encode(payload === undefined ? [kind, queueLen] : [kind, queueLen, payload]);
@@ -79,7 +96,8 @@ export function decodeReply(bytes: Uint8Array): Reply {
   if (!Array.isArray(t) || t.length < 2) throw new ProtocolError("reply must be a msgpack array");
   const kind = t[0] as unknown;
   const queueLen = t[1] as unknown;
-  if (typeof kind !== "number" || !KINDS.has(kind)) throw new ProtocolError(`unknown reply kind ${String(kind)}`);
+  if (typeof kind !== "number" || !KINDS.has(kind))
+    throw new ProtocolError(`unknown reply kind ${String(kind)}`);
   if (typeof queueLen !== "number") throw new ProtocolError("reply queue length must be a number");
   switch (kind) {
     case ReplyKind.OK:

@@ -16,12 +16,14 @@ describe("resolveDeploymentOptions", () => {
   });
 
   it("names the path, value and expectation of a bad field", () => {
-    expect(() => resolveDeploymentOptions({ maxOngoingRequests: 0 }, "X", "applications[0].deployments[0]")).toThrow(
-      "applications[0].deployments[0].maxOngoingRequests: expected an integer >= 1, got 0",
-    );
+    expect(() =>
+      resolveDeploymentOptions({ maxOngoingRequests: 0 }, "X", "applications[0].deployments[0]"),
+    ).toThrow("applications[0].deployments[0].maxOngoingRequests: expected an integer >= 1, got 0");
     expect(() => resolveDeploymentOptions({ numReplica: 3 }, "X")).toThrow(/numReplica: unknown field/);
     expect(() => resolveDeploymentOptions({ name: "a.b" }, "X")).toThrow(/invalid deployment.name/);
-    expect(() => resolveDeploymentOptions({ requestRouter: { class: "" } }, "X")).toThrow(/requestRouter.class/);
+    expect(() => resolveDeploymentOptions({ requestRouter: { class: "" } }, "X")).toThrow(
+      /requestRouter.class/,
+    );
   });
 
   it("resolves autoscaling with initial replicas and millisecond delays", () => {
@@ -30,9 +32,14 @@ describe("resolveDeploymentOptions", () => {
       "X",
     );
     expect(c.numReplicas).toBe(1);
-    expect(c.autoscaling).toMatchObject({ maxReplicas: 4, targetOngoingRequests: 2, upscaleDelayMs: 500, downscaleDelayMs: 1000 });
-    expect(() => resolveDeploymentOptions({ autoscalingConfig: { minReplicas: 3, maxReplicas: 2 } }, "X")).toThrow(
-      /maxReplicas/,
-    );
+    expect(c.autoscaling).toMatchObject({
+      maxReplicas: 4,
+      targetOngoingRequests: 2,
+      upscaleDelayMs: 500,
+      downscaleDelayMs: 1000,
+    });
+    expect(() =>
+      resolveDeploymentOptions({ autoscalingConfig: { minReplicas: 3, maxReplicas: 2 } }, "X"),
+    ).toThrow(/maxReplicas/);
   });
 });

@@ -126,12 +126,14 @@ function resolveAutoscaling(path: string, value: unknown): ResolvedAutoscaling |
   noUnknownKeys(path, value, AUTOSCALING_KEYS);
   const minReplicas = intAtLeast(`${path}.minReplicas`, value["minReplicas"] ?? 1, 0);
   const maxReplicas = intAtLeast(`${path}.maxReplicas`, value["maxReplicas"] ?? Math.max(1, minReplicas), 1);
-  if (maxReplicas < minReplicas) fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
+  if (maxReplicas < minReplicas)
+    fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
   const initialReplicas = intAtLeast(`${path}.initialReplicas`, value["initialReplicas"] ?? minReplicas, 0);
   if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
     fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, initialReplicas);
   }
-  const s = (key: string, dflt: number): number => numberAtLeast(`${path}.${key}`, value[key] ?? dflt, 0) * 1000;
+  const s = (key: string, dflt: number): number =>
+    numberAtLeast(`${path}.${key}`, value[key] ?? dflt, 0) * 1000;
   return {
     minReplicas,
     maxReplicas,
@@ -165,13 +167,18 @@ export function resolveDeploymentOptions(
   const maxQueuedRequests = o["maxQueuedRequests"] ?? DEFAULT_MAX_QUEUED_REQUESTS;
   if (maxQueuedRequests !== -1) intAtLeast(`${path}.maxQueuedRequests`, maxQueuedRequests, 1);
   const autoscaling = resolveAutoscaling(`${path}.autoscalingConfig`, o["autoscalingConfig"]);
-  const ms = (key: string, dflt: number, min = 0): number => numberAtLeast(`${path}.${key}`, o[key] ?? dflt, min) * 1000;
+  const ms = (key: string, dflt: number, min = 0): number =>
+    numberAtLeast(`${path}.${key}`, o[key] ?? dflt, min) * 1000;
   return {
     name,
     numReplicas: autoscaling
       ? autoscaling.initialReplicas
       : intAtLeast(`${path}.numReplicas`, o["numReplicas"] ?? DEFAULT_NUM_REPLICAS, 0),
-    maxOngoingRequests: intAtLeast(`${path}.maxOngoingRequests`, o["maxOngoingRequests"] ?? DEFAULT_MAX_ONGOING_REQUESTS, 1),
+    maxOngoingRequests: intAtLeast(
+      `${path}.maxOngoingRequests`,
+      o["maxOngoingRequests"] ?? DEFAULT_MAX_ONGOING_REQUESTS,
+      1,
+    ),
     maxQueuedRequests: maxQueuedRequests as number,
     requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
     autoscaling,

@@ -41,7 +41,8 @@ export function validateToken(field: string, value: string): string {
 
 /** Validates a prefix: one or more tokens joined by dots. */
 export function validatePrefix(prefix: string): string {
-  if (typeof prefix !== "string" || prefix.length === 0) throw new ConfigError(`invalid subject prefix ${JSON.stringify(prefix)}`);
+  if (typeof prefix !== "string" || prefix.length === 0)
+    throw new ConfigError(`invalid subject prefix ${JSON.stringify(prefix)}`);
   for (const part of prefix.split(".")) validateToken("subject prefix", part);
   return prefix;
 }
@@ -67,14 +68,19 @@ export const requestSubject = (prefix: string, app: string, deployment: string, 
   subject(prefix, VERBS.request, app, deployment, replicaId);
 export const probeSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
   subject(prefix, VERBS.probe, app, deployment, replicaId);
-export const heartbeatSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
-  subject(prefix, VERBS.heartbeat, app, deployment, replicaId);
+export const heartbeatSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+): string => subject(prefix, VERBS.heartbeat, app, deployment, replicaId);
 export const membersSubject = (prefix: string, app: string, deployment: string): string =>
   subject(prefix, VERBS.members, app, deployment);
 export const handleMetricsSubject = (prefix: string, app: string, deployment: string): string =>
   subject(prefix, VERBS.handleMetrics, app, deployment);
 /** `ctl.<op>`: deploy, delete, status, members, shutdown … */
-export const controllerSubject = (prefix: string, op: string): string => subject(prefix, VERBS.controller, op);
+export const controllerSubject = (prefix: string, op: string): string =>
+  subject(prefix, VERBS.controller, op);
 /** `agent.<nodeId>.<op>` */
 export const agentSubject = (prefix: string, nodeId: string, op: string): string =>
   subject(prefix, VERBS.agent, nodeId, op);

@@ -21,7 +21,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 export function intAtLeast(path: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) fail(path, `an integer >= ${min}`, value);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min)
+    fail(path, `an integer >= ${min}`, value);
   return value;
 }
 
@@ -41,9 +42,12 @@ export function nonEmptyString(path: string, value: unknown): string {
 export function noUnknownKeys(path: string, obj: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new ConfigError(`${path}${path ? "." : ""}${key}: unknown field; known fields are ${known.join(", ")}`, {
-        data: { path: `${path}.${key}` },
-      });
+      throw new ConfigError(
+        `${path}${path ? "." : ""}${key}: unknown field; known fields are ${known.join(", ")}`,
+        {
+          data: { path: `${path}.${key}` },
+        },
+      );
     }
   }
 }

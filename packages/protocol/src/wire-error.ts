@@ -42,7 +42,12 @@ export function errorToWire(error: unknown, asUserCode = false): WireError {
     const name = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
     const code: ErrorCode = asUserCode ? "USER_CODE" : "INTERNAL";
-    wire = { name: asUserCode ? "UserCodeError" : name, code, message, retryable: ERROR_CODES[code].retryable };
+    wire = {
+      name: asUserCode ? "UserCodeError" : name,
+      code,
+      message,
+      retryable: ERROR_CODES[code].retryable,
+    };
     if (asUserCode) wire.data = { remoteName: name };
   }
   if (debugStacks() && error instanceof Error && error.stack) wire.stack = error.stack;
@@ -64,7 +69,10 @@ export function errorFromWire(value: unknown): TsserveError {
   let error: TsserveError;
   switch (value["code"]) {
     case "BACK_PRESSURE":
-      error = new BackPressureError(Number(data?.["numQueuedRequests"] ?? 0), Number(data?.["maxQueuedRequests"] ?? 0));
+      error = new BackPressureError(
+        Number(data?.["numQueuedRequests"] ?? 0),
+        Number(data?.["maxQueuedRequests"] ?? 0),
+      );
       break;
     case "TIMEOUT":
       error = new RequestTimeoutError(message, opts);
@@ -100,7 +108,8 @@ export function errorFromWire(value: unknown): TsserveError {
       error = new TsserveError("INTERNAL", message, opts);
       break;
   }
-  if (typeof value["stack"] === "string") error.stack = `${error.stack}\n--- remote stack ---\n${value["stack"]}`;
+  if (typeof value["stack"] === "string")
+    error.stack = `${error.stack}\n--- remote stack ---\n${value["stack"]}`;
   return error;
 }
 

@@ -1,0 +1,158 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { HandleMetricsSink } from "@tsserve/handle";
+import type { ApplicationStatusReport, ReplicaState } from "@tsserve/protocol";
+
+/** Latency buckets (seconds) of HTTP requests: sub-millisecond no-ops up to the default 60 s timeout. */
+export const HTTP_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+/** Buckets (seconds) of router rebuilds: a 100-point ring over a few replicas takes well under 1 ms. */
+export const REBUILD_DURATION_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5];
+
+const REPLICA_STATES: readonly ReplicaState[] = ["STARTING", "RUNNING", "DRAINING", "STOPPED"];
+
+/**
+ * The proxy's Prometheus series, in a Registry of its own (so two proxies in one process, or a host
+ * application with its own default registry, never collide). `sink` feeds the handle-side series
+ * and is what the proxy passes to its handle client.
+ */
+export class ProxyMetrics {
+  /** The registry `/metrics` renders. */
+  readonly registry = new Registry();
+  /** Routing events of the handle client → Prometheus. Pass to `connect({ metrics })`. */
+  readonly sink: HandleMetricsSink;
+
+  private readonly httpRequests: Counter<"route" | "status">;
+  private readonly httpDuration: Histogram<"route">;
+  private readonly handleRequests: Counter<"app" | "deployment" | "outcome">;
+  private readonly rejections: Counter<"app" | "deployment">;
+  private readonly queueLength: Gauge<"app" | "deployment" | "replica">;
+  private readonly replicas: Gauge<"app" | "deployment" | "state">;
+  private readonly fallbackRank: Counter<"app" | "deployment" | "rank">;
+  private readonly rebuildDuration: Histogram<"app" | "deployment">;
+  private readonly rebuilds: Counter<"app" | "deployment">;
+  // Queue-length series by replica, so series of replicas that left can be dropped on the next poll
+  // instead of exporting their last value forever.
+  private readonly queueSeries = new Map<string, { app: string; deployment: string; replica: string }>();
+
+  constructor() {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: "tsserve_http_requests_total",
+      help: "HTTP requests answered by the proxy, by route prefix and status code",
+      labelNames: ["route", "status"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: "tsserve_http_request_duration_seconds",
+      help: "Time from receiving an HTTP request to finishing its answer, by route prefix",
+      labelNames: ["route"],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.handleRequests = new Counter({
+      name: "tsserve_handle_requests_total",
+      help: "Calls completed by the proxy's handles, by outcome (ok or an error code)",
+      labelNames: ["app", "deployment", "outcome"],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: "tsserve_replica_rejections_total",
+      help: "Requests a replica rejected because it was at maxOngoingRequests",
+      labelNames: ["app", "deployment"],
+      registers,
+    });
+    this.queueLength = new Gauge({
+      name: "tsserve_replica_queue_length",
+      help: "Last queue length (ongoing requests) a replica reported to the proxy",
+      labelNames: ["app", "deployment", "replica"],
+      registers,
+    });
+    this.replicas = new Gauge({
+      name: "tsserve_replicas",
+      help: "Replicas per state, from the controller's status",
+      labelNames: ["app", "deployment", "state"],
+      registers,
+    });
+    this.fallbackRank = new Counter({
+      name: "tsserve_router_fallback_rank_total",
+      help: "Requests routed, by the rank of the candidate group that took them (0 = first choice)",
+      labelNames: ["app", "deployment", "rank"],
+      registers,
+    });
+    this.rebuildDuration = new Histogram({
+      name: "tsserve_router_rebuild_duration_seconds",
+      help: "Time a router took to rebuild derived state (e.g. the hash ring) after a membership change",
+      labelNames: ["app", "deployment"],
+      buckets: REBUILD_DURATION_BUCKETS,
+      registers,
+    });
+    this.rebuilds = new Counter({
+      name: "tsserve_router_rebuilds_total",
+      help: "Router rebuilds after membership changes",
+      labelNames: ["app", "deployment"],
+      registers,
+    });
+    // Arrow functions: the handle calls these detached from the object, on its hot path.
+    this.sink = {
+      requestRouted: (app, deployment, _replicaId, rank) => {
+        this.fallbackRank.inc({ app, deployment, rank: String(rank) });
+      },
+      requestRejected: (app, deployment) => {
+        this.rejections.inc({ app, deployment });
+      },
+      requestCompleted: (app, deployment, _durationMs, outcome) => {
+        this.handleRequests.inc({ app, deployment, outcome });
+      },
+      queueLength: (app, deployment, replica, queueLen) => {
+        const key = `${app}\u0000${deployment}\u0000${replica}`;
+        if (!this.queueSeries.has(key)) this.queueSeries.set(key, { app, deployment, replica });
+        this.queueLength.set({ app, deployment, replica }, queueLen);
+      },
+      routerRebuilt: (app, deployment, durationMs) => {
+        this.rebuilds.inc({ app, deployment });
+        this.rebuildDuration.observe({ app, deployment }, durationMs / 1000);
+      },
+    };
+  }
+
+  /** Records one answered HTTP request. `route` is the matched prefix or a fixed name, never the raw path. */
+  observeHttp(route: string, status: number, durationSeconds: number): void {
+    this.httpRequests.inc({ route, status: String(status) });
+    this.httpDuration.observe({ route }, durationSeconds);
+  }
+
+  /**
+   * Replaces the replica-count series with the counts of a fresh status report, and drops
+   * queue-length series of replicas the report no longer lists.
+   */
+  updateFromStatus(apps: readonly ApplicationStatusReport[]): void {
+    this.replicas.reset();
+    const live = new Set<string>();
+    for (const app of apps) {
+      for (const d of app.deployments) {
+        const counts = new Map<ReplicaState, number>(REPLICA_STATES.map((s) => [s, 0]));
+        for (const r of d.replicas) {
+          counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+          live.add(`${app.name}\u0000${d.name}\u0000${r.replicaId}`);
+        }
+        for (const [state, n] of counts) this.replicas.set({ app: app.name, deployment: d.name, state }, n);
+      }
+    }
+    for (const [key, labels] of this.queueSeries) {
+      if (live.has(key)) continue;
+      this.queueLength.remove(labels);
+      this.queueSeries.delete(key);
+    }
+  }
+
+  /** Content type of {@link render}'s text (Prometheus exposition format). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text of every series. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

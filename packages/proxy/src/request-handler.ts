@@ -1,0 +1,222 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { DeploymentNotFoundError, MethodNotFoundError, TsserveError } from "@tsserve/protocol";
+import { methodNotAllowedError, sendError, tooManyHeadersError } from "./http-errors.js";
+import type { ProxyMetrics } from "./metrics.js";
+import { NDJSON_CONTENT_TYPE, writeNdjson } from "./ndjson-stream.js";
+import { parseJsonBody, readBody } from "./request-body.js";
+import type { RoutePoller } from "./route-poller.js";
+import type { RouteMatch } from "./route-table.js";
+
+/** Per-call options the proxy sets on a handle (a subset of the handle's `HandleCallOptions`). */
+export interface ProxyCallOptions {
+  sessionId: string | null;
+  method: string;
+  stream: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** Calls one deployment; returns a thenable (unary) or an async iterable (stream). */
+export type CallFn = (app: string, deployment: string, options: ProxyCallOptions, arg: unknown) => unknown;
+
+/** What the request handler needs from the proxy. */
+export interface HandlerContext {
+  routes: RoutePoller;
+  metrics: ProxyMetrics;
+  call: CallFn;
+  readSessionId: (rawHeaders: readonly string[]) => string | null;
+  maxBodyBytes: number;
+  maxHeadersCount: number;
+  requestTimeoutMs: number;
+}
+
+/** Paths the proxy answers itself; every other path goes through the route table. */
+export const HEALTH_PATH = "/-/healthz";
+export const ROUTES_PATH = "/-/routes";
+export const METRICS_PATH = "/metrics";
+/** `route` label of requests that matched no route (never the raw path: unbounded label values). */
+export const UNMATCHED_ROUTE = "unmatched";
+
+// Ask the client to close after answers that left request bytes unread (413, 431): the rest of
+// the body would otherwise be parsed as the next request on a keep-alive connection.
+const CLOSE = { connection: "close" };
+
+function splitUrl(url: string | undefined): { path: string; query: string } {
+  let u = url ?? "/";
+  // Absolute-form targets ("GET http://host/path") are legal HTTP; reduce them to the path.
+  if (!u.startsWith("/")) {
+    try {
+      const parsed = new URL(u);
+      u = parsed.pathname + parsed.search;
+    } catch {
+      u = "/";
+    }
+  }
+  const q = u.indexOf("?");
+  return q === -1 ? { path: u, query: "" } : { path: u.slice(0, q), query: u.slice(q + 1) };
+}
+
+function wantsStream(query: string, accept: string | undefined): boolean {
+  if (query !== "") {
+    const s = new URLSearchParams(query).get("stream");
+    if (s === "1" || s === "true") return true;
+  }
+  return accept !== undefined && accept.includes(NDJSON_CONTENT_TYPE);
+}
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** `/-/routes`: route prefix → `{ app, ingress }`. */
+function routesJson(routes: RoutePoller): Record<string, { app: string; ingress: string }> {
+  return Object.fromEntries(
+    routes.table.list().map((r) => [r.routePrefix, { app: r.app, ingress: r.ingress }]),
+  );
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string): number {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  res.end(body);
+  return status;
+}
+
+function unknownRoute(path: string, routes: RoutePoller): DeploymentNotFoundError {
+  const prefixes = routes.table.prefixes();
+  const known =
+    prefixes.length > 0 ? prefixes.join(", ") : "none (no application with a routePrefix is deployed)";
+  const stale = routes.lastError ? ` (route table may be stale: ${routes.lastError.message})` : "";
+  return new DeploymentNotFoundError(
+    `no route matches path ${JSON.stringify(path)}; known route prefixes: ${known}${stale}`,
+    {
+      data: { path, knownPrefixes: prefixes },
+    },
+  );
+}
+
+/**
+ * Builds the `request` listener of the proxy's HTTP server. It never throws and never leaves a
+ * request unanswered: every failure becomes a JSON error with the matching status.
+ */
+export function createRequestHandler(
+  ctx: HandlerContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ route: string; status: number }> => {
+    const { path, query } = splitUrl(req.url);
+    // Node may drop headers past its own maxHeadersCount (set one above ours in proxy-server.ts),
+    // so "more than the limit" is all that can be known, and all that matters.
+    const headerCount = req.rawHeaders.length / 2;
+    if (headerCount > ctx.maxHeadersCount) {
+      const error = tooManyHeadersError(ctx.maxHeadersCount);
+      return { route: UNMATCHED_ROUTE, status: sendError(res, error, CLOSE) };
+    }
+    switch (path) {
+      case HEALTH_PATH:
+        return { route: path, status: sendText(res, 200, TEXT, "ok") };
+      case ROUTES_PATH:
+        return { route: path, status: sendText(res, 200, JSON_TYPE, JSON.stringify(routesJson(ctx.routes))) };
+      case METRICS_PATH:
+        return {
+          route: path,
+          status: sendText(res, 200, ctx.metrics.contentType, await ctx.metrics.render()),
+        };
+    }
+    const match = ctx.routes.table.match(path);
+    if (match === undefined) {
+      return { route: UNMATCHED_ROUTE, status: sendError(res, unknownRoute(path, ctx.routes)) };
+    }
+    const route = match.route.routePrefix;
+    if (req.method !== "POST" && req.method !== "GET") {
+      res.setHeader("allow", "GET, POST");
+      return { route, status: sendError(res, methodNotAllowedError(req.method)) };
+    }
+    return { route, status: await callRoute(req, res, match, query) };
+  };
+
+  const callRoute = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    query: string,
+  ): Promise<number> => {
+    const { app, ingress } = match.route;
+    if (match.tooDeep) {
+      return sendError(
+        res,
+        new MethodNotFoundError(
+          `path ${JSON.stringify(req.url)} names more than one method segment after route ${match.route.routePrefix}; use ${match.route.routePrefix}/<method>`,
+        ),
+      );
+    }
+    let arg: unknown;
+    try {
+      arg = parseJsonBody(await readBody(req, ctx.maxBodyBytes));
+    } catch (error) {
+      return sendError(
+        res,
+        error,
+        error instanceof TsserveError && error.code === "PAYLOAD_TOO_LARGE" ? CLOSE : {},
+      );
+    }
+    // A client that goes away cancels the call: routing stops and the replica's stream is closed.
+    const abort = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const stream = wantsStream(query, req.headers.accept);
+    const options: ProxyCallOptions = {
+      sessionId: ctx.readSessionId(req.rawHeaders),
+      method: match.method,
+      stream,
+      timeoutMs: ctx.requestTimeoutMs,
+      signal: abort.signal,
+    };
+    if (stream) {
+      let chunks: AsyncIterable<unknown>;
+      try {
+        chunks = ctx.call(app, ingress, options, arg) as AsyncIterable<unknown>;
+      } catch (error) {
+        return sendError(res, error);
+      }
+      return writeNdjson(res, chunks);
+    }
+    let value: unknown;
+    try {
+      value = await (ctx.call(app, ingress, options, arg) as PromiseLike<unknown>);
+    } catch (error) {
+      return sendError(res, error);
+    }
+    if (res.destroyed) return 499;
+    let body: string;
+    try {
+      body = JSON.stringify(value === undefined ? null : value);
+    } catch (cause) {
+      return sendError(
+        res,
+        new TsserveError(
+          "INTERNAL",
+          `result of ${ingress}.${match.method} is not JSON-serialisable: ${(cause as Error).message}`,
+          { cause },
+        ),
+      );
+    }
+    return sendText(res, 200, JSON_TYPE, body);
+  };
+
+  return (req, res) => {
+    const start = performance.now();
+    serve(req, res).then(
+      ({ route, status }) => {
+        ctx.metrics.observeHttp(route, status, (performance.now() - start) / 1000);
+      },
+      (error: unknown) => {
+        // Only a bug gets here; answer anyway so the client is not left hanging.
+        const status = sendError(res, error);
+        ctx.metrics.observeHttp(UNMATCHED_ROUTE, status, (performance.now() - start) / 1000);
+      },
+    );
+  };
+}
