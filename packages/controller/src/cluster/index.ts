@@ -1,1 +1,34 @@
-export {};
+export { Agent, DEFAULT_AGENT_HEARTBEAT_PERIOD_MS, type AgentOptions } from "./agent.js";
+export { AGENT_ENV, defaultNodeId, parseAgentArgs, type AgentArgs } from "./agent-options.js";
+export { parseStartCommand, parseStopCommand, type AgentIdentity } from "./agent-commands.js";
+export {
+  ControllerClient,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CONTROLLER_TIMEOUT_MS,
+  type ControllerClientOptions,
+  type ControllerConnectOptions,
+} from "./controller-client.js";
+export {
+  DEFAULT_NATS_PORT,
+  DEFAULT_STATE_DIR,
+  findNatsServer,
+  startEmbeddedNats,
+  type EmbeddedNats,
+  type EmbeddedNatsOptions,
+} from "./embedded-nats.js";
+export { pidAlive, stopPid, waitForPidExit } from "./pid-utils.js";
+export {
+  PARENT_WATCH_GRACE_ENV,
+  agentEntryPath,
+  controllerEntry,
+  nodeOptionsWithParentWatch,
+  parentWatchNodeArg,
+  parentWatchPath,
+} from "./entry-paths.js";
+export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./local-cluster.js";
+export {
+  ManagedProcess,
+  spawnNodeProcess,
+  type LogMode,
+  type ManagedProcessOptions,
+} from "./managed-process.js";

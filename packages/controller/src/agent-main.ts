@@ -1,0 +1,29 @@
+/**
+ * Process entry of a tsserve agent:
+ * `node dist/agent-main.js --address URL [--prefix P] [--node-id ID]`
+ * (or TSSERVE_ADDRESS / TSSERVE_PREFIX / TSSERVE_NODE_ID). Runs until `agent.<node>.shutdown`,
+ * SIGTERM or SIGINT, each of which drains its replicas first.
+ */
+import { Agent } from "./cluster/agent.js";
+import { parseAgentArgs } from "./cluster/agent-options.js";
+
+async function main(): Promise<void> {
+  const args = parseAgentArgs(process.argv.slice(2), process.env);
+  const agent = await Agent.start({ address: args.address, prefix: args.prefix, nodeId: args.nodeId });
+  process.stderr.write(`tsserve agent ${agent.nodeId} (pid ${process.pid}) connected to ${args.address}\n`);
+
+  const stop = (why: string): void => {
+    process.stderr.write(`tsserve agent ${agent.nodeId}: ${why}; draining replicas\n`);
+    void agent.shutdown();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+
+  await agent.closed;
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tsserve agent: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
