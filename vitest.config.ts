@@ -2,7 +2,9 @@ import { basename } from "node:path";
 import { defineConfig } from "vitest/config";
 
 const roots = [
-  ...["protocol", "replica", "handle", "controller", "proxy", "tsserve", "test-utils"].map((p) => `packages/${p}`),
+  ...["protocol", "replica", "handle", "controller", "proxy", "tsserve", "test-utils", "chaos"].map(
+    (p) => `packages/${p}`,
+  ),
   "examples",
   "bench",
 ];
