@@ -30,7 +30,12 @@ const INSTALL_HINT = "install it with `apt-get install -y nats-server` (Debian) 
 
 /** Finds the nats-server binary or throws a clear error saying how to install it. */
 export function natsServerBinary(): string {
-  const candidates = [process.env["NATS_SERVER_BIN"], "nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"];
+  const candidates = [
+    process.env["NATS_SERVER_BIN"],
+    "nats-server",
+    "/usr/sbin/nats-server",
+    "/usr/bin/nats-server",
+  ];
   for (const c of candidates) {
     if (!c) continue;
     const r = spawnSync(c, ["--version"], { encoding: "utf8" });

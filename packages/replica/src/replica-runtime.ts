@@ -1,0 +1,177 @@
+import { connect, type NatsConnection, type Subscription } from "nats";
+import { ConfigError, probeSubject, requestSubject, type ReplicaSpec } from "@tsserve/protocol";
+import { loadApplicationGraph } from "./application-graph.js";
+import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
+import { setReplicaContext } from "./context.js";
+import { Heartbeats } from "./heartbeat.js";
+import { INIT_HOOK, MethodTable } from "./method-table.js";
+import { RequestServer, type LogLine } from "./request-server.js";
+
+/** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
+export interface RunningReplica {
+  readonly server: RequestServer;
+  readonly connection: NatsConnection;
+  /**
+   * DRAINING now; keep serving `gracefulShutdownWaitLoopMs` so routers see it leave; unsubscribe
+   * (late senders get no-responders and reroute); wait for ongoing requests (at most until
+   * `gracefulShutdownTimeoutMs` after the signal); STOPPED; close. Idempotent.
+   */
+  drain(): Promise<void>;
+}
+
+/** Thrown by `runReplica` after it has reported FAILED (import or constructor failure). */
+export class ReplicaStartError extends Error {
+  override name = "ReplicaStartError";
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return `${e.name}: ${e.message || (typeof code === "string" ? code : "(no message)")}`;
+}
+
+/** Imports the application, finds this replica's deployment and constructs it (awaiting `initialize()`). */
+async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<object> {
+  const graph = await loadApplicationGraph(spec.importPath, spec.cwd);
+  const node = graph.deployments.get(spec.deployment);
+  if (node === undefined) {
+    throw new ConfigError(
+      `deployment "${spec.deployment}" is not in the application graph of ${spec.importPath}; ` +
+        `it has: ${[...graph.deployments.keys()].join(", ")}`,
+    );
+  }
+  const args = await resolveArgs(node.args, handles);
+  const instance = new node.deployment.cls(...args) as Record<string, unknown>;
+  // Constructors cannot be async; an `async initialize()` runs before READY instead.
+  const init = instance[INIT_HOOK];
+  if (typeof init === "function") await (init as () => unknown).call(instance);
+  return instance;
+}
+
+/**
+ * Runs the replica lifecycle of internals.md "Replica processes" up to READY: connect, import,
+ * construct, subscribe, flush, heartbeat RUNNING, periodic heartbeats. On an import or
+ * constructor failure it reports FAILED (with the error), closes and throws ReplicaStartError.
+ */
+export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<RunningReplica> {
+  const nc = await connect({
+    servers: spec.address.split(",").map((s) => s.trim()),
+    name: `replica:${spec.replicaId}`,
+    noAsyncTraces: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnect") log(`NATS ${s.type} ${String(s.data)}`);
+    }
+  })();
+  const hb = new Heartbeats(nc, spec, (e) => log(`heartbeat not sent: ${errorText(e)}`));
+  setReplicaContext({
+    appName: spec.app,
+    deploymentName: spec.deployment,
+    replicaId: spec.replicaId,
+    nodeId: spec.nodeId,
+  });
+
+  const handles = handleSource(nc, spec.prefix, spec.app);
+  let instance: object;
+  try {
+    instance = await construct(spec, handles);
+  } catch (e) {
+    hb.report("FAILED", errorText(e));
+    await nc.flush().catch(() => undefined);
+    await nc.close();
+    throw new ReplicaStartError(
+      `replica ${spec.replicaId} of ${spec.app}/${spec.deployment} failed to start`,
+      {
+        cause: e,
+      },
+    );
+  }
+
+  const server = new RequestServer(
+    instance,
+    new MethodTable(instance),
+    spec.config.maxOngoingRequests,
+    spec.deployment,
+    log,
+  );
+  hb.ongoing = () => server.ongoing;
+  const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
+    callback: server.onRequest,
+  });
+  const probeSub = nc.subscribe(probeSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
+    callback: server.onProbe,
+  });
+  await nc.flush();
+  hb.report("RUNNING");
+  hb.start();
+
+  let draining: Promise<void> | undefined;
+  const running: RunningReplica = {
+    server,
+    connection: nc,
+    drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, [reqSub, probeSub], log)),
+  };
+  return running;
+}
+
+/**
+ * Resolves true when `work` settles before `ms` pass, false otherwise (the work keeps running).
+ * A rejection counts as settled: during shutdown there is nothing left to retry.
+ */
+async function within(work: Promise<unknown>, ms: number, log: LogLine): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), Math.max(0, ms));
+  });
+  try {
+    const settled = work.then(
+      () => true,
+      (e: unknown) => {
+        log(`shutdown step failed: ${errorText(e)}`);
+        return true;
+      },
+    );
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function drainReplica(
+  spec: ReplicaSpec,
+  nc: NatsConnection,
+  server: RequestServer,
+  handles: HandleSource,
+  hb: Heartbeats,
+  subs: Subscription[],
+  log: LogLine,
+): Promise<void> {
+  const { gracefulShutdownWaitLoopMs: waitLoopMs, gracefulShutdownTimeoutMs: timeoutMs } = spec.config;
+  hb.report("DRAINING");
+  const steps = async (): Promise<void> => {
+    await sleep(waitLoopMs);
+    // drain(), not unsubscribe(): messages already delivered to this client are still served.
+    await Promise.all(
+      subs.map((s) => s.drain().catch((e: unknown) => log(`unsubscribe failed: ${errorText(e)}`))),
+    );
+    await server.whenIdle();
+    // After the last request: the user's requests may still have been using their handles.
+    await handles.close();
+  };
+  // The whole sequence has one deadline, so a lost NATS connection (unsubscribe never confirmed)
+  // or a request that never ends cannot keep the process alive past gracefulShutdownTimeoutMs.
+  if (!(await within(steps(), Math.max(timeoutMs, waitLoopMs), log))) {
+    log(
+      `gracefulShutdownTimeoutMs (${timeoutMs}) passed: stopping with ${server.ongoing} requests still running`,
+    );
+  }
+  hb.stop();
+  hb.report("STOPPED");
+  await within(nc.flush(), 1000, log);
+  await nc.close();
+}

@@ -1,0 +1,48 @@
+import {
+  ConfigError,
+  REPLICA_SPEC_ENV,
+  fail,
+  intAtLeast,
+  isPlainObject,
+  nonEmptyString,
+  numberAtLeast,
+  validatePrefix,
+  validateToken,
+  type ReplicaSpec,
+} from "@tsserve/protocol";
+
+const STRING_FIELDS = ["address", "importPath", "cwd", "codeVersion"] as const;
+const TOKEN_FIELDS = ["app", "deployment", "replicaId", "nodeId"] as const;
+
+/**
+ * Parses and checks the `TSSERVE_REPLICA_SPEC` JSON an agent hands a replica process. Only the
+ * fields the runtime relies on are checked; a ConfigError names the field, the value and what is
+ * accepted.
+ */
+export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
+  if (json === undefined || json.length === 0) {
+    throw new ConfigError(
+      `${REPLICA_SPEC_ENV} is not set: replicas are started by startReplicaProcess(spec)`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new ConfigError(
+      `${REPLICA_SPEC_ENV} is not valid JSON (${(e as Error).message}): ${json.slice(0, 200)}`,
+    );
+  }
+  const path = REPLICA_SPEC_ENV;
+  if (!isPlainObject(raw)) fail(path, "a JSON object (ReplicaSpec)", raw);
+  for (const f of STRING_FIELDS) nonEmptyString(`${path}.${f}`, raw[f]);
+  for (const f of TOKEN_FIELDS) validateToken(`${path}.${f}`, nonEmptyString(`${path}.${f}`, raw[f]));
+  validatePrefix(nonEmptyString(`${path}.prefix`, raw["prefix"]));
+  const config = raw["config"];
+  if (!isPlainObject(config)) fail(`${path}.config`, "a resolved deployment config object", config);
+  intAtLeast(`${path}.config.maxOngoingRequests`, config["maxOngoingRequests"], 1);
+  numberAtLeast(`${path}.config.heartbeatPeriodMs`, config["heartbeatPeriodMs"], 0, true);
+  numberAtLeast(`${path}.config.gracefulShutdownWaitLoopMs`, config["gracefulShutdownWaitLoopMs"], 0);
+  numberAtLeast(`${path}.config.gracefulShutdownTimeoutMs`, config["gracefulShutdownTimeoutMs"], 0);
+  return raw as unknown as ReplicaSpec;
+}

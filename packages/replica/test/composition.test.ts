@@ -1,0 +1,83 @@
+import { connect, type NatsConnection } from "nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CONTROLLER_OPS,
+  controllerSubject,
+  decode,
+  encode,
+  ReplyKind,
+  type ControllerReply,
+  type MembershipSnapshot,
+} from "@tsserve/protocol";
+import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { APP, call, makeSpec, PREFIX, startReplica, type TestReplica } from "./helpers.js";
+
+describe("composition: bound Applications become DeploymentHandles", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let echo: TestReplica;
+  let relay: TestReplica;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: false });
+    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    const echoSpec = makeSpec(server.url, "composed-app.ts", "Echo");
+    // Stands in for the controller's `ctl.members` answer (a real protocol peer on real NATS).
+    nc.subscribe(controllerSubject(PREFIX, CONTROLLER_OPS.members), {
+      callback: (_err, msg) => {
+        const q = decode(msg.data) as { app: string; deployment: string };
+        const reply: ControllerReply<MembershipSnapshot> =
+          q.app === APP && q.deployment === "Echo"
+            ? {
+                ok: true,
+                value: {
+                  app: APP,
+                  deployment: "Echo",
+                  version: Date.now(),
+                  replicas: [{ replicaId: echoSpec.replicaId, nodeId: echoSpec.nodeId }],
+                  config: {
+                    maxOngoingRequests: echoSpec.config.maxOngoingRequests,
+                    maxQueuedRequests: -1,
+                    requestRouter: echoSpec.config.requestRouter,
+                  },
+                },
+              }
+            : {
+                ok: false,
+                error: {
+                  name: "DeploymentNotFoundError",
+                  code: "DEPLOYMENT_NOT_FOUND",
+                  message: "no",
+                  retryable: false,
+                },
+              };
+        msg.respond(encode(reply));
+      },
+    });
+    echo = await startReplica(nc, echoSpec);
+    relay = await startReplica(nc, makeSpec(server.url, "composed-app.ts", "Relay"));
+  });
+  afterAll(async () => {
+    await relay?.[Symbol.asyncDispose]();
+    await echo?.[Symbol.asyncDispose]();
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it("calls the downstream deployment through handles made from top-level and nested args", async () => {
+    const r = await call(nc, relay.reqSubject, "relay", [40], { sessionId: "s-9" });
+    expect(r.kind).toBe(ReplyKind.OK);
+    expect((r as { value: unknown }).value).toEqual({
+      viaArg: 41,
+      viaObject: 42,
+      label: "L",
+      session: "s-9",
+    });
+  });
+
+  it("drains a replica that holds handles and exits 0", async () => {
+    relay.child.kill("SIGTERM");
+    expect(await relay.exited).toBe(0);
+    expect(relay.stderr()).not.toContain("shutdown step failed");
+  });
+});

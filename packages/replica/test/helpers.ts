@@ -1,0 +1,142 @@
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInbox, type NatsConnection } from "nats";
+import {
+  decodeReply,
+  encodeRequest,
+  probeSubject,
+  requestSubject,
+  resolveDeploymentOptions,
+  ReplyKind,
+  type DeploymentOptions,
+  type Reply,
+  type ReplicaSpec,
+} from "@tsserve/protocol";
+import { startReplicaProcess } from "@tsserve/replica";
+import { waitForReplicaState } from "@tsserve/test-utils";
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+export const PREFIX = "tst";
+export const APP = "testapp";
+
+let counter = 0;
+
+/** A ReplicaSpec for a fixture; `options` are the deployment options the "agent" resolved. */
+export function makeSpec(
+  url: string,
+  importPath: string,
+  deployment: string,
+  options: DeploymentOptions = {},
+): ReplicaSpec {
+  return {
+    address: url,
+    prefix: PREFIX,
+    app: APP,
+    deployment,
+    replicaId: `r${process.pid}-${++counter}`,
+    nodeId: "node-1",
+    importPath,
+    cwd: FIXTURES,
+    config: resolveDeploymentOptions(
+      { gracefulShutdownWaitLoopS: 0.2, heartbeatPeriodS: 0.2, ...options },
+      deployment,
+    ),
+    codeVersion: "v1",
+  };
+}
+
+/** A replica process with its stderr collected and an exit promise. */
+export interface TestReplica extends AsyncDisposable {
+  spec: ReplicaSpec;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  reqSubject: string;
+  probeSubject: string;
+}
+
+/** Starts a replica through startReplicaProcess and waits for RUNNING (subscribed before spawn). */
+export async function startReplica(
+  nc: NatsConnection,
+  spec: ReplicaSpec,
+  waitFor: "RUNNING" | "FAILED" = "RUNNING",
+): Promise<TestReplica> {
+  const ready = waitForReplicaState(nc, {
+    prefix: spec.prefix,
+    app: spec.app,
+    deployment: spec.deployment,
+    replicaId: spec.replicaId,
+    state: waitFor,
+    timeoutMs: 15_000,
+  });
+  await nc.flush();
+  const child = startReplicaProcess(spec, { stdio: ["ignore", "inherit", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  try {
+    await ready;
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new Error(`${(e as Error).message}\nreplica stderr:\n${err}`);
+  }
+  return {
+    spec,
+    child,
+    stderr: () => err,
+    exited,
+    reqSubject: requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId),
+    probeSubject: probeSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId),
+    [Symbol.asyncDispose]: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+
+/** One unary request over raw NATS; returns the decoded reply. */
+export async function call(
+  nc: NatsConnection,
+  subject: string,
+  method: string,
+  args: unknown[] = [],
+  opts: { sessionId?: string; timeoutMs?: number } = {},
+): Promise<Reply> {
+  const body = encodeRequest({
+    requestId: randomUUID(),
+    method,
+    args,
+    sessionId: opts.sessionId ?? null,
+    stream: false,
+  });
+  const msg = await nc.request(subject, body, { timeout: opts.timeoutMs ?? 5000 });
+  return decodeReply(msg.data);
+}
+
+/** One streaming request: collects every reply until STREAM_END, ERROR or REJECTED. */
+export async function callStream(
+  nc: NatsConnection,
+  subject: string,
+  method: string,
+  args: unknown[] = [],
+): Promise<Reply[]> {
+  const inbox = createInbox();
+  const sub = nc.subscribe(inbox, { timeout: 5000 });
+  nc.publish(
+    subject,
+    encodeRequest({ requestId: randomUUID(), method, args, sessionId: null, stream: true }),
+    { reply: inbox },
+  );
+  const out: Reply[] = [];
+  for await (const m of sub) {
+    const r = decodeReply(m.data);
+    out.push(r);
+    if (r.kind === ReplyKind.STREAM_END || r.kind === ReplyKind.ERROR || r.kind === ReplyKind.REJECTED) break;
+  }
+  sub.unsubscribe();
+  return out;
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { connect, type NatsConnection } from "nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeReply, ReplyKind } from "@tsserve/protocol";
+import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { call, makeSpec, startReplica, type TestReplica } from "./helpers.js";
+
+describe("strict maxOngoingRequests", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let replica: TestReplica;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: false });
+    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    replica = await startReplica(
+      nc,
+      makeSpec(server.url, "echo-app.ts#app", "Echo", { maxOngoingRequests: 2 }),
+    );
+  });
+  afterAll(async () => {
+    await replica?.[Symbol.asyncDispose]();
+    await nc?.close();
+    await server?.stop();
+  });
+
+  const probe = async (): Promise<number> => {
+    const r = decodeReply(
+      (await nc.request(replica.probeSubject, new Uint8Array([1]), { timeout: 2000 })).data,
+    );
+    expect(r.kind).toBe(ReplyKind.QUEUE_LEN);
+    return r.queueLen;
+  };
+
+  it("rejects the 3rd concurrent request at once with queueLen 2, and probes report the count", async () => {
+    expect(await probe()).toBe(0);
+    const a = call(nc, replica.reqSubject, "block", ["a"]);
+    await waitUntil(async () => (await probe()) === 1, { message: "first request running" });
+    const b = call(nc, replica.reqSubject, "block", ["b"]);
+    await waitUntil(async () => (await probe()) === 2, { message: "second request running" });
+
+    const t0 = performance.now();
+    const third = await call(nc, replica.reqSubject, "add", [1, 2]);
+    expect(third.kind).toBe(ReplyKind.REJECTED);
+    expect(third.queueLen).toBe(2);
+    expect(performance.now() - t0).toBeLessThan(1000); // at once, not after the blocked calls
+
+    // Unknown methods are answered even when full: they never take a slot.
+    expect((await call(nc, replica.reqSubject, "nope")).kind).toBe(ReplyKind.ERROR);
+
+    replica.child.kill("SIGUSR2");
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.kind).toBe(ReplyKind.OK);
+    expect((ra as { value: unknown }).value).toBe("released a");
+    expect((rb as { value: unknown }).value).toBe("released b");
+    expect(rb.queueLen).toBeLessThanOrEqual(1);
+    expect(await probe()).toBe(0);
+  });
+
+  it("reports the count after completion on OK replies", async () => {
+    const r = await call(nc, replica.reqSubject, "add", [1, 1], { sessionId: randomUUID() });
+    expect(r.queueLen).toBe(0);
+  });
+});
