@@ -1,0 +1,27 @@
+import type { ResolvedControllerOptions } from "./controller-options.js";
+import type { DesiredState } from "./desired-state.js";
+import type { ReplicaTable } from "./replica-table.js";
+import type { NodeRecord, ReplicaRecord } from "./types.js";
+
+/**
+ * The shared state and the few side effects that event handlers, the health monitor and the
+ * reconciler need. The Controller implements it; unit tests implement it with fakes.
+ */
+export interface ControllerCore {
+  readonly opts: ResolvedControllerOptions;
+  readonly desired: DesiredState;
+  readonly table: ReplicaTable;
+  readonly nodes: Map<string, NodeRecord>;
+  /** True between taking the lease and finishing recovery. */
+  readonly recovering: boolean;
+  /** Recompute and, if it changed, publish one deployment's RUNNING set right now. */
+  membershipChanged(app: string, deployment: string): void;
+  /** Ask a replica's agent to stop it (fire and forget; failures are logged). */
+  stopOnAgent(r: ReplicaRecord, graceful: boolean, timeoutMs: number): void;
+  log(line: string): void;
+}
+
+/** Live agents' node ids, sorted. */
+export function liveNodeIds(core: ControllerCore): string[] {
+  return [...core.nodes.keys()].sort();
+}

@@ -1,0 +1,105 @@
+import type { ControllerCore } from "./core.js";
+import type { DeploymentRecord, ReplicaRecord } from "./types.js";
+import { depKey } from "./types.js";
+
+/** Ray: a constructor is retried min(numReplicas * 3, 20) times before the deployment is UNHEALTHY. */
+export const MAX_PER_REPLICA_RETRIES = 3;
+export const MAX_CONSTRUCTOR_RETRIES = 20;
+
+/** Extra time after gracefulShutdownTimeoutMs before a silent draining replica is presumed gone. */
+const DRAIN_SLACK_MS = 5000;
+
+/** How many failed starts a deployment may have before it is marked UNHEALTHY. */
+export function failureLimit(d: DeploymentRecord): number {
+  return Math.min(Math.max(1, d.target) * MAX_PER_REPLICA_RETRIES, MAX_CONSTRUCTOR_RETRIES);
+}
+
+/**
+ * Counts a replica that died before it was READY (constructor threw, import failed, crashed while
+ * starting). Sets an exponential backoff for the next start and, past the limit, marks the
+ * deployment UNHEALTHY so it stops restarting until the next deploy.
+ */
+export function recordFailure(core: ControllerCore, d: DeploymentRecord, message: string, now: number): void {
+  d.failures++;
+  d.lastError = message;
+  const delay = Math.min(core.opts.backoffBaseMs * 2 ** (d.failures - 1), core.opts.backoffMaxMs);
+  d.backoffUntil = now + delay;
+  const limit = failureLimit(d);
+  if (d.failures >= limit && d.unhealthy === null) {
+    d.unhealthy = `replica failed to start ${d.failures} times (limit ${limit}); last error: ${message}`;
+    core.log(`${depKey(d.app, d.name)} is UNHEALTHY: ${d.unhealthy}`);
+  } else {
+    core.log(
+      `${depKey(d.app, d.name)}: replica failed to start (${d.failures}/${limit}), retry in ${delay} ms: ${message}`,
+    );
+  }
+}
+
+/** A replica became READY: the crash-loop counter starts over. */
+export function recordReady(d: DeploymentRecord): void {
+  d.failures = 0;
+  d.backoffUntil = 0;
+  d.unhealthy = null;
+}
+
+/**
+ * Removes a replica that is gone or presumed gone. A RUNNING one leaves the published set at once;
+ * the reconciler replaces it on its next tick. With `stopIt`, its agent is asked to kill it too, in
+ * case it is alive but unreachable (a partitioned replica must not keep serving stale membership).
+ */
+export function removeReplica(core: ControllerCore, r: ReplicaRecord, reason: string, stopIt: boolean): void {
+  core.table.remove(r.replicaId);
+  if (stopIt && core.nodes.has(r.nodeId)) core.stopOnAgent(r, false, 0);
+  if (r.state === "RUNNING" || r.state === "DRAINING") core.log(`replica ${r.replicaId} removed: ${reason}`);
+  core.membershipChanged(r.app, r.deployment);
+}
+
+/**
+ * The periodic liveness sweep: agents whose heartbeats stopped (their replicas are presumed lost),
+ * replicas silent past their deployment's heartbeatTimeoutMs, replicas stuck STARTING, and
+ * draining replicas that never reported their exit.
+ */
+export function sweepLiveness(core: ControllerCore, now: number): void {
+  if (core.recovering) return;
+  for (const node of [...core.nodes.values()]) {
+    if (now - node.lastSeen <= core.opts.agentTimeoutMs) continue;
+    core.nodes.delete(node.nodeId);
+    core.log(`agent ${node.nodeId} silent for ${now - node.lastSeen} ms: presumed lost with its replicas`);
+    for (const r of core.table.onNode(node.nodeId))
+      removeReplica(core, r, `agent ${node.nodeId} lost`, false);
+  }
+  for (const r of core.table.all()) {
+    const d = core.desired.deployments.get(depKey(r.app, r.deployment));
+    const timeoutMs = d?.spec.config.heartbeatTimeoutMs ?? 5000;
+    switch (r.state) {
+      case "STARTING":
+        if (now - r.createdAt > core.opts.startupTimeoutMs) {
+          removeReplica(core, r, "not READY within the startup timeout", true);
+          if (d)
+            recordFailure(
+              core,
+              d,
+              `replica ${r.replicaId} not READY within ${core.opts.startupTimeoutMs} ms`,
+              now,
+            );
+        }
+        break;
+      case "RUNNING":
+        if (now - r.lastHeard > timeoutMs)
+          removeReplica(core, r, `no heartbeat for ${now - r.lastHeard} ms`, true);
+        break;
+      case "DRAINING": {
+        const graceMs = d?.spec.config.gracefulShutdownTimeoutMs ?? 20_000;
+        const deadline =
+          r.stopRequestedAt > 0 ? r.stopRequestedAt + graceMs + DRAIN_SLACK_MS : r.lastHeard + timeoutMs;
+        if (now > deadline && now - r.lastHeard > timeoutMs)
+          removeReplica(core, r, "drain did not report an exit", true);
+        break;
+      }
+      case "STOPPED":
+        removeReplica(core, r, "stopped", false);
+        break;
+    }
+  }
+  core.table.sweepTombstones(now);
+}

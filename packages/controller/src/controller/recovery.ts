@@ -1,0 +1,53 @@
+import type { ControllerCore } from "./core.js";
+import type { ReplicaRecord } from "./types.js";
+
+/**
+ * Recovery after taking the lease: the checkpoint lists replicas, heartbeats say which are alive.
+ * Live ones are adopted without a restart; membership is published only once this is done, so
+ * routers never see a partial replica set (Ray: `done_recovering_event`).
+ */
+
+/**
+ * Whether recovery may end before its window: every checkpointed RUNNING replica was heard, and
+ * if the checkpoint also lists STARTING ones, at least one agent has reported (it lists those).
+ */
+export function recoveryComplete(
+  listed: readonly ReplicaRecord[],
+  heard: ReadonlySet<string>,
+  agentsHeard: number,
+): boolean {
+  const running = listed.filter((r) => r.state === "RUNNING");
+  if (!running.every((r) => heard.has(r.replicaId))) return false;
+  return running.length === listed.length || agentsHeard > 0;
+}
+
+/**
+ * Drops checkpointed replicas that were not heard. A replica still STARTING is kept if its agent
+ * lists it (its READY heartbeat is still to come). Dropped ones are forgotten without a tombstone,
+ * so a late heartbeat adopts them again rather than leaving an orphan.
+ */
+export function pruneUnheard(
+  core: ControllerCore,
+  listed: readonly ReplicaRecord[],
+  heard: ReadonlySet<string>,
+  now: number,
+): void {
+  for (const r of listed) {
+    if (heard.has(r.replicaId)) continue;
+    const rec = core.table.get(r.replicaId);
+    if (!rec) continue;
+    const listedByAgent = core.nodes.get(r.nodeId)?.replicaIds.has(r.replicaId) ?? false;
+    if (rec.state === "STARTING" && listedByAgent) {
+      rec.createdAt = now;
+      continue;
+    }
+    core.table.forget(r.replicaId);
+    core.log(`replica ${r.replicaId} from the checkpoint was not heard during recovery; replacing it`);
+  }
+}
+
+/** A heartbeat body's replica id, if it has one (recovery notes whom it heard). */
+export function heartbeatReplicaId(body: unknown): string | undefined {
+  const id = (body as { replicaId?: unknown } | null)?.replicaId;
+  return typeof id === "string" ? id : undefined;
+}

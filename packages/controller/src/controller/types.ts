@@ -1,0 +1,73 @@
+import type { ApplicationSpec, DeploymentSpec, ReplicaState } from "@tsserve/protocol";
+
+/**
+ * The controller's in-memory model. Everything here is plain data so that it can be checkpointed
+ * as JSON and reloaded by a restarted controller.
+ */
+
+/** One replica as the controller tracks it. */
+export interface ReplicaRecord {
+  replicaId: string;
+  app: string;
+  deployment: string;
+  nodeId: string;
+  /** The deployment's {@link DeploymentRecord.versionKey} this replica was started with. */
+  versionKey: string;
+  codeVersion: string;
+  state: ReplicaState;
+  /** Process id; 0 until the agent or a heartbeat told us. */
+  pid: number;
+  /** Epoch ms the process started (from its heartbeat), else when we asked for it. */
+  startedAt: number;
+  /** Requests running right now, from the last heartbeat. */
+  ongoing: number;
+  /** Local epoch ms of the last heartbeat (or of the start request while STARTING). */
+  lastHeard: number;
+  /** Local epoch ms the controller asked for a start. */
+  createdAt: number;
+  /** Local epoch ms a stop was requested; 0 when none. */
+  stopRequestedAt: number;
+}
+
+/** One deployment of an application: what is wanted and what the controller knows about it. */
+export interface DeploymentRecord {
+  app: string;
+  name: string;
+  spec: DeploymentSpec;
+  /**
+   * Identity of everything a replica is started with except the replica count: code version,
+   * config without numReplicas/autoscaling, importPath and cwd. A replica whose key differs is
+   * replaced by a rolling update.
+   */
+  versionKey: string;
+  /** Replicas wanted right now (numReplicas, or the autoscaler's decision). */
+  target: number;
+  /** Constructor failures since the last replica reached RUNNING (crash-loop counter). */
+  failures: number;
+  /** Local epoch ms before which no replacement may start (crash-loop backoff). */
+  backoffUntil: number;
+  /** Set once the constructor failed too many times; starts stop until the next deploy. */
+  unhealthy: string | null;
+  /** The last failure's message, kept for the status report. */
+  lastError: string;
+  /** Set by `ctl.delete` / shutdown: drain everything, then forget the deployment. */
+  deleting: boolean;
+}
+
+/** One application: its spec (importPath, cwd, routePrefix) and deployment names. */
+export interface ApplicationRecord {
+  spec: ApplicationSpec;
+  deleting: boolean;
+}
+
+/** An agent (machine) heard on `agent.*.hb`. */
+export interface NodeRecord {
+  nodeId: string;
+  /** Local epoch ms of its last heartbeat. */
+  lastSeen: number;
+  /** Replica ids it reported in its last heartbeat. */
+  replicaIds: Set<string>;
+}
+
+/** `app/deployment`, the key of deployment maps. */
+export const depKey = (app: string, deployment: string): string => `${app}/${deployment}`;
