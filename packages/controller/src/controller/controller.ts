@@ -28,6 +28,9 @@ import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-e
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
 
+/** Membership changes closer together than this are folded into one broadcast. */
+export const MEMBERSHIP_COALESCE_MS = 25;
+
 /** Whether a request failed because nobody answered (no responders, timeout). */
 function isUnreachable(e: unknown): boolean {
   return e instanceof NatsError && (e.code === ErrorCode.NoResponders || e.code === ErrorCode.Timeout);
@@ -62,6 +65,9 @@ export class Controller implements ControllerCore {
   private readonly api: ApiHandlers;
   private subs: Subscription[] = [];
   private timers: NodeJS.Timeout[] = [];
+  /** Trailing membership syncs due per deployment (see {@link membershipChanged}). */
+  private readonly pendingSyncs = new Map<string, NodeJS.Timeout>();
+  private readonly lastSyncAt = new Map<string, number>();
   /** Bumped on every change of leadership, so async work of an older term can tell it is stale. */
   private term = 0;
   private readyGate = gate();
@@ -193,6 +199,7 @@ export class Controller implements ControllerCore {
   private resetState(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.cancelPendingSyncs();
     this.desired.clear();
     this.table.clear();
     this.nodes.clear();
@@ -280,9 +287,36 @@ export class Controller implements ControllerCore {
 
   // ---- ControllerCore ----
 
+  /**
+   * Publishes a deployment's RUNNING set after a change. The first change publishes at once (READY
+   * → routable stays in milliseconds); further changes within {@link MEMBERSHIP_COALESCE_MS} fold
+   * into one trailing broadcast, so a 1,000-replica scale-up sends tens of snapshots, not 2,000.
+   */
   membershipChanged(app: string, deployment: string): void {
-    const d = this.desired.deployments.get(depKey(app, deployment));
-    if (d) this.publisher.sync(d, this.table.ofDeployment(app, deployment));
+    const key = depKey(app, deployment);
+    if (this.pendingSyncs.has(key)) return;
+    const wait = (this.lastSyncAt.get(key) ?? 0) + MEMBERSHIP_COALESCE_MS - Date.now();
+    if (wait <= 0) {
+      this.syncMembership(key, app, deployment);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingSyncs.delete(key);
+      this.syncMembership(key, app, deployment);
+    }, wait);
+    timer.unref();
+    this.pendingSyncs.set(key, timer);
+  }
+
+  private syncMembership(key: string, app: string, deployment: string): void {
+    const d = this.desired.deployments.get(key);
+    if (d && this.publisher.sync(d, this.table.ofDeployment(app, deployment)))
+      this.lastSyncAt.set(key, Date.now());
+  }
+
+  private cancelPendingSyncs(): void {
+    for (const t of this.pendingSyncs.values()) clearTimeout(t);
+    this.pendingSyncs.clear();
   }
 
   stopOnAgent(r: ReplicaRecord, graceful: boolean, timeoutMs: number): void {
@@ -298,7 +332,7 @@ export class Controller implements ControllerCore {
 
   /** The last snapshot published for a deployment, computing it if needed. */
   snapshotOf(d: DeploymentRecord): MembershipSnapshot | undefined {
-    this.membershipChanged(d.app, d.name);
+    this.syncMembership(depKey(d.app, d.name), d.app, d.name);
     return this.publisher.snapshot(d.app, d.name);
   }
 
@@ -334,6 +368,7 @@ export class Controller implements ControllerCore {
     this.term++;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.cancelPendingSyncs();
     if (leader && options.checkpoint !== false) await this.flushCheckpoint().catch(() => {});
     await this.lease?.stop(options.release ?? true);
     for (const s of this.subs) s.unsubscribe();
