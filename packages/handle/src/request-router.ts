@@ -64,4 +64,7 @@ export abstract class RequestRouter {
 }
 
 /** A router class as the registry holds it. */
-export type RequestRouterClass = new (context: RouterContext, kwargs: Record<string, unknown>) => RequestRouter;
+export type RequestRouterClass = new (
+  context: RouterContext,
+  kwargs: Record<string, unknown>,
+) => RequestRouter;

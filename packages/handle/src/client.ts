@@ -1,0 +1,162 @@
+import { connect as natsConnect, nuid, type NatsConnection } from "nats";
+import {
+  ConfigError,
+  DEFAULT_PREFIX,
+  RequestCancelledError,
+  validatePrefix,
+  validateToken,
+} from "@tsserve/protocol";
+import { defaultCallOptions, makeHandle, type DeploymentHandle } from "./deployment-handle.js";
+import { HandleMetricsPublisher } from "./handle-metrics-publisher.js";
+import { LivenessMonitor } from "./liveness-monitor.js";
+import { controllerMembership } from "./membership/controller-membership.js";
+import type { MembershipSource } from "./membership/membership-source.js";
+import type { HandleMetricsSink } from "./metrics-sink.js";
+import { NatsTransport } from "./nats-transport.js";
+import {
+  ADDRESS_ENV,
+  DEFAULT_ADDRESS,
+  type ConnectOptions,
+  type FromConnectionOptions,
+  type GetHandleOptions,
+} from "./options.js";
+import { DeploymentRouter } from "./routing-loop.js";
+
+/**
+ * Connects to a tsserve cluster (contract). The connection is made with `noAsyncTraces: true`:
+ * async stack traces cost throughput on every request.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Client> {
+  const address = options.address ?? process.env[ADDRESS_ENV] ?? DEFAULT_ADDRESS;
+  const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
+  const nc = await natsConnect({
+    ...options.natsOptions,
+    servers: address.split(",").map((s) => s.trim()),
+    noAsyncTraces: true,
+  });
+  return new Client(nc, { prefix, metrics: options.metrics, cwd: options.cwd }, true);
+}
+
+/**
+ * A connection to a tsserve cluster: makes deployment handles and owns what they share (one
+ * multiplexed reply inbox, one liveness timer, one metrics timer).
+ */
+export class Client {
+  /** Unique id of this client; prefixes request ids and names it in handle metrics. */
+  readonly id = nuid.next();
+  /** Subject prefix in use. */
+  readonly prefix: string;
+  private readonly metrics: HandleMetricsSink | undefined;
+  private readonly cwd: string | undefined;
+  private readonly transport: NatsTransport;
+  private readonly routers = new Map<string, DeploymentRouter>();
+  private readonly sourceIds = new WeakMap<MembershipSource, number>();
+  private readonly liveness: LivenessMonitor;
+  private readonly publisher: HandleMetricsPublisher;
+  private counter = 0;
+  private sourceCounter = 0;
+  private closed = false;
+  private readonly newRequestId = (): string => `${this.id}-${(this.counter++).toString(36)}`;
+
+  /** @internal Use {@link connect} or {@link Client.fromConnection}. */
+  constructor(
+    /** The NATS connection (borrowed when made by `fromConnection`). */
+    readonly nc: NatsConnection,
+    options: { prefix: string; metrics?: HandleMetricsSink | undefined; cwd?: string | undefined },
+    private readonly ownsConnection: boolean,
+  ) {
+    this.prefix = options.prefix;
+    this.metrics = options.metrics;
+    this.cwd = options.cwd;
+    this.transport = new NatsTransport(nc);
+    const all = (): Iterable<DeploymentRouter> => this.allRouters();
+    this.liveness = new LivenessMonitor(all);
+    this.publisher = new HandleMetricsPublisher(nc, this.prefix, this.id, all);
+  }
+
+  /**
+   * A client over a connection the caller already has (replicas use it to call other
+   * deployments). `close()` then leaves the connection open.
+   */
+  static fromConnection(nc: NatsConnection, options: FromConnectionOptions = {}): Client {
+    const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
+    return new Client(nc, { prefix, metrics: options.metrics, cwd: options.cwd }, false);
+  }
+
+  /**
+   * A handle to `deploymentName` of application `options.app` (contract). Handles of the same
+   * deployment share one router, queue-length cache and pending queue, unless `membership` is given
+   * (then the handle gets its own).
+   */
+  getDeploymentHandle<T = any>(deploymentName: string, options: GetHandleOptions): DeploymentHandle<T> {
+    if (this.closed) throw new RequestCancelledError("this tsserve client is closed; connect() again");
+    if (typeof options !== "object" || options === null || typeof options.app !== "string") {
+      throw new ConfigError(
+        `getDeploymentHandle(${JSON.stringify(deploymentName)}, options): options.app must name the application, got ${JSON.stringify(options)}`,
+      );
+    }
+    validateToken("deployment name", deploymentName);
+    validateToken("application name", options.app);
+    // A handle with its own membership source gets a router of its own, shared only with handles
+    // of the same source.
+    const key = `${options.app}/${deploymentName}/${options.membership === undefined ? "" : this.sourceId(options.membership)}`;
+    let router = this.routers.get(key);
+    if (router === undefined) {
+      router = new DeploymentRouter({
+        app: options.app,
+        deployment: deploymentName,
+        membership:
+          options.membership ??
+          controllerMembership({
+            nc: this.nc,
+            prefix: this.prefix,
+            app: options.app,
+            deployment: deploymentName,
+          }),
+        metrics: this.metrics,
+        cwd: this.cwd,
+        transport: this.transport.forDeployment(this.prefix, options.app, deploymentName),
+        newRequestId: this.newRequestId,
+      });
+      this.routers.set(key, router);
+    }
+    return makeHandle(router, defaultCallOptions()) as DeploymentHandle<T>;
+  }
+
+  /** Requests not yet answered, over every deployment (for tests and shutdown logic). */
+  get pendingRequests(): number {
+    let n = 0;
+    for (const r of this.allRouters()) n += r.pending.size;
+    return n;
+  }
+
+  /**
+   * Rejects every pending request with a clear error, stops timers and subscriptions, and closes
+   * the connection unless it was borrowed (`fromConnection`).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new RequestCancelledError("the tsserve client was closed while the request was pending");
+    for (const r of this.allRouters()) r.close(error);
+    this.liveness.close();
+    this.publisher.close();
+    this.transport.close();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private allRouters(): Iterable<DeploymentRouter> {
+    return this.routers.values();
+  }
+
+  private sourceId(source: MembershipSource): number {
+    let id = this.sourceIds.get(source);
+    if (id === undefined) this.sourceIds.set(source, (id = ++this.sourceCounter));
+    return id;
+  }
+}

@@ -1,0 +1,153 @@
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "nats";
+import {
+  decodeReply,
+  errorToWire,
+  PayloadTooLargeError,
+  probeSubject,
+  ProtocolError,
+  ReplyKind,
+  requestSubject,
+  type Reply,
+} from "@tsserve/protocol";
+import {
+  NO_RESPONDERS,
+  type DeploymentTransport,
+  type Exchange,
+  type ProbeResult,
+  type ReplyTarget,
+} from "./replica-transport.js";
+
+const EMPTY = new Uint8Array(0);
+
+// One open reply subject. Kept as a small class so an in-flight request costs one object, and the
+// object doubles as the Exchange handed back to the caller.
+class Slot implements Exchange {
+  constructor(
+    private readonly owner: NatsTransport,
+    readonly key: string,
+    readonly target: ReplyTarget,
+  ) {}
+  close(): void {
+    this.owner.release(this.key);
+  }
+}
+
+function isNoResponders(msg: Msg): boolean {
+  // The server answers a publish with a reply subject and no subscribers with an empty
+  // status message carrying code 503 on that reply subject.
+  return msg.data.length === 0 && msg.headers !== undefined && msg.headers.code === 503;
+}
+
+/**
+ * The client's data-plane transport: ONE wildcard inbox subscription (`_INBOX.<nuid>.*`) carries the
+ * replies of every request, stream and probe. Each exchange gets reply subject `<inbox>.<n>` and a
+ * map entry, so a request costs a publish and a map insert, not a subscription.
+ */
+export class NatsTransport {
+  private readonly inbox = createInbox();
+  private readonly sub: Subscription;
+  private readonly slots = new Map<string, Slot>();
+  private next = 0;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.sub = nc.subscribe(`${this.inbox}.*`, {
+      callback: (err, msg) => (err ? undefined : this.dispatch(msg)),
+    });
+  }
+
+  /** A transport view bound to one deployment (subjects are built once per replica). */
+  forDeployment(prefix: string, app: string, deployment: string): DeploymentTransport {
+    const reqSubjects = new Map<string, string>();
+    const probeSubjects = new Map<string, string>();
+    return {
+      probe: (replicaId, deadlineMs) => {
+        let s = probeSubjects.get(replicaId);
+        if (s === undefined)
+          probeSubjects.set(replicaId, (s = probeSubject(prefix, app, deployment, replicaId)));
+        return this.probe(s, deadlineMs);
+      },
+      send: (replicaId, body, target) => {
+        let s = reqSubjects.get(replicaId);
+        if (s === undefined)
+          reqSubjects.set(replicaId, (s = requestSubject(prefix, app, deployment, replicaId)));
+        return this.send(s, body, target);
+      },
+    };
+  }
+
+  /** Publishes `body` to `subject` with a fresh reply subject routed to `target`. */
+  send(subject: string, body: Uint8Array, target: ReplyTarget): Exchange {
+    const key = `${this.inbox}.${this.next++}`;
+    const slot = new Slot(this, key, target);
+    this.slots.set(key, slot);
+    try {
+      this.nc.publish(subject, body, { reply: key });
+    } catch (e) {
+      // Closed or draining connection, or payload too large: report it as this request's error.
+      this.slots.delete(key);
+      const error =
+        (e as { code?: unknown }).code === "MAX_PAYLOAD_EXCEEDED"
+          ? new PayloadTooLargeError(
+              `request body of ${body.length} bytes exceeds the NATS server's max_payload (${this.nc.info?.max_payload ?? "unknown"} bytes)`,
+            )
+          : e;
+      queueMicrotask(() =>
+        target.onReply({ kind: ReplyKind.ERROR, queueLen: -1, error: errorToWire(error) }),
+      );
+    }
+    return slot;
+  }
+
+  /** Asks `subject` for a queue length; resolves null after `deadlineMs`. */
+  probe(subject: string, deadlineMs: number): Promise<ProbeResult> {
+    return new Promise<ProbeResult>((resolve) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const exchange = this.send(subject, EMPTY, {
+        onReply(reply) {
+          clearTimeout(timer);
+          exchange.close();
+          if (reply === null) resolve(NO_RESPONDERS);
+          else resolve(reply.kind === ReplyKind.ERROR || reply.queueLen < 0 ? null : reply.queueLen);
+        },
+      });
+      timer = setTimeout(() => {
+        exchange.close();
+        resolve(null);
+      }, deadlineMs);
+      timer.unref();
+    });
+  }
+
+  /** Stops delivery to one reply subject. */
+  release(key: string): void {
+    this.slots.delete(key);
+  }
+
+  /** Exchanges still open (for tests and leak checks). */
+  get openExchanges(): number {
+    return this.slots.size;
+  }
+
+  /** Unsubscribes the inbox; open exchanges get no more replies. */
+  close(): void {
+    this.slots.clear();
+    if (!this.nc.isClosed()) this.sub.unsubscribe();
+  }
+
+  private dispatch(msg: Msg): void {
+    const slot = this.slots.get(msg.subject);
+    if (slot === undefined) return; // cancelled or timed out meanwhile
+    if (isNoResponders(msg)) {
+      slot.target.onReply(null);
+      return;
+    }
+    let reply: Reply;
+    try {
+      reply = decodeReply(msg.data);
+    } catch (e) {
+      const error = e instanceof ProtocolError ? e : new ProtocolError(String(e));
+      reply = { kind: ReplyKind.ERROR, queueLen: -1, error: errorToWire(error) };
+    }
+    slot.target.onReply(reply);
+  }
+}
