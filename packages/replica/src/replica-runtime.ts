@@ -114,7 +114,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   const running: RunningReplica = {
     server,
     connection: nc,
-    drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, [reqSub, probeSub], log)),
+    drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log)),
   };
   return running;
 }
@@ -148,18 +148,21 @@ async function drainReplica(
   server: RequestServer,
   handles: HandleSource,
   hb: Heartbeats,
-  subs: Subscription[],
+  subs: { reqSub: Subscription; probeSub: Subscription },
   log: LogLine,
 ): Promise<void> {
   const { gracefulShutdownWaitLoopMs: waitLoopMs, gracefulShutdownTimeoutMs: timeoutMs } = spec.config;
   hb.report("DRAINING");
   const steps = async (): Promise<void> => {
     await sleep(waitLoopMs);
+    const drainSub = (s: Subscription): Promise<void> =>
+      s.drain().catch((e: unknown) => log(`unsubscribe failed: ${errorText(e)}`));
     // drain(), not unsubscribe(): messages already delivered to this client are still served.
-    await Promise.all(
-      subs.map((s) => s.drain().catch((e: unknown) => log(`unsubscribe failed: ${errorText(e)}`))),
-    );
+    await drainSub(subs.reqSub);
     await server.whenIdle();
+    // Probes are answered until the last request finished: handles probe replicas with requests
+    // in flight, and "no responders" would make them fail those requests as ReplicaDiedError.
+    await drainSub(subs.probeSub);
     // After the last request: the user's requests may still have been using their handles.
     await handles.close();
   };
