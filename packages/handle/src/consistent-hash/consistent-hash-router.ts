@@ -1,13 +1,194 @@
 import type { ReplicaInfo } from "@tsserve/protocol";
 import { RequestRouter, type RouterContext, type RoutingRequest } from "../request-router.js";
+import {
+  resolveConsistentHashOptions,
+  type ResolvedConsistentHashOptions,
+} from "./consistent-hash-options.js";
+import { HashRing } from "./hash-ring.js";
 
-/** Session-sticky routing on a MurmurHash3 ring (Ray-compatible). STUB: being implemented. */
+/**
+ * Session-sticky routing on a MurmurHash3 ring, compatible with Ray Serve's `ConsistentHashRouter`:
+ * given the same replica ids, a session lands on the same replica as in Ray.
+ *
+ * The key is the request's `sessionId`, or its own `requestId` when it has none (session-less
+ * traffic spreads over the same ring). The owner is the first ring point with a hash strictly
+ * greater than the key's; up to `numFallbackReplicas` further distinct replicas clockwise follow,
+ * each in its own group (`[[owner], [fb1], [fb2]]`) so the handle tries them strictly in order
+ * rather than picking the shortest queue among them, which would defeat stickiness.
+ *
+ * With `loadBound` set, ranks whose in-flight load (this handle's view) would exceed
+ * ⌈loadBound × mean⌉ are skipped (consistent hashing with bounded loads, Mirrokni et al. 2018).
+ */
 export class ConsistentHashRouter extends RequestRouter {
+  /** The validated kwargs. */
+  readonly options: ResolvedConsistentHashOptions;
+  private readonly ring: HashRing;
+  // Candidate view cached by array identity: the handle passes the same (immutable) array until
+  // membership or its dropped set changes, so the hot path skips re-indexing it.
+  private cachedCandidates: readonly ReplicaInfo[] | null = null;
+  private infoByIndex: (ReplicaInfo | undefined)[] = [];
+  private cachedLength = -1;
+  private candidatesOnRing = 0;
+  private loads = new Float64Array(0);
+
+  /** Throws a ConfigError on bad kwargs (see {@link ConsistentHashOptions}). */
   constructor(context: RouterContext, kwargs: Record<string, unknown> = {}) {
     super(context, kwargs);
+    this.options = resolveConsistentHashOptions(kwargs);
+    this.ring = new HashRing(this.options.numVirtualNodes);
   }
 
-  override chooseReplicas(candidates: readonly ReplicaInfo[], _request: RoutingRequest): ReplicaInfo[][] {
-    return candidates.length === 0 ? [] : [[...candidates]];
+  /** Ring points per replica. */
+  get numVirtualNodes(): number {
+    return this.options.numVirtualNodes;
+  }
+
+  /** Fallback ranks after the owner. */
+  get numFallbackReplicas(): number {
+    return this.options.numFallbackReplicas;
+  }
+
+  /** The load bound factor, or null when off. */
+  get loadBound(): number | null {
+    return this.options.loadBound;
+  }
+
+  /** Rebuilds the ring when (and only when) the set of replica ids changed. */
+  override updateReplicas(replicas: readonly ReplicaInfo[]): void {
+    super.updateReplicas(replicas);
+    this.syncRing(replicas);
+  }
+
+  override chooseReplicas(candidates: readonly ReplicaInfo[], request: RoutingRequest): ReplicaInfo[][] {
+    if (candidates.length === 0) return [];
+    // Defensive: a handle that has not delivered membership yet still gets sticky ranks.
+    if (this.ring.size === 0) this.syncRing(candidates);
+    this.indexCandidates(candidates);
+    if (this.candidatesOnRing === 0) {
+      // Candidates the ring does not know (membership lagging): returning [] would stall the
+      // request forever, so offer them all and let the queue lengths decide.
+      return [[...candidates]];
+    }
+    const key =
+      request.sessionId !== null && request.sessionId !== "" ? request.sessionId : request.requestId;
+    const start = this.ring.startIndexOfKey(key);
+    return this.options.loadBound === null
+      ? this.plainRanks(start)
+      : this.boundedRanks(start, this.options.loadBound);
+  }
+
+  /**
+   * Ray's ranking of `key` over every replica on the ring (no candidate filter, no load bound), as
+   * replica ids. For tests, diagnostics and cross-language checks.
+   */
+  rankedReplicaIds(key: string): string[] {
+    if (this.ring.size === 0) return [];
+    return this.idsOf(this.ring.walk(this.ring.startIndexOfKey(key), 1 + this.options.numFallbackReplicas));
+  }
+
+  /**
+   * @internal Like {@link rankedReplicaIds} for a raw 64-bit hash given as uint32 halves, so tests
+   * can probe the hash-space boundaries (0 and 2^64−1) and the wrap past the last point.
+   */
+  rankedReplicaIdsForHash(hi: number, lo: number): string[] {
+    if (this.ring.size === 0) return [];
+    return this.idsOf(
+      this.ring.walk(this.ring.startIndex(hi >>> 0, lo >>> 0), 1 + this.options.numFallbackReplicas),
+    );
+  }
+
+  /** @internal The ring itself (read-only use), for tests and the bench. */
+  get hashRing(): HashRing {
+    return this.ring;
+  }
+
+  private idsOf(indexes: number[]): string[] {
+    return indexes.map((r) => this.ring.ids[r]!);
+  }
+
+  private syncRing(replicas: readonly ReplicaInfo[]): void {
+    const t0 = performance.now();
+    if (this.ring.rebuild(replicas.map((r) => r.replicaId))) {
+      this.cachedCandidates = null;
+      if (this.loads.length < this.ring.ids.length) this.loads = new Float64Array(this.ring.ids.length);
+      this.context.reportRebuild?.(performance.now() - t0);
+    }
+  }
+
+  private indexCandidates(candidates: readonly ReplicaInfo[]): void {
+    if (candidates === this.cachedCandidates && candidates.length === this.cachedLength) return;
+    const infos: (ReplicaInfo | undefined)[] = new Array<ReplicaInfo | undefined>(this.ring.ids.length);
+    let onRing = 0;
+    for (const c of candidates) {
+      const r = this.ring.indexOf(c.replicaId);
+      if (r >= 0 && infos[r] === undefined) {
+        infos[r] = c;
+        onRing++;
+      }
+    }
+    this.infoByIndex = infos;
+    this.candidatesOnRing = onRing;
+    this.cachedCandidates = candidates;
+    this.cachedLength = candidates.length;
+  }
+
+  /** Ray's ranks: distinct replicas clockwise, skipping non-candidates but walking on past them. */
+  private plainRanks(start: number): ReplicaInfo[][] {
+    const ring = this.ring;
+    const n = ring.owner.length;
+    const want = Math.min(1 + this.options.numFallbackReplicas, this.candidatesOnRing);
+    const total = ring.ids.length;
+    const out: ReplicaInfo[][] = [];
+    ring.beginWalk();
+    let seen = 0;
+    for (let s = 0, p = start; s < n; s++, p = p + 1 === n ? 0 : p + 1) {
+      const r = ring.owner[p]!;
+      if (!ring.markSeen(r)) continue;
+      const info = this.infoByIndex[r];
+      if (info !== undefined && out.push([info]) === want) break;
+      if (++seen === total) break;
+    }
+    return out;
+  }
+
+  /**
+   * Bounded-load ranks: the first 1+K candidates clockwise whose load is below the bound, then, if
+   * too few qualify, the skipped ones in ring order so the handle still has somewhere to go.
+   */
+  private boundedRanks(start: number, loadBound: number): ReplicaInfo[][] {
+    const ring = this.ring;
+    const loads = this.loads;
+    let totalLoad = 0;
+    for (let r = 0; r < ring.ids.length; r++) {
+      const info = this.infoByIndex[r];
+      const l = info === undefined ? 0 : this.context.inFlight(info.replicaId);
+      loads[r] = l;
+      totalLoad += l;
+    }
+    // The +1 counts the request being placed, so an idle deployment has a bound of at least 1 and
+    // some replica (one at or below the mean) always qualifies.
+    const bound = Math.ceil((loadBound * (totalLoad + 1)) / this.candidatesOnRing);
+    const want = Math.min(1 + this.options.numFallbackReplicas, this.candidatesOnRing);
+    const out: ReplicaInfo[][] = [];
+    const over: ReplicaInfo[][] = [];
+    const n = ring.owner.length;
+    ring.beginWalk();
+    let seen = 0;
+    for (let s = 0, p = start; s < n; s++, p = p + 1 === n ? 0 : p + 1) {
+      const r = ring.owner[p]!;
+      if (!ring.markSeen(r)) continue;
+      const info = this.infoByIndex[r];
+      if (info !== undefined) {
+        // Placing this request must keep the replica within the bound.
+        if (loads[r]! < bound) {
+          if (out.push([info]) === want) break;
+        } else if (over.length < want) {
+          over.push([info]);
+        }
+      }
+      if (++seen === ring.ids.length) break;
+    }
+    for (let i = 0; out.length < want && i < over.length; i++) out.push(over[i]!);
+    return out;
   }
 }
