@@ -1,0 +1,102 @@
+import { runClosedLoop } from "./closed-loop.js";
+import { startCpuWindow, type PidGroups } from "./proc-cpu.js";
+import { coefficientOfVariation, percentiles, type Percentiles } from "./stats.js";
+
+/** One way of making the same call (raw NATS, a handle with router X…). */
+export interface Mode {
+  name: string;
+  call: (worker: number, seq: number) => PromiseLike<unknown>;
+}
+
+/** Options of {@link measureInterleaved}. */
+export interface InterleavedOptions {
+  concurrency: number;
+  /** Slices per mode; the modes take turns slice by slice. */
+  rounds: number;
+  /** Length of one measured slice, ms. */
+  sliceMs: number;
+  /** Unmeasured warm-up per mode before the first slice (JIT, connections, queue-length cache). */
+  warmupMs: number;
+  /** Processes whose CPU is charged to the calls (client, replicas, server). */
+  cpuGroups: PidGroups;
+}
+
+/** One mode's totals over all its slices. */
+export interface ModeMeasurement {
+  mode: string;
+  ok: number;
+  errors: Record<string, number>;
+  /** Measured wall time, ms (sum of slices). */
+  elapsedMs: number;
+  throughput: number;
+  latencyUs: Percentiles;
+  /** CPU seconds per group over the measured slices; null when a group could not be read. */
+  cpuSeconds: Record<string, number | null>;
+  /** Total CPU per successful call, µs (null when any group is unreadable). */
+  cpuUsPerCall: number | null;
+  /** Coefficient of variation of the per-slice throughputs: how noisy the machine was. */
+  sliceCv: number;
+}
+
+/**
+ * Measures several modes at one concurrency by taking turns in short slices (A B C A B C …), so a
+ * change in background load (a shared machine) hits every mode alike instead of skewing whichever
+ * ran last. CPU is read from /proc around each slice only, so warm-up and switching are excluded.
+ */
+export async function measureInterleaved(
+  modes: readonly Mode[],
+  opts: InterleavedOptions,
+): Promise<ModeMeasurement[]> {
+  const acc = modes.map(() => ({
+    ok: 0,
+    errors: {} as Record<string, number>,
+    elapsedMs: 0,
+    lat: [] as Float64Array[],
+    slices: [] as number[],
+    cpu: {} as Record<string, number | null>,
+  }));
+  for (const m of modes)
+    await runClosedLoop(m.call, { concurrency: opts.concurrency, durationMs: opts.warmupMs });
+  for (let round = 0; round < opts.rounds; round++) {
+    for (let i = 0; i < modes.length; i++) {
+      const a = acc[i]!;
+      const window = startCpuWindow(opts.cpuGroups);
+      const r = await runClosedLoop(modes[i]!.call, {
+        concurrency: opts.concurrency,
+        durationMs: opts.sliceMs,
+      });
+      const cpu = window.stop();
+      a.ok += r.ok;
+      a.elapsedMs += r.elapsedMs;
+      a.lat.push(r.latenciesUs);
+      a.slices.push(r.throughput);
+      for (const [k, v] of Object.entries(r.errors)) a.errors[k] = (a.errors[k] ?? 0) + v;
+      for (const [g, v] of Object.entries(cpu)) {
+        const prev = round === 0 ? 0 : a.cpu[g];
+        a.cpu[g] = prev === null || prev === undefined || v === null ? null : prev + v;
+      }
+    }
+  }
+  return modes.map((m, i) => {
+    const a = acc[i]!;
+    const all = new Float64Array(a.lat.reduce((n, l) => n + l.length, 0));
+    let off = 0;
+    for (const l of a.lat) {
+      all.set(l, off);
+      off += l.length;
+    }
+    const groups = Object.values(a.cpu);
+    const total = groups.some((v) => v === null) ? null : groups.reduce<number>((s, v) => s + (v ?? 0), 0);
+    return {
+      mode: m.name,
+      ok: a.ok,
+      errors: a.errors,
+      elapsedMs: a.elapsedMs,
+      throughput: (a.ok * 1000) / a.elapsedMs,
+      latencyUs: percentiles(all),
+      cpuSeconds: a.cpu,
+      cpuUsPerCall: total === null || a.ok === 0 ? null : (total * 1e6) / a.ok,
+      sliceCv: coefficientOfVariation(a.slices),
+    };
+  });
+}

@@ -1,0 +1,17 @@
+import type { Suite } from "../harness/suite.js";
+import { affinityScalingSuite } from "./affinity-scaling.js";
+import { backPressureSuite } from "./back-pressure.js";
+import { balanceSuite } from "./balance.js";
+import { controlSuite } from "./control.js";
+import { llmAffinitySuite } from "./llm-affinity.js";
+import { overheadSuite } from "./overhead.js";
+
+/** Every suite, in README order. `--suite` picks from these by name. */
+export const SUITES: readonly Suite[] = [
+  overheadSuite,
+  affinityScalingSuite,
+  balanceSuite,
+  llmAffinitySuite,
+  backPressureSuite,
+  controlSuite,
+];
