@@ -119,7 +119,31 @@ describe("ConsistentHashRouter ranking", () => {
     expect(got[0]).toHaveLength(1);
   });
 
-  it("spreads session-less requests (keyed by request id) over the ring", () => {
+  it("places session-less requests like fresh request ids: each replica's share is its arc of the ring", () => {
+    // V=1 makes the arcs very unequal, so a uniform pick per replica would fail this.
+    const reps = rs(4);
+    const r = router(reps, { numVirtualNodes: 1 });
+    const ring = r.hashRing;
+    const point = (i: number): number => ring.hi[i]! * 2 ** 32 + ring.lo[i]!;
+    const arc = new Map<string, number>();
+    for (let i = 0; i < ring.size; i++) {
+      // Point i owns the keys between the previous point (exclusive) and itself (inclusive).
+      const prev = i === 0 ? point(ring.size - 1) - 2 ** 64 : point(i - 1);
+      const id = ring.ids[ring.owner[i]!]!;
+      arc.set(id, (arc.get(id) ?? 0) + (point(i) - prev) / 2 ** 64);
+    }
+    const n = 40_000;
+    const hits = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const p = primaryOf(r, reps, null);
+      hits.set(p, (hits.get(p) ?? 0) + 1);
+    }
+    for (const rep of reps) {
+      expect(Math.abs((hits.get(rep.replicaId) ?? 0) / n - arc.get(rep.replicaId)!)).toBeLessThan(0.015);
+    }
+  });
+
+  it("spreads session-less requests over the ring", () => {
     const reps = rs(3);
     const r = router(reps);
     const primaries = new Set(Array.from({ length: 20 }, () => primaryOf(r, reps, null)));
