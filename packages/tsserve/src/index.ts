@@ -1,1 +1,81 @@
-export {};
+/**
+ * tsserve: serve stateful TypeScript classes as replicated, session-aware services over NATS.
+ *
+ * This facade is what applications import (**contract**). It re-exports the pieces of the
+ * workspace packages a user needs and holds no logic of its own:
+ *
+ * ```ts
+ * import { deployment, connect, getReplicaContext } from "tsserve";
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+// Declaring deployments and reading where/what a replica is serving.
+export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve/replica";
+export type {
+  Application,
+  BindArgs,
+  Deployment,
+  DeploymentClass,
+  DeploymentFactory,
+  ReplicaContext,
+  RequestContext,
+} from "@tsserve/replica";
+
+// Calling deployments from anywhere on the cluster, and pluggable routing.
+export {
+  connect,
+  Client,
+  DeploymentResponse,
+  DeploymentResponseStream,
+  RequestRouter,
+  PowerOfTwoChoicesRouter,
+  ConsistentHashRouter,
+  registerRouter,
+} from "@tsserve/handle";
+export type {
+  ConnectOptions,
+  DeploymentHandle,
+  StreamingDeploymentHandle,
+  GetHandleOptions,
+  HandleCallOptions,
+  RequestRouterClass,
+  RouterContext,
+  RoutingRequest,
+} from "@tsserve/handle";
+
+// Errors users can catch, and guards that work across package copies and for errors from the wire.
+export {
+  TsserveError,
+  BackPressureError,
+  RequestTimeoutError,
+  RequestCancelledError,
+  ReplicaDiedError,
+  DeploymentNotFoundError,
+  MethodNotFoundError,
+  UserCodeError,
+  ConfigError,
+  UnavailableError,
+  isTsserveError,
+  isBackPressureError,
+  isRequestTimeoutError,
+  isRequestCancelledError,
+  isReplicaDiedError,
+  isDeploymentNotFoundError,
+  isMethodNotFoundError,
+  isUserCodeError,
+  isConfigError,
+} from "@tsserve/protocol";
+
+// Option and status shapes (serve.yaml deployment entries use DeploymentOptions).
+export type {
+  AutoscalingOptions,
+  DeploymentOptions,
+  ErrorCode,
+  ReplicaInfo,
+  ReplicaState,
+  DeploymentStatus,
+  RequestRouterConfig,
+  StatusReport,
+} from "@tsserve/protocol";

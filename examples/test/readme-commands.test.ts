@@ -1,0 +1,153 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "@tsserve/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import { CLI, ROOT, alive, cleanEnv, headPids, stopPids } from "../../packages/tsserve/test/cli-harness.js";
+
+// Each example's README is run as written: its ```sh blocks, in order, in one bash from the repo
+// root. Two substitutions keep the run from colliding with anything else on the machine: the
+// HTTP port (8000 in the README) becomes a free port, passed to `tsserve start` through
+// TSSERVE_HTTP_PORT, and TSSERVE_NATS_PORT=0 gives the embedded nats-server a free port; `tsserve` resolves through examples/node_modules/.bin, or a shim on PATH
+// when the workspace was installed before the CLI was built (pnpm links bins only to existing files).
+
+const STATE_DIR = join(ROOT, "examples/.tsserve");
+// A README starts a head, spawns replicas with tsx and drains them again: tens of seconds on 2 busy cores.
+const TEST_TIMEOUT_MS = 200_000;
+
+function shBlocks(readme: string): string {
+  const text = readFileSync(join(ROOT, "examples", readme, "README.md"), "utf8");
+  const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(blocks.length, `${readme}/README.md has a sh block`).toBeGreaterThan(0);
+  return blocks.join("\n");
+}
+
+function shimDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tsserve-shim-"));
+  writeFileSync(join(dir, "tsserve"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+    mode: 0o755,
+  });
+  return dir;
+}
+
+async function runReadme(readme: string): Promise<string> {
+  const port = await freePort();
+  const script = shBlocks(readme).replaceAll("localhost:8000", `localhost:${port}`);
+  const shim = shimDir();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      execFile(
+        "bash",
+        ["-euo", "pipefail", "-c", script],
+        {
+          cwd: ROOT,
+          timeout: 180_000,
+          env: cleanEnv({
+            TSSERVE_HTTP_PORT: String(port),
+            TSSERVE_NATS_PORT: "0",
+            PATH: `${process.env["PATH"]}:${shim}`,
+          }),
+        },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`${readme} README failed (${err.message}):\n${stdout}\n${stderr}`));
+          else resolve(stdout);
+        },
+      );
+    });
+  } finally {
+    rmSync(shim, { recursive: true, force: true });
+  }
+}
+
+afterEach(async () => {
+  // A README run that failed midway leaves its head up: stop it by the pids it recorded.
+  await stopPids(headPids(STATE_DIR).filter(alive));
+  rmSync(STATE_DIR, { recursive: true, force: true });
+}, 60_000);
+
+describe("example READMEs run as written", () => {
+  it(
+    "01 echo: deploys, answers calls and HTTP with the replica id, shuts down",
+    async () => {
+      const out = await runReadme("echo");
+      expect(out).toMatch(/tsserve head running/);
+      expect(out).toMatch(/^echo: HEALTHY \(Echo ×2; ingress Echo; HTTP \/echo; code [0-9a-f]+\)$/m);
+      expect(out).toMatch(/"replica": "Echo-\w+",\n\s+"session": null,\n\s+"input": "hello"/);
+      expect(out).toMatch(/"Hello, Ada! \(from Echo-\w+\)"/);
+      const chunks = [...out.matchAll(/^\{"i":(\d),"replica":"(Echo-\w+)"\}$/gm)];
+      expect(chunks.map((m) => m[1])).toEqual(["1", "2", "3"]);
+      expect(new Set(chunks.map((m) => m[2])).size).toBe(1);
+      expect(out).toMatch(/\{"replica":"Echo-\w+","session":"u1","input":\{"msg":"hi"\}\}/);
+      expect(out).toMatch(/Echo \(ingress\)\s+HEALTHY\s+2\/2/);
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+      expect(existsSync(join(STATE_DIR, "address"))).toBe(false);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "02 chat: every session stays on one replica, over the handle, HTTP and the CLI",
+    async () => {
+      const out = await runReadme("chat");
+      expect(out).toMatch(/^chat: HEALTHY \(Chat ×4; ingress Chat; HTTP \/chat; code [0-9a-f]+\)$/m);
+      const rows = [...out.matchAll(/^(user_\d+)\s+(Chat-\w+)\s+(\d+)\s+(\d+)$/gm)];
+      expect(rows).toHaveLength(8);
+      for (const [, , , history, seen] of rows) {
+        expect(history).toBe("5");
+        expect(seen).toBe("1");
+      }
+      expect(out).toMatch(/8 sessions × 5 turns over \d replicas: every session stayed on one replica/);
+      const user1 = rows.find((r) => r[1] === "user_1")![2];
+      expect(out).toContain(`{"replica":"${user1}","session":"user_1","turns":6,`);
+      // The CLI is a fresh client: it lands on user_1's replica (turn 7) unless its first probe of
+      // that replica misses the deadline on a saturated machine; then the ring's fallback serves it
+      // and, having no history for user_1, answers turn 1. Anything else would be a routing bug.
+      const cliCall = /"replica": "(Chat-\w+)",\n\s+"session": "user_1",\n\s+"turns": (\d+)/.exec(out);
+      expect(cliCall, out).not.toBeNull();
+      expect(cliCall![2], out).toBe(cliCall![1] === user1 ? "7" : "1");
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "03 llm-cache: ConsistentHash hits the prefix cache far more than PowerOfTwoChoices",
+    async () => {
+      const out = await runReadme("llm-cache");
+      expect(out).toMatch(/^llm-hash: HEALTHY/m);
+      expect(out).toMatch(/^llm-p2c: HEALTHY/m);
+      const hit = (router: string): number => {
+        const m = new RegExp(`^${router}\\s+([\\d.]+) %\\s+([\\d.]+) ms\\s+([\\d.]+) ms$`, "m").exec(out);
+        expect(m, `${router} row in:\n${out}`).not.toBeNull();
+        return Number(m![1]);
+      };
+      const hash = hit("ConsistentHash");
+      const p2c = hit("PowerOfTwoChoices");
+      // After the first turn every ConsistentHash turn hits: 5 of 6 prompts are mostly cached.
+      expect(hash).toBeGreaterThan(65);
+      expect(hash).toBeGreaterThan(p2c + 15);
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "04 composition: the ingress calls the model through a handle",
+    async () => {
+      const out = await runReadme("composition");
+      expect(out).toMatch(
+        /^composition: HEALTHY \(Ingress ×1, Model ×2; ingress Ingress; HTTP \/predict; code [0-9a-f]+\)$/m,
+      );
+      expect(out).toMatch(/\{"score":3,"modelReplica":"Model-\w+","ingressReplica":"Ingress-\w+"\}/);
+      expect(out).toMatch(/"score": 4.5,\n\s+"modelReplica": "Model-\w+"/);
+      expect(out).toMatch(
+        /\{"error":\{"code":"USER_CODE","name":"UserCodeError","message":"expected a JSON list of numbers/,
+      );
+      expect(out).toMatch(/Ingress \(ingress\)\s+HEALTHY\s+1\/1/);
+      expect(out).toMatch(/Model\s+HEALTHY\s+2\/2/);
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});

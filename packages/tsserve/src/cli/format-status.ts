@@ -1,0 +1,62 @@
+import type { StatusReport } from "@tsserve/protocol";
+
+/** Left-aligns columns; the last column is not padded. */
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function age(ms: number, now: number): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+/**
+ * The human view of `tsserve status`: one line per deployment (application, route, health,
+ * running/target replicas, message), then one line per replica.
+ */
+export function formatStatus(report: StatusReport, now = Date.now()): string {
+  if (report.applications.length === 0) {
+    const nodes = report.nodes.length;
+    return `no applications deployed (${nodes} node${nodes === 1 ? "" : "s"} connected); deploy one with \`tsserve deploy serve.yaml\``;
+  }
+  const deployments: string[][] = [["APPLICATION", "ROUTE", "DEPLOYMENT", "STATUS", "REPLICAS", "MESSAGE"]];
+  const replicas: string[][] = [["REPLICA", "APPLICATION", "STATE", "NODE", "PID", "ONGOING", "AGE"]];
+  for (const app of report.applications) {
+    for (const d of app.deployments) {
+      const running = d.replicas.filter((r) => r.state === "RUNNING").length;
+      const name = d.name === app.ingress ? `${d.name} (ingress)` : d.name;
+      deployments.push([
+        app.name,
+        app.routePrefix ?? "-",
+        name,
+        d.status,
+        `${running}/${d.targetReplicas}`,
+        d.message,
+      ]);
+      for (const r of d.replicas) {
+        replicas.push([
+          r.replicaId,
+          app.name,
+          r.state,
+          r.nodeId,
+          String(r.pid),
+          String(r.ongoing),
+          age(r.startedAt, now),
+        ]);
+      }
+    }
+  }
+  const nodeLine = `nodes: ${report.nodes.map((n) => `${n.nodeId} (${n.replicas} replicas)`).join(", ") || "none"}`;
+  return `${table(deployments)}\n\n${table(replicas)}\n\n${nodeLine}`;
+}

@@ -1,0 +1,173 @@
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { TargetFlags } from "../head/target.js";
+import {
+  agentCommand,
+  callCommand,
+  deleteCommand,
+  deployCommand,
+  shutdownCommand,
+  statusCommand,
+} from "./commands.js";
+import { runCommand, startCommand } from "./head-commands.js";
+import { reportError } from "./report-error.js";
+
+/** `--flag <n>` parser: an integer in [min, max], else commander's one-line "invalid argument". */
+export function intArg(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected an integer between ${min} and ${max}, got ${JSON.stringify(value)}.`,
+      );
+    }
+    return n;
+  };
+}
+
+/** `--timeout <s>` parser: seconds > 0, returned in milliseconds. */
+function secondsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number of seconds > 0, got ${JSON.stringify(value)}.`);
+  return Math.round(n * 1000);
+}
+
+/** Adds the flags every command shares (where the cluster is). */
+function withTarget(cmd: Command): Command {
+  return cmd
+    .option(
+      "--address <url>",
+      "NATS address of the cluster (default: $TSSERVE_ADDRESS, else <state-dir>/address)",
+    )
+    .option(
+      "--prefix <prefix>",
+      "subject prefix of the cluster (default: $TSSERVE_PREFIX, else the head's, else tsserve)",
+    )
+    .option("--state-dir <dir>", "where the local head keeps its address file", ".tsserve");
+}
+
+/** Adds the flags of a head (`start`, `run`). */
+function withHeadFlags(cmd: Command): Command {
+  return withTarget(cmd)
+    .addOption(
+      new Option("--http-port <port>", "HTTP proxy port (0 = any free port)")
+        .env("TSSERVE_HTTP_PORT")
+        .argParser(intArg(0, 65535))
+        .default(8000),
+    )
+    .option("--http-host <host>", "interface the HTTP proxy listens on", "127.0.0.1")
+    .option("--no-http", "do not start the HTTP proxy")
+    .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
+    .addOption(
+      new Option(
+        "--nats-port <port>",
+        "port of the embedded nats-server (a free one if taken; 0 = any free port)",
+      )
+        .env("TSSERVE_NATS_PORT")
+        .argParser(intArg(0, 65535))
+        .default(4222),
+    );
+}
+
+/**
+ * Runs one command body: prints a one-line error and exits non-zero on failure, exits 0 otherwise.
+ * Exiting explicitly matters: importing user code (deploy) may leave timers that keep node alive.
+ */
+export function action<A extends unknown[]>(
+  name: string,
+  body: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    let code = 0;
+    try {
+      await body(...args);
+    } catch (e) {
+      code = reportError(name, e);
+    }
+    process.exit(code);
+  };
+}
+
+/** The `tsserve` command line: a thin commander chain over the package's operations. */
+export function buildProgram(): Command {
+  const program = new Command("tsserve")
+    .description("serve stateful TypeScript classes as replicated, session-aware services over NATS")
+    .showSuggestionAfterError()
+    .configureHelp({ sortSubcommands: false });
+
+  withHeadFlags(
+    program
+      .command("start")
+      .description("start a head: embedded nats-server (unless --address), controller, agent(s), HTTP proxy"),
+  )
+    .option("--foreground", "stay attached (Ctrl-C stops everything)")
+    .action(action("start", (opts: Parameters<typeof startCommand>[0]) => startCommand(opts)));
+
+  withHeadFlags(
+    program
+      .command("run")
+      .argument("<file>", "serve.yaml")
+      .description("dev mode: start a head, deploy FILE, stay until Ctrl-C"),
+  ).action(action("run", (file: string, opts: Parameters<typeof runCommand>[1]) => runCommand(file, opts)));
+
+  withTarget(
+    program
+      .command("agent")
+      .description("run an agent on this machine that starts replicas for the controller"),
+  )
+    .option("--node-id <id>", "name of this machine in status output (default: host name + random suffix)")
+    .action(action("agent", (opts: TargetFlags & { nodeId?: string }) => agentCommand(opts)));
+
+  withTarget(
+    program
+      .command("deploy")
+      .argument("<file>", "serve.yaml (or .json)")
+      .description("deploy or update the applications of a config file"),
+  )
+    .option("--no-wait", "return once the controller accepted the config")
+    .option("--timeout <seconds>", "how long to wait for HEALTHY", secondsArg, 60_000)
+    .action(
+      action("deploy", (file: string, opts: Parameters<typeof deployCommand>[1]) =>
+        deployCommand(file, opts),
+      ),
+    );
+
+  withTarget(
+    program.command("status").description("applications, deployments and replicas with their states"),
+  )
+    .option("--json", "machine-readable output")
+    .action(action("status", (opts: TargetFlags & { json?: boolean }) => statusCommand(opts)));
+
+  withTarget(
+    program
+      .command("call")
+      .argument("<app>", "application name")
+      .argument("<deployment>", "deployment name")
+      .description("call a deployment once through a handle and print the result as JSON"),
+  )
+    .option("--method <name>", "method to call", "__call__")
+    .option("--session <id>", "session id (ConsistentHash keeps a session on one replica)")
+    .option("--data <json>", "the argument, as JSON (e.g. '\"hi\"' or '{\"a\":1}')")
+    .option("--stream", "print each chunk of an async-generator method as a JSON line")
+    .option("--timeout <seconds>", "give up after this long", secondsArg, 60_000)
+    .action(
+      action("call", (app: string, dep: string, opts: Parameters<typeof callCommand>[2]) =>
+        callCommand(app, dep, opts),
+      ),
+    );
+
+  withTarget(
+    program
+      .command("delete")
+      .argument("<app>", "application name")
+      .description("drain and remove an application"),
+  ).action(action("delete", (app: string, opts: TargetFlags) => deleteCommand(app, opts)));
+
+  withTarget(
+    program
+      .command("shutdown")
+      .description("drain every application and stop the cluster (and the local head)"),
+  ).action(action("shutdown", (opts: TargetFlags) => shutdownCommand(opts)));
+
+  return program;
+}

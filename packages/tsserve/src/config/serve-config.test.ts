@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadServeConfig, parseServeConfig } from "./serve-config.js";
+
+const GOOD = `
+applications:
+  - name: chat
+    routePrefix: /chat
+    importPath: ./app.ts#app
+    deployments:
+      - name: Chat
+        numReplicas: 4
+        maxOngoingRequests: 5
+        requestRouter: { class: ConsistentHash, kwargs: { numVirtualNodes: 100, numFallbackReplicas: 2 } }
+`;
+
+/** The one-line error `text` produces, or "" when it parses. */
+function errorOf(text: string, file = "serve.yaml"): string {
+  try {
+    parseServeConfig(text, file);
+    return "";
+  } catch (e) {
+    expect((e as Error).name).toBe("ConfigError");
+    const msg = (e as Error).message;
+    expect(msg).not.toContain("\n");
+    return msg;
+  }
+}
+
+describe("serve config validation", () => {
+  it("accepts the DESIGN.md example and fills in defaults", () => {
+    const cfg = parseServeConfig(GOOD, "serve.yaml");
+    expect(cfg.applications).toHaveLength(1);
+    expect(cfg.applications[0]).toMatchObject({
+      name: "chat",
+      routePrefix: "/chat",
+      importPath: "./app.ts#app",
+    });
+    expect(cfg.applications[0]!.deployments[0]).toMatchObject({ name: "Chat", numReplicas: 4 });
+    const noRoute = parseServeConfig("applications: [{ name: a, importPath: x.ts }]", "s.yaml");
+    expect(noRoute.applications[0]!.routePrefix).toBe("/a");
+    expect(noRoute.applications[0]!.deployments).toEqual([]);
+    const hidden = parseServeConfig(
+      "applications: [{ name: a, importPath: x.ts, routePrefix: null }]",
+      "s.yaml",
+    );
+    expect(hidden.applications[0]!.routePrefix).toBeNull();
+  });
+
+  it("names file, field path, value and expectation for a bad option value", () => {
+    const text = GOOD.replace("maxOngoingRequests: 5", "maxOngoingRequests: lots");
+    expect(errorOf(text)).toBe(
+      'serve.yaml: applications[0].deployments[0].maxOngoingRequests: expected an integer >= 1, got "lots"',
+    );
+  });
+
+  it("gives the path of a bad field in a later deployment", () => {
+    const text = `${GOOD}      - name: Other\n        numReplicas: -1\n`;
+    expect(errorOf(text)).toBe(
+      "serve.yaml: applications[0].deployments[1].numReplicas: expected an integer >= 0, got -1",
+    );
+  });
+
+  it("rejects unknown fields at every level and lists the known ones", () => {
+    expect(errorOf(`${GOOD}extra: 1\n`)).toMatch(
+      /^serve\.yaml: extra: unknown field; known fields are applications$/,
+    );
+    expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefx: /chat"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.routePrefx: unknown field; known fields are name, routePrefix, importPath, deployments$/,
+    );
+    expect(errorOf(GOOD.replace("numReplicas: 4", "numReplica: 4"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.deployments\[0\]\.numReplica: unknown field; known fields are name, numReplicas/,
+    );
+  });
+
+  it("rejects missing or malformed required fields", () => {
+    expect(errorOf("applications: []")).toBe(
+      "serve.yaml: applications: expected a non-empty list of applications, got []",
+    );
+    expect(errorOf("{}")).toBe(
+      "serve.yaml: applications: expected a non-empty list of applications, got undefined",
+    );
+    expect(errorOf("- a\n- b\n")).toBe(
+      'serve.yaml: (top level): expected a mapping with an `applications` list, got ["a","b"]',
+    );
+    expect(errorOf(GOOD.replace("    importPath: ./app.ts#app\n", ""))).toBe(
+      "serve.yaml: applications[0].importPath: expected a non-empty string, got undefined",
+    );
+    expect(errorOf(GOOD.replace("importPath: ./app.ts#app", "importPath: ./app.ts#not-an-id"))).toBe(
+      'serve.yaml: applications[0].importPath: expected "path/to/app.ts#exportName", got "./app.ts#not-an-id"',
+    );
+    expect(errorOf(GOOD.replace("- name: Chat", "- numWorkers: 1"))).toBe(
+      "serve.yaml: applications[0].deployments[0].name: expected a non-empty string, got undefined",
+    );
+    expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefix: chat"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.routePrefix: expected a path like "\/chat" .* got "chat"$/,
+    );
+    expect(errorOf(GOOD.replace("name: chat", "name: my.chat"))).toMatch(
+      /invalid applications\[0\]\.name "my\.chat"/,
+    );
+  });
+
+  it("rejects duplicate application names, route prefixes and deployment names", () => {
+    const two = `applications:\n  - { name: a, importPath: x.ts, routePrefix: /x }\n  - { name: a, importPath: y.ts }\n`;
+    expect(errorOf(two)).toBe(
+      'serve.yaml: applications[1].name: "a" is already used by applications[0].name; expected a unique value',
+    );
+    const routes = `applications:\n  - { name: a, importPath: x.ts, routePrefix: /x }\n  - { name: b, importPath: y.ts, routePrefix: /x }\n`;
+    expect(errorOf(routes)).toMatch(
+      /^serve\.yaml: applications\[1\]\.routePrefix: "\/x" is already used by applications\[0\]\.routePrefix/,
+    );
+    const deps = `applications:\n  - name: a\n    importPath: x.ts\n    deployments: [{ name: D }, { name: D }]\n`;
+    expect(errorOf(deps)).toMatch(
+      /^serve\.yaml: applications\[0\]\.deployments\[1\]\.name: "D" is already used/,
+    );
+  });
+
+  it("reports YAML syntax errors with line and column, on one line", () => {
+    expect(errorOf("applications:\n  - name: [unclosed\n")).toMatch(/^serve\.yaml:\d+:\d+: invalid YAML: /);
+    expect(errorOf("applications: 1\napplications: 2\n")).toMatch(
+      /^serve\.yaml:2:1: invalid YAML: Map keys must be unique$/,
+    );
+  });
+
+  it("reads JSON when the file name ends in .json", () => {
+    expect(
+      parseServeConfig('{"applications":[{"name":"a","importPath":"x.ts"}]}', "serve.json").applications[0]!
+        .name,
+    ).toBe("a");
+    expect(errorOf("{ nope", "serve.json")).toMatch(/^serve\.json: invalid JSON: /);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), "tsserve-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names a missing file", () => {
+    expect(() => loadServeConfig(join(dir, "nope.yaml"))).toThrow(
+      `${join(dir, "nope.yaml")}: cannot read the config file: no such file`,
+    );
+  });
+
+  it("loads a file from disk", () => {
+    const file = join(dir, "serve.yaml");
+    writeFileSync(file, GOOD);
+    expect(loadServeConfig(file).applications[0]!.name).toBe("chat");
+  });
+});

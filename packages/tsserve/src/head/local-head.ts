@@ -1,0 +1,132 @@
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
+import { startProxy, type Proxy } from "@tsserve/proxy";
+import {
+  assertNoLiveHead,
+  clearHeadRecord,
+  stateDirPath,
+  writeHeadRecord,
+  type HeadRecord,
+} from "./state-dir.js";
+import { validateAddress } from "./target.js";
+
+/** Options of {@link startHead}: the flags of `tsserve start`. */
+export interface HeadOptions {
+  /** Join this NATS instead of launching an embedded nats-server. */
+  address?: string;
+  /** Subject prefix of the cluster. @default "tsserve" */
+  prefix?: string;
+  /** HTTP proxy port; 0 picks a free one; null disables the proxy. @default 8000 */
+  httpPort?: number | null;
+  /** Interface the proxy listens on. @default "127.0.0.1" */
+  httpHost?: string;
+  /** Where the address, pids, logs and the JetStream store go. @default ".tsserve" */
+  stateDir?: string;
+  /** Local agents to start (more than one simulates several machines). @default 1 */
+  agents?: number;
+  /** Port of the embedded nats-server (a free one if taken). @default 4222 */
+  natsPort?: number;
+}
+
+/** A running head: embedded NATS (maybe), controller, agents, proxy. */
+export interface Head {
+  readonly record: HeadRecord;
+  readonly stateDir: string;
+  /** Resolves when the controller has exited (after `tsserve shutdown`, or a crash). */
+  readonly controllerExited: Promise<void>;
+  /** Stops the proxy, the cluster and the embedded NATS; removes the address file. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a head in this process's care: its children (controller, agents, nats-server) are tied to
+ * it, so it must stay alive for the cluster to stay up (`tsserve start` detaches a process that runs
+ * this). Writes `<state-dir>/address` and `head-process.json` once everything answers.
+ */
+export async function startHead(options: HeadOptions = {}): Promise<Head> {
+  const stateDir = stateDirPath(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  assertNoLiveHead(stateDir);
+  const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
+  const address = options.address === undefined ? undefined : validateAddress(options.address, "--address");
+  const cluster: LocalCluster = await startLocalCluster({
+    stateDir,
+    prefix,
+    agents: options.agents ?? 1,
+    logs: "file",
+    ...(address === undefined ? {} : { address }),
+    ...(options.natsPort === undefined
+      ? {}
+      : { natsPort: options.natsPort === 0 ? await freePort() : options.natsPort }),
+  });
+  let proxy: Proxy | undefined;
+  try {
+    const httpPort = options.httpPort === undefined ? 8000 : options.httpPort;
+    if (httpPort !== null) {
+      proxy = await startProxy({
+        address: cluster.address,
+        prefix,
+        port: httpPort,
+        host: options.httpHost ?? "127.0.0.1",
+      });
+    }
+  } catch (e) {
+    await cluster.stop();
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new ConfigError(
+        `--http-port ${options.httpPort ?? 8000}: ${options.httpHost ?? "127.0.0.1"}:${options.httpPort ?? 8000} is already in use; ` +
+          "pick another port with --http-port (0 = any free port) or --no-http",
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const record: HeadRecord = {
+    address: cluster.address,
+    prefix,
+    pid: process.pid,
+    natsPid: cluster.pids.nats,
+    controllerPid: cluster.pids.controller,
+    agentPids: cluster.pids.agents,
+    httpUrl: proxy?.url ?? null,
+    startedAt: Date.now(),
+  };
+  writeHeadRecord(stateDir, record);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await proxy?.close();
+      await cluster.stop();
+      clearHeadRecord(stateDir, process.pid);
+    })());
+  return { record, stateDir, controllerExited: controllerExit(cluster), stop };
+}
+
+/** A port free on 127.0.0.1 right now, for `--nats-port 0` (nats-server reads 0 as its default 4222). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr !== null ? addr.port : 0));
+    });
+  });
+}
+
+// How often the head checks that its controller still runs (LocalCluster exposes pids, not exits).
+const CONTROLLER_CHECK_MS = 250;
+
+/** Resolves once the controller process is gone (after `ctl.shutdown`, or a crash). */
+function controllerExit(cluster: LocalCluster): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (!pidAlive(cluster.pids.controller)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, CONTROLLER_CHECK_MS);
+  });
+}
