@@ -150,4 +150,27 @@ describe("example READMEs run as written", () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    "05 custom-router: a tenant's users stay on the tenant's home replicas",
+    async () => {
+      const out = await runReadme("custom-router");
+      expect(out).toMatch(
+        /^tenants: HEALTHY \(TenantService ×4; ingress TenantService; HTTP \/tenants; code [0-9a-f]+\)$/m,
+      );
+      const replies = [...out.matchAll(/"replica": ?"(TenantService-\w+)",\s*"tenant": ?"(\w+)"/g)].map(
+        (m) => ({
+          replica: m[1]!,
+          tenant: m[2]!,
+        }),
+      );
+      const acme = new Set(replies.filter((r) => r.tenant === "acme").map((r) => r.replica));
+      expect(replies.filter((r) => r.tenant === "acme")).toHaveLength(5); // 4 CLI calls + curl
+      expect(acme.size).toBeGreaterThanOrEqual(1);
+      expect(acme.size).toBeLessThanOrEqual(2); // replicasPerTenant: 2
+      expect(replies.filter((r) => r.tenant === "globex")).toHaveLength(1);
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -48,6 +48,34 @@ describe("buildApplicationSpecs", () => {
     expect(specs[0]!.deployments[0]!.config.maxOngoingRequests).toBe(8);
   });
 
+  it("makes a module-path router absolute from the app's folder, so every process finds it", async () => {
+    const [spec] = await buildApplicationSpecs(join(EXAMPLES, "custom-router/serve.yaml"));
+    expect(spec!.deployments[0]!.config.requestRouter.class).toBe(
+      `${join(EXAMPLES, "custom-router/tenant-router.ts")}#TenantRouter`,
+    );
+  });
+
+  it("rejects an unknown router or invalid router kwargs at deploy time, naming the field", async () => {
+    write(
+      "routed.ts",
+      `import { deployment } from "tsserve";\nclass R { __call__() { return 1; } }\nexport const app = deployment({})(R).bind();\n`,
+    );
+    const unknown = write(
+      "unknown-router.yaml",
+      "applications:\n  - name: r\n    importPath: routed.ts\n    deployments: [{ name: R, requestRouter: { class: RoundRobin } }]\n",
+    );
+    await expect(buildApplicationSpecs(unknown)).rejects.toThrow(
+      /unknown-router\.yaml: applications\[0\]\.deployments\[0\]\.requestRouter: unknown request router "RoundRobin": use one of .*"ConsistentHash"/,
+    );
+    const badKwargs = write(
+      "bad-kwargs.yaml",
+      "applications:\n  - name: r\n    importPath: routed.ts\n    deployments: [{ name: R, requestRouter: { class: ConsistentHash, kwargs: { numVirtualNodes: 0 } } }]\n",
+    );
+    await expect(buildApplicationSpecs(badKwargs)).rejects.toThrow(
+      /bad-kwargs\.yaml: applications\[0\]\.deployments\[0\]\.requestRouter: .*numVirtualNodes/,
+    );
+  });
+
   it("rejects a deployment the code graph does not have, listing the graph's names", async () => {
     write(
       "app.ts",

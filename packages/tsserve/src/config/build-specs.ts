@@ -9,6 +9,7 @@ import {
 } from "@tsserve/protocol";
 import { loadApplicationGraph, type ApplicationGraph } from "@tsserve/replica";
 import { codeVersion } from "./code-version.js";
+import { absoluteRouterClass, checkRouter } from "./router-check.js";
 import { loadServeConfig, type ServeApplicationConfig } from "./serve-config.js";
 
 /**
@@ -72,6 +73,8 @@ async function buildApplicationSpec(
       // Shallow merge: a field set in the config replaces the code's value as a whole (an
       // autoscalingConfig or requestRouter in YAML is taken entire, as in Ray Serve).
       const config = resolveDeploymentOptions({ ...node.deployment.options, ...override, name }, name, where);
+      config.requestRouter.class = absoluteRouterClass(config.requestRouter.class, cwd);
+      await checkRouter(config, where);
       deployments.push({ config, codeVersion: version });
     } catch (e) {
       if (isConfigError(e)) throw new ConfigError(`${file}: ${e.message}`, { cause: e });
