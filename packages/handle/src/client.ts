@@ -3,6 +3,7 @@ import {
   ConfigError,
   DEFAULT_PREFIX,
   RequestCancelledError,
+  UnavailableError,
   validatePrefix,
   validateToken,
 } from "@tsserve/protocol";
@@ -12,6 +13,7 @@ import { LivenessMonitor } from "./liveness-monitor.js";
 import { controllerMembership } from "./membership/controller-membership.js";
 import type { MembershipSource } from "./membership/membership-source.js";
 import type { HandleMetricsSink } from "./metrics-sink.js";
+import { natsAuthFromEnv } from "./nats-auth.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   ADDRESS_ENV,
@@ -29,11 +31,22 @@ import { DeploymentRouter } from "./routing-loop.js";
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const address = options.address ?? process.env[ADDRESS_ENV] ?? DEFAULT_ADDRESS;
   const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
-  const nc = await natsConnect({
-    ...options.natsOptions,
-    servers: address.split(",").map((s) => s.trim()),
-    noAsyncTraces: true,
-  });
+  let nc: NatsConnection;
+  try {
+    nc = await natsConnect({
+      ...natsAuthFromEnv(),
+      ...options.natsOptions,
+      servers: address.split(",").map((s) => s.trim()),
+      noAsyncTraces: true,
+    });
+  } catch (cause) {
+    // Raw NATS errors ("Authorization Violation", connection refused) become one typed error
+    // that says where we tried and how credentials are given.
+    throw new UnavailableError(
+      `cannot connect to NATS at ${address}: ${(cause as Error).message} (credentials and TLS come from the TSSERVE_NATS_* environment variables)`,
+      { cause },
+    );
+  }
   return new Client(nc, { prefix, metrics: options.metrics, cwd: options.cwd }, true);
 }
 

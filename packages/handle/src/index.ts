@@ -48,3 +48,10 @@ export {
 export { DeploymentRouter, type DeploymentRouterOptions, type SubmitOptions } from "./routing-loop.js";
 export type { DeploymentTransport, ProbeResult, ReplyTarget, Exchange } from "./replica-transport.js";
 export { NO_RESPONDERS } from "./replica-transport.js";
+export {
+  natsAuthFromEnv,
+  applyNatsAuthFlags,
+  NATS_AUTH_ENV,
+  NATS_AUTH_FLAGS,
+  type NatsAuthOptions,
+} from "./nats-auth.js";

@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError, ProtocolError } from "./errors.js";
 
 /** Small validators that name the field path, the value and what is accepted. */
 
@@ -50,4 +50,18 @@ export function noUnknownKeys(path: string, obj: Record<string, unknown>, known:
       );
     }
   }
+}
+
+/**
+ * Throws a ProtocolError unless `body` is an empty map `{}`: the only body of a destructive op
+ * (shutdown) whose sender means it. msgpack decodes stray bytes to odd objects (0xc1 → an
+ * extension object), which must not count as a request to stop a cluster.
+ */
+export function requireEmptyMap(op: string, body: unknown): void {
+  const ok =
+    typeof body === "object" &&
+    body !== null &&
+    Object.getPrototypeOf(body) === Object.prototype &&
+    Object.keys(body).length === 0;
+  if (!ok) throw new ProtocolError(`${op} takes an empty map {}, got ${describe(body)}`);
 }

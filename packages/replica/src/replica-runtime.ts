@@ -6,6 +6,7 @@ import { setReplicaContext } from "./context.js";
 import { Heartbeats } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
+import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -57,6 +58,7 @@ async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<obje
  */
 export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<RunningReplica> {
   const nc = await connect({
+    ...natsAuthFromEnv(),
     servers: spec.address.split(",").map((s) => s.trim()),
     name: `replica:${spec.replicaId}`,
     noAsyncTraces: true,

@@ -52,7 +52,9 @@ async function waitForServer(url: string, child: ChildProcess, logs: () => strin
       const nc = await connect({ servers: url, timeout: 500, reconnect: false });
       await nc.close();
       return;
-    } catch {
+    } catch (e) {
+      // An auth-protected server refusing us has started: that is all this check asks.
+      if (/authorization/i.test(String((e as Error).message))) return;
       await sleep(50);
     }
   }
@@ -84,7 +86,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
     await waitForServer(`nats://127.0.0.1:${port}`, child, () => log);
   };
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    // Never leak the process or its store when startup fails.
+    child!.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const stopChild = async (): Promise<void> => {
     const c = child;
     if (c.exitCode !== null || c.signalCode !== null) return;

@@ -9,6 +9,7 @@ import {
   decode,
   encode,
   errorToWire,
+  requireEmptyMap,
   validatePrefix,
   validateToken,
   type AgentHeartbeat,
@@ -23,6 +24,7 @@ import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
 import { ReplicaChild } from "./replica-child.js";
 import { DEFAULT_STDERR_TAIL_LINES } from "./stderr-tail.js";
+import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Default period of agent heartbeats. */
 export const DEFAULT_AGENT_HEARTBEAT_PERIOD_MS = 1000;
@@ -95,6 +97,8 @@ export class Agent {
     let nc: NatsConnection;
     try {
       nc = await connect({
+        ...natsAuthFromEnv(),
+        reconnectTimeWait: 250,
         servers: options.address.split(","),
         name: `tsserve-agent-${nodeId}`,
         noAsyncTraces: true,
@@ -120,7 +124,8 @@ export class Agent {
     });
     agent.subscribe(AGENT_OPS.start, (body) => agent.startReplica(body));
     agent.subscribe(AGENT_OPS.stop, (body) => agent.stopReplica(body));
-    agent.subscribe(AGENT_OPS.shutdown, () => {
+    agent.subscribe(AGENT_OPS.shutdown, (body) => {
+      requireEmptyMap(`agent.${nodeId}.shutdown`, body);
       // Reply first: the shutdown takes as long as the slowest drain.
       setImmediate(() => void agent.shutdown());
     });

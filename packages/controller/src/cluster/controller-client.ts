@@ -14,6 +14,7 @@ import {
   type MembershipSnapshot,
   type StatusReport,
 } from "@tsserve/protocol";
+import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Default deadline of one controller request. */
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 5000;
@@ -64,6 +65,7 @@ export class ControllerClient implements AsyncDisposable {
     let nc: NatsConnection;
     try {
       nc = await connect({
+        ...natsAuthFromEnv(),
         servers: options.address.split(","),
         name: "tsserve-controller-client",
         noAsyncTraces: true,

@@ -1,4 +1,9 @@
-import { DeploymentNotFoundError, isPlainObject, type HandleMetrics } from "@tsserve/protocol";
+import {
+  DeploymentNotFoundError,
+  isPlainObject,
+  requireEmptyMap,
+  type HandleMetrics,
+} from "@tsserve/protocol";
 import type { Autoscaler } from "./autoscaler.js";
 import type { Controller } from "./controller.js";
 import type { ControllerHandlers } from "./controller-server.js";
@@ -64,7 +69,8 @@ export class ApiHandlers {
         }
         return c.snapshotOf(d);
       },
-      shutdown: async () => {
+      shutdown: async (body) => {
+        requireEmptyMap("ctl.shutdown", body);
         await c.whenReady();
         if (!this.shuttingDown) {
           this.shuttingDown = true;

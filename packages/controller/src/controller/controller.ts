@@ -9,6 +9,7 @@ import {
 } from "@tsserve/protocol";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
 import { Autoscaler } from "./autoscaler.js";
+import { ConnectionWatch } from "./connection-watch.js";
 import { CheckpointStore, restoreState, snapshotState } from "./checkpoint-store.js";
 import {
   resolveControllerOptions,
@@ -27,6 +28,7 @@ import { heartbeatReplicaId, pruneUnheard, recoveryComplete } from "./recovery.j
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
+import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Membership changes closer together than this are folded into one broadcast. */
 export const MEMBERSHIP_COALESCE_MS = 25;
@@ -65,6 +67,7 @@ export class Controller implements ControllerCore {
   private readonly api: ApiHandlers;
   private subs: Subscription[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private connection: ConnectionWatch | undefined;
   /** Trailing membership syncs due per deployment (see {@link membershipChanged}). */
   private readonly pendingSyncs = new Map<string, NodeJS.Timeout>();
   private readonly lastSyncAt = new Map<string, number>();
@@ -97,11 +100,14 @@ export class Controller implements ControllerCore {
   /** Connects, opens the KV bucket, and competes for the leader lease (returns without waiting for it). */
   async start(): Promise<void> {
     this.nc = await connect({
+      ...natsAuthFromEnv(),
       servers: this.opts.address.split(","),
       name: `tsserve-controller-${this.opts.controllerId}`,
       noAsyncTraces: true,
       maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
     });
+    this.connection = new ConnectionWatch(this.nc, (now) => this.forgiveSilence(now));
     this.kv = await this.nc.jetstream().views.kv(this.opts.bucket, { history: 1 });
     this.store = new CheckpointStore(this.kv, this.log);
     this.agents = new AgentActions(this.nc, this.opts);
@@ -209,9 +215,15 @@ export class Controller implements ControllerCore {
 
   // ---- the reconcile loop ----
 
+  /** After a NATS outage: nobody could be heard, so every replica and agent starts a fresh timeout. */
+  private forgiveSilence(now: number): void {
+    for (const r of this.table.all()) r.lastHeard = Math.max(r.lastHeard, now);
+    for (const n of this.nodes.values()) n.lastSeen = Math.max(n.lastSeen, now);
+  }
+
   /** One pass: liveness sweep, autoscaling, convergence, checkpoint. Exceptions are logged. */
   tick(): void {
-    if (!this.lease?.isLeader || this.recovering || this.stopped) return;
+    if (!this.lease?.isLeader || this.recovering || this.stopped || !this.connection?.connected) return;
     const now = Date.now();
     try {
       sweepLiveness(this, now);

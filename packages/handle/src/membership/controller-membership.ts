@@ -6,6 +6,7 @@ import {
   DeploymentNotFoundError,
   encode,
   errorFromWire,
+  isPlainObject,
   membersSubject,
   type ControllerReply,
   type MembershipSnapshot,
@@ -27,6 +28,29 @@ const RETRY_INITIAL_MS = 100;
 const RETRY_MAX_MS = 2000;
 
 /**
+ * Versions come from the controller's clock (`max(last + 1, Date.now())`); one further ahead than
+ * this is forged or corrupt, and accepting it would pin the handle to that set forever, since
+ * every genuine snapshot after it would look older.
+ */
+const MAX_VERSION_AHEAD_MS = 10 * 60_000;
+
+/** A well-formed snapshot for this deployment (broadcasts are not trusted blindly). */
+function isSnapshotOf(v: unknown, app: string, deployment: string): v is MembershipSnapshot {
+  if (!isPlainObject(v) || v["app"] !== app || v["deployment"] !== deployment) return false;
+  const version = v["version"];
+  if (typeof version !== "number" || !Number.isSafeInteger(version)) return false;
+  if (version > Date.now() + MAX_VERSION_AHEAD_MS) return false;
+  const replicas = v["replicas"];
+  return (
+    Array.isArray(replicas) &&
+    replicas.every(
+      (r) => isPlainObject(r) && typeof r["replicaId"] === "string" && typeof r["nodeId"] === "string",
+    ) &&
+    isPlainObject(v["config"])
+  );
+}
+
+/**
  * Membership from the controller (internals.md "Control plane"): ask `ctl.members` on first use,
  * then follow the `members.<app>.<deployment>` broadcasts, ignoring versions not above the one held.
  * The controller is never on the request path: while it is down the last set stays in force and a
@@ -41,9 +65,10 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
   let lookingUp = false;
   let retryTimer: NodeJS.Timeout | null = null;
 
-  const accept = (snap: MembershipSnapshot): void => {
+  const accept = (value: unknown): void => {
+    if (!isSnapshotOf(value, app, deployment)) return;
+    const snap = value;
     if (held !== null && snap.version <= held.version) return;
-    if (snap.app !== app || snap.deployment !== deployment || !Array.isArray(snap.replicas)) return;
     held = snap;
     for (const l of listeners) l.onUpdate({ replicas: snap.replicas, config: snap.config });
   };
@@ -98,7 +123,7 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
       callback: (err, msg) => {
         if (err) return;
         try {
-          accept(decode(msg.data) as MembershipSnapshot);
+          accept(decode(msg.data));
         } catch {
           // A malformed broadcast is ignored; the next re-publish (every 2 s) heals it.
         }

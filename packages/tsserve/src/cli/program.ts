@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { applyNatsAuthFlags, NATS_AUTH_FLAGS } from "@tsserve/handle";
 import type { TargetFlags } from "../head/target.js";
 import {
   agentCommand,
@@ -32,9 +33,21 @@ function secondsArg(value: string): number {
   return Math.round(n * 1000);
 }
 
-/** Adds the flags every command shares (where the cluster is). */
+/** The argument each NATS credential / TLS flag takes, for --help. */
+const AUTH_FLAG_ARGS: Record<keyof typeof NATS_AUTH_FLAGS, string> = {
+  "--nats-user": "user",
+  "--nats-password": "password",
+  "--nats-token": "token",
+  "--nats-nkey": "seed-file",
+  "--nats-creds": "creds-file",
+  "--tls-ca": "ca-pem",
+  "--tls-cert": "cert-pem",
+  "--tls-key": "key-pem",
+};
+
+/** Adds the flags every command shares (where the cluster is, and how to authenticate to it). */
 function withTarget(cmd: Command): Command {
-  return cmd
+  const with_ = cmd
     .option(
       "--address <url>",
       "NATS address of the cluster (default: $TSSERVE_ADDRESS, else <state-dir>/address)",
@@ -44,6 +57,10 @@ function withTarget(cmd: Command): Command {
       "subject prefix of the cluster (default: $TSSERVE_PREFIX, else the head's, else tsserve)",
     )
     .option("--state-dir <dir>", "where the local head keeps its address file", ".tsserve");
+  for (const [flag, variable] of Object.entries(NATS_AUTH_FLAGS)) {
+    with_.option(`${flag} <${AUTH_FLAG_ARGS[flag as keyof typeof NATS_AUTH_FLAGS]}>`, `(or $${variable})`);
+  }
+  return with_;
 }
 
 /** Adds the flags of a head (`start`, `run`). */
@@ -93,7 +110,22 @@ export function buildProgram(): Command {
   const program = new Command("tsserve")
     .description("serve stateful TypeScript classes as replicated, session-aware services over NATS")
     .showSuggestionAfterError()
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Credentials given as flags become TSSERVE_NATS_* variables before any command runs, so this
+    // process and every child it starts (controller, agents, replicas) connect with them.
+    .hook("preAction", (_program, command) => {
+      const o = command.opts<Record<string, string | undefined>>();
+      applyNatsAuthFlags({
+        "--nats-user": o["natsUser"],
+        "--nats-password": o["natsPassword"],
+        "--nats-token": o["natsToken"],
+        "--nats-nkey": o["natsNkey"],
+        "--nats-creds": o["natsCreds"],
+        "--tls-ca": o["tlsCa"],
+        "--tls-cert": o["tlsCert"],
+        "--tls-key": o["tlsKey"],
+      });
+    });
 
   withHeadFlags(
     program

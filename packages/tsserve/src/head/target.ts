@@ -1,5 +1,6 @@
 import { ControllerClient } from "@tsserve/controller";
 import { connect as natsConnect, type NatsConnection } from "nats";
+import { natsAuthFromEnv } from "@tsserve/handle";
 import { ConfigError, DEFAULT_PREFIX, UnavailableError, validatePrefix } from "@tsserve/protocol";
 import { ADDRESS_FILE, readAddressFile, readHeadRecord, stateDirPath } from "./state-dir.js";
 
@@ -90,6 +91,7 @@ export const CONNECT_TIMEOUT_MS = 2000;
 export async function openConnection(target: Target): Promise<NatsConnection> {
   try {
     return await natsConnect({
+      ...natsAuthFromEnv(),
       servers: target.address.split(",").map((s) => s.trim()),
       name: "tsserve-cli",
       noAsyncTraces: true,
