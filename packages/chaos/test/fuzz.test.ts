@@ -12,7 +12,7 @@ import {
   probeSubject,
   requestSubject,
 } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import {
   TARGET,
   startChaosCluster,
@@ -223,6 +223,28 @@ describe("fuzzing every subject tsserve listens on", () => {
       `log lines about rejected messages: ${rejections.length}; e.g.\n${rejections.slice(0, 5).join("\n")}`,
     );
     expect(rejections.length).toBeGreaterThan(0);
+
+    // And counted: `tsserve status` shows how many malformed messages each component refused
+    // (replicas report theirs on the next heartbeat, agents on theirs).
+    const counts = await waitUntil(
+      async () => {
+        const st = await cc.cluster.client.status();
+        const replicas = st.applications
+          .flatMap((a) => a.deployments)
+          .flatMap((d) => d.replicas)
+          .reduce((n, r) => n + (r.rejectedMessages ?? 0), 0);
+        const agent = st.nodes.find((n) => n.nodeId === NODE)?.rejectedMessages ?? 0;
+        const controller = st.controller?.rejectedMessages ?? 0;
+        return replicas > 0 && agent > 0 && controller > 0 ? { replicas, agent, controller } : null;
+      },
+      { timeoutMs: 5000, message: "rejection counters in ctl.status" },
+    );
+    console.log(`rejection counters: ${JSON.stringify(counts)}`);
+    // Every bad body a replica answered with BAD_REQUEST was counted.
+    const answeredBad = all.filter(
+      (o) => o.subject.includes(".req.") && o.outcome === "reply:ERROR:BAD_REQUEST",
+    ).length;
+    expect(counts.replicas).toBeGreaterThanOrEqual(answeredBad);
   });
 });
 

@@ -38,6 +38,8 @@ export interface AgentHeartbeat {
   hostname: string;
   startedAt: number;
   replicas: AgentReplica[];
+  /** Malformed commands this agent has rejected since it started. */
+  rejectedMessages?: number;
 }
 
 export interface ReplicaExit {

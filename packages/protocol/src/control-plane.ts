@@ -51,6 +51,8 @@ export interface ReplicaHeartbeat {
   codeVersion: string;
   /** With state FAILED: the constructor's error message. */
   error?: string;
+  /** Malformed requests this replica has rejected (answered BAD_REQUEST or dropped) since it started. */
+  rejectedMessages?: number;
 }
 
 /**

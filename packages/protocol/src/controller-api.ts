@@ -53,6 +53,8 @@ export interface ReplicaStatus {
   /** Epoch ms. */
   startedAt: number;
   pid: number;
+  /** Malformed requests the replica has rejected (from its last heartbeat). */
+  rejectedMessages?: number;
 }
 
 export interface DeploymentStatusReport {
@@ -74,5 +76,7 @@ export interface ApplicationStatusReport {
 export interface StatusReport {
   applications: ApplicationStatusReport[];
   /** Agents (machines) the controller knows. */
-  nodes: { nodeId: string; replicas: number; lastSeen: number }[];
+  nodes: { nodeId: string; replicas: number; lastSeen: number; rejectedMessages?: number }[];
+  /** Malformed or forged messages the controller has rejected since it started. */
+  controller?: { rejectedMessages: number };
 }

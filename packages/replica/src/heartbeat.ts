@@ -19,6 +19,8 @@ export class Heartbeats {
   private timer: NodeJS.Timeout | undefined;
   /** Where the `ongoing` count comes from; set once the request server exists. */
   ongoing: () => number = () => 0;
+  /** Where the rejected-message count comes from; set once the request server exists. */
+  rejectedMessages: () => number = () => 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -77,6 +79,7 @@ export class Heartbeats {
 
   private publish(): void {
     this.body.ongoing = this.ongoing();
+    this.body.rejectedMessages = this.rejectedMessages();
     try {
       this.nc.publish(this.subject, encode(this.body));
     } catch (e) {

@@ -102,6 +102,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     log,
   );
   hb.ongoing = () => server.ongoing;
+  hb.rejectedMessages = () => server.rejectedMessages;
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
     callback: server.onRequest,
   });

@@ -32,6 +32,8 @@ export class RequestServer {
   // Replies without payload depend only on the count: encode each once.
   private readonly rejectedReplies: Uint8Array[] = [];
   private readonly queueLenReplies: Uint8Array[] = [];
+  /** Malformed requests answered BAD_REQUEST or dropped: reported on every heartbeat. */
+  rejectedMessages = 0;
   private lastBadLogAt = 0;
   private badSinceLog = 0;
 
@@ -173,6 +175,7 @@ export class RequestServer {
   }
 
   private badRequest(msg: Msg, e: unknown): void {
+    this.rejectedMessages++;
     const err = isTsserveError(e) ? e : new ProtocolError(`undecodable request: ${String(e)}`, { cause: e });
     if (msg.reply) {
       this.send(msg, ReplyKind.ERROR, this.ongoing, errorToWire(err));

@@ -171,6 +171,9 @@ export class Agent {
     });
   }
 
+  /** Malformed commands answered BAD_REQUEST: reported on every heartbeat. */
+  private rejectedMessages = 0;
+
   private dispatch(msg: Msg, op: string, handler: (body: unknown) => void): void {
     let reply: ControllerReply<null> = OK;
     try {
@@ -181,6 +184,7 @@ export class Agent {
       handler(op === AGENT_OPS.shutdown && msg.data.length === 0 ? {} : decode(msg.data));
     } catch (e) {
       reply = { ok: false, error: errorToWire(e) };
+      if (reply.error.code === "BAD_REQUEST") this.rejectedMessages++;
       if (!msg.reply) process.stderr.write(`tsserve agent ${this.nodeId}: ${op}: ${(e as Error).message}\n`);
     }
     if (msg.reply) msg.respond(encode(reply));
@@ -242,6 +246,7 @@ export class Agent {
       hostname: hostname(),
       startedAt: this.startedAt,
       replicas: this.replicas(),
+      rejectedMessages: this.rejectedMessages,
     };
     this.nc.publish(agentSubject(this.prefix, this.nodeId, AGENT_OPS.heartbeat), encode(hb));
   }

@@ -117,8 +117,10 @@ export class ApiHandlers {
 
   /** Records one HandleMetrics message for the autoscaler. */
   onHandleMetrics(body: unknown): void {
-    if (!isPlainObject(body) || typeof body["handleId"] !== "string" || typeof body["app"] !== "string")
+    if (!isPlainObject(body) || typeof body["handleId"] !== "string" || typeof body["app"] !== "string") {
+      this.ctl.rejectMessage(`dropping malformed handle metrics: ${JSON.stringify(body)?.slice(0, 200)}`);
       return;
+    }
     const m = body as unknown as HandleMetrics;
     const load = (Number(m.queued) || 0) + (Number(m.inFlight) || 0);
     this.autoscaler.recordHandle(depKey(m.app, m.deployment), m.handleId, load, Date.now());

@@ -18,6 +18,7 @@ async function answer(
   msg: Msg,
   handler: (body: unknown) => Promise<unknown>,
   log: (l: string) => void,
+  onReject: () => void,
 ): Promise<void> {
   let reply: ControllerReply<unknown>;
   try {
@@ -26,6 +27,7 @@ async function answer(
     reply = { ok: true, value: (await handler(body)) ?? null };
   } catch (e) {
     const wire = errorToWire(e);
+    if (wire.code === "BAD_REQUEST") onReject();
     if (wire.code === "INTERNAL")
       log(`ctl request on ${msg.subject} failed: ${(e as Error).stack ?? String(e)}`);
     reply = { ok: false, error: wire };
@@ -51,6 +53,7 @@ export function serveControllerApi(
   prefix: string,
   handlers: ControllerHandlers,
   log: (line: string) => void,
+  onReject: () => void,
 ): Subscription[] {
   return (Object.keys(CONTROLLER_OPS) as (keyof typeof CONTROLLER_OPS)[]).map((op) =>
     nc.subscribe(controllerSubject(prefix, CONTROLLER_OPS[op]), {
@@ -59,7 +62,7 @@ export function serveControllerApi(
           log(`ctl.${op} subscription error: ${err.message}`);
           return;
         }
-        void answer(msg, handlers[op], log);
+        void answer(msg, handlers[op], log, onReject);
       },
     }),
   );
@@ -71,6 +74,7 @@ export function subscribeDecoded(
   subject: string,
   onBody: (body: unknown, subject: string) => void,
   log: (line: string) => void,
+  reject: (line: string) => void,
 ): Subscription {
   return nc.subscribe(subject, {
     callback: (err, msg) => {
@@ -82,7 +86,7 @@ export function subscribeDecoded(
         onBody(decode(msg.data), msg.subject);
       } catch (e) {
         const what = e instanceof ProtocolError ? e.message : ((e as Error).stack ?? String(e));
-        log(`dropping message on ${msg.subject}: ${what}`);
+        reject(`dropping message on ${msg.subject}: ${what}`);
       }
     },
   });

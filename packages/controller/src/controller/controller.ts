@@ -128,6 +128,12 @@ export class Controller implements ControllerCore {
   }
 
   readonly log = (line: string): void => this.opts.log(line);
+  /** Malformed or forged messages dropped or answered BAD_REQUEST (shown by `tsserve status`). */
+  rejectedMessages = 0;
+  readonly rejectMessage = (line: string): void => {
+    this.rejectedMessages++;
+    this.log(line);
+  };
 
   // ---- leadership and recovery ----
 
@@ -146,6 +152,7 @@ export class Controller implements ControllerCore {
     if (cp) this.publisher.restore(cp.versions);
     const heard = new Set<string>();
     const p = this.opts.prefix;
+    const reject = this.rejectMessage;
     this.subs = [
       subscribeDecoded(
         nc,
@@ -156,16 +163,30 @@ export class Controller implements ControllerCore {
           onReplicaHeartbeat(this, b, Date.now());
         },
         this.log,
+        reject,
       ),
-      subscribeDecoded(nc, agentPattern(p, "hb"), (b) => onAgentHeartbeat(this, b, Date.now()), this.log),
-      subscribeDecoded(nc, agentPattern(p, "exit"), (b) => onReplicaExit(this, b, Date.now()), this.log),
+      subscribeDecoded(
+        nc,
+        agentPattern(p, "hb"),
+        (b) => onAgentHeartbeat(this, b, Date.now()),
+        this.log,
+        reject,
+      ),
+      subscribeDecoded(
+        nc,
+        agentPattern(p, "exit"),
+        (b) => onReplicaExit(this, b, Date.now()),
+        this.log,
+        reject,
+      ),
       subscribeDecoded(
         nc,
         subjectPattern(p, VERBS.handleMetrics, ">"),
         (b) => this.api.onHandleMetrics(b),
         this.log,
+        reject,
       ),
-      ...serveControllerApi(nc, p, this.api.handlers(), this.log),
+      ...serveControllerApi(nc, p, this.api.handlers(), this.log, () => this.rejectedMessages++),
     ];
     const began = Date.now();
     // Wait to hear the checkpointed replicas (or the window to pass).

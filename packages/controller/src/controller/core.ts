@@ -19,6 +19,10 @@ export interface ControllerCore {
   /** Ask a replica's agent to stop it (fire and forget; failures are logged). */
   stopOnAgent(r: ReplicaRecord, graceful: boolean, timeoutMs: number): void;
   log(line: string): void;
+  /** Counts (for `tsserve status`) and logs a malformed or forged message that was dropped. */
+  rejectMessage(line: string): void;
+  /** How many {@link rejectMessage} counted. */
+  readonly rejectedMessages: number;
 }
 
 /** Live agents' node ids, sorted. */

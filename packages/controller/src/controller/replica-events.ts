@@ -100,7 +100,7 @@ function toRecordFromAgent(nodeId: string, ar: AgentReplica, now: number): Repli
 /** Handles one replica heartbeat (`hb.<app>.<deployment>.<replica>`). */
 export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: number): void {
   if (!isReplicaHeartbeat(body)) {
-    core.log(`dropping malformed replica heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
+    core.rejectMessage(`dropping malformed replica heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
     return;
   }
   const hb = body;
@@ -112,6 +112,7 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
   }
   r.lastHeard = now;
   r.ongoing = hb.ongoing;
+  if (typeof hb.rejectedMessages === "number") r.rejectedMessages = hb.rejectedMessages;
   if (hb.pid) r.pid = hb.pid;
   if (hb.startedAt) r.startedAt = hb.startedAt;
   const d = core.desired.deployments.get(depKey(r.app, r.deployment));
@@ -144,7 +145,7 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
 /** Handles an agent's report that a replica process exited (`agent.<node>.exit`). */
 export function onReplicaExit(core: ControllerCore, body: unknown, now: number): void {
   if (!isPlainObject(body) || typeof body["replicaId"] !== "string") {
-    core.log(`dropping malformed exit report: ${JSON.stringify(body)?.slice(0, 200)}`);
+    core.rejectMessage(`dropping malformed exit report: ${JSON.stringify(body)?.slice(0, 200)}`);
     return;
   }
   const ex = body as unknown as ReplicaExit;
@@ -160,17 +161,18 @@ export function onReplicaExit(core: ControllerCore, body: unknown, now: number):
 /** Handles an agent heartbeat (`agent.<node>.hb`): the node is alive and hosts these replicas. */
 export function onAgentHeartbeat(core: ControllerCore, body: unknown, now: number): void {
   if (!isPlainObject(body) || typeof body["nodeId"] !== "string" || !Array.isArray(body["replicas"])) {
-    core.log(`dropping malformed agent heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
+    core.rejectMessage(`dropping malformed agent heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
     return;
   }
   const hb = body as unknown as AgentHeartbeat;
   let node = core.nodes.get(hb.nodeId);
   if (!node) {
-    node = { nodeId: hb.nodeId, lastSeen: now, replicaIds: new Set() };
+    node = { nodeId: hb.nodeId, lastSeen: now, replicaIds: new Set(), rejectedMessages: 0 };
     core.nodes.set(hb.nodeId, node);
     core.log(`agent ${hb.nodeId} joined (pid ${hb.pid})`);
   }
   node.lastSeen = now;
+  if (typeof hb.rejectedMessages === "number") node.rejectedMessages = hb.rejectedMessages;
   node.replicaIds = new Set(hb.replicas.map((r) => r.replicaId));
   for (const ar of hb.replicas) {
     const r = core.table.get(ar.replicaId);

@@ -59,6 +59,7 @@ export function buildStatusReport(core: ControllerCore): StatusReport {
                 ongoing: r.ongoing,
                 startedAt: r.startedAt,
                 pid: r.pid,
+                rejectedMessages: r.rejectedMessages ?? 0,
               }))
               .sort((x, y) => (x.replicaId < y.replicaId ? -1 : 1)),
           };
@@ -69,6 +70,7 @@ export function buildStatusReport(core: ControllerCore): StatusReport {
     nodeId: n.nodeId,
     replicas: all.filter((r) => r.nodeId === n.nodeId).length,
     lastSeen: n.lastSeen,
+    rejectedMessages: n.rejectedMessages,
   }));
-  return { applications, nodes };
+  return { applications, nodes, controller: { rejectedMessages: core.rejectedMessages } };
 }

@@ -21,6 +21,8 @@ export interface ReplicaRecord {
   startedAt: number;
   /** Requests running right now, from the last heartbeat. */
   ongoing: number;
+  /** Malformed requests it has rejected, from the last heartbeat (absent before the first). */
+  rejectedMessages?: number;
   /** Local epoch ms of the last heartbeat (or of the start request while STARTING). */
   lastHeard: number;
   /** Local epoch ms the controller asked for a start. */
@@ -67,6 +69,8 @@ export interface NodeRecord {
   lastSeen: number;
   /** Replica ids it reported in its last heartbeat. */
   replicaIds: Set<string>;
+  /** Malformed commands it has rejected, from its last heartbeat. */
+  rejectedMessages: number;
 }
 
 /** `app/deployment`, the key of deployment maps. */

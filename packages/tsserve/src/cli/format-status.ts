@@ -58,5 +58,16 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     }
   }
   const nodeLine = `nodes: ${report.nodes.map((n) => `${n.nodeId} (${n.replicas} replicas)`).join(", ") || "none"}`;
-  return `${table(deployments)}\n\n${table(replicas)}\n\n${nodeLine}`;
+  return `${table(deployments)}\n\n${table(replicas)}\n\n${nodeLine}${rejectionLine(report)}`;
+}
+
+/** Malformed or forged messages each component refused, shown only when there were some. */
+function rejectionLine(report: StatusReport): string {
+  const controller = report.controller?.rejectedMessages ?? 0;
+  const agents = report.nodes.reduce((n, a) => n + (a.rejectedMessages ?? 0), 0);
+  let replicas = 0;
+  for (const a of report.applications)
+    for (const d of a.deployments) for (const r of d.replicas) replicas += r.rejectedMessages ?? 0;
+  if (controller + agents + replicas === 0) return "";
+  return `\nrejected messages: controller ${controller}, agents ${agents}, replicas ${replicas}`;
 }
