@@ -38,6 +38,18 @@ describe("Controller leader lease", () => {
       timeoutMs: 10_000,
       message: "the lease taken over",
     });
+    // The new leader answers ctl.* once it has read the checkpoint and subscribed (recovery).
+    await waitUntil(
+      () =>
+        h.cluster.client.status().then(
+          () => true,
+          () => false,
+        ),
+      {
+        timeoutMs: 15_000,
+        message: "the new leader answering",
+      },
+    );
     await h.cluster.client.deploy(deployRequest("two", "worker", { numReplicas: 4 }));
     const four = await waitForRunning(h.cluster, "two", "Worker", 4);
     const ids = new Set(four.replicas.map((r) => r.replicaId));
