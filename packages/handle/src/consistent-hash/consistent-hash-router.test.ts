@@ -143,6 +143,16 @@ describe("ConsistentHashRouter ranking", () => {
     }
   });
 
+  it("offers a session-less request its two ring owners as one group (shorter queue wins)", () => {
+    const reps = rs(4);
+    const r = router(reps);
+    const sessionless = r.chooseReplicas(reps, req(null));
+    expect(sessionless.map((g) => g.length)).toEqual([2, 1]);
+    expect(new Set(sessionless.flat().map((x) => x.replicaId)).size).toBe(3);
+    // A session keeps Ray's strict single-replica ranks.
+    expect(r.chooseReplicas(reps, req("user_42")).map((g) => g.length)).toEqual([1, 1, 1]);
+  });
+
   it("spreads session-less requests over the ring", () => {
     const reps = rs(3);
     const r = router(reps);
