@@ -22,17 +22,10 @@ import {
   streamStart,
 } from "../test/helpers/fake-transport.js";
 import { RequestRouter, type RoutingRequest } from "./request-router.js";
+import { errorOf } from "../test/helpers/error-of.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sendTargets = (t: FakeTransport) => t.calls.filter((c) => c.type === "send").map((c) => c.replicaId);
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
   it("always picks the replica with the shorter queue", async () => {

@@ -11,16 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
+import { errorOf } from "./helpers/error-of.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("cancellation stops routing at once (real replica)", () => {
   let nats: NatsServer;

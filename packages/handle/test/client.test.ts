@@ -5,15 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, connect, staticMembership, type HandleMetricsSink } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
-
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
+import { errorOf } from "./helpers/error-of.js";
 
 describe("Client (real nats-server and replica)", () => {
   let nats: NatsServer;

@@ -21,16 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { FIXTURES, startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
+import { errorOf } from "./helpers/error-of.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
 
 /**
  * A stand-in for the controller's `ctl.members` endpoint and `members.*` broadcasts, on the real

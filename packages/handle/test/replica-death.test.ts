@@ -4,15 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
-
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
+import { errorOf } from "./helpers/error-of.js";
 
 describe("replica death (SIGKILL of real replica processes)", () => {
   let nats: NatsServer;

@@ -9,6 +9,7 @@ import {
 } from "@tsserve/protocol";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
 import { Autoscaler } from "./autoscaler.js";
+import { CoalescedSync } from "./coalesced-sync.js";
 import { ConnectionWatch } from "./connection-watch.js";
 import { CheckpointStore, restoreState, snapshotState } from "./checkpoint-store.js";
 import {
@@ -68,9 +69,10 @@ export class Controller implements ControllerCore {
   private subs: Subscription[] = [];
   private timers: NodeJS.Timeout[] = [];
   private connection: ConnectionWatch | undefined;
-  /** Trailing membership syncs due per deployment (see {@link membershipChanged}). */
-  private readonly pendingSyncs = new Map<string, NodeJS.Timeout>();
-  private readonly lastSyncAt = new Map<string, number>();
+  private readonly membershipSync = new CoalescedSync(MEMBERSHIP_COALESCE_MS, (key) => {
+    const d = this.desired.deployments.get(key);
+    return d !== undefined && this.publisher.sync(d, this.table.ofDeployment(d.app, d.name));
+  });
   /** Bumped on every change of leadership, so async work of an older term can tell it is stale. */
   private term = 0;
   private readyGate = gate();
@@ -226,7 +228,7 @@ export class Controller implements ControllerCore {
   private resetState(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.cancelPendingSyncs();
+    this.membershipSync.cancelAll();
     this.desired.clear();
     this.table.clear();
     this.nodes.clear();
@@ -320,36 +322,9 @@ export class Controller implements ControllerCore {
 
   // ---- ControllerCore ----
 
-  /**
-   * Publishes a deployment's RUNNING set after a change. The first change publishes at once (READY
-   * → routable stays in milliseconds); further changes within {@link MEMBERSHIP_COALESCE_MS} fold
-   * into one trailing broadcast, so a 1,000-replica scale-up sends tens of snapshots, not 2,000.
-   */
+  /** Publishes a deployment's RUNNING set after a change (coalesced, see {@link CoalescedSync}). */
   membershipChanged(app: string, deployment: string): void {
-    const key = depKey(app, deployment);
-    if (this.pendingSyncs.has(key)) return;
-    const wait = (this.lastSyncAt.get(key) ?? 0) + MEMBERSHIP_COALESCE_MS - Date.now();
-    if (wait <= 0) {
-      this.syncMembership(key, app, deployment);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.pendingSyncs.delete(key);
-      this.syncMembership(key, app, deployment);
-    }, wait);
-    timer.unref();
-    this.pendingSyncs.set(key, timer);
-  }
-
-  private syncMembership(key: string, app: string, deployment: string): void {
-    const d = this.desired.deployments.get(key);
-    if (d && this.publisher.sync(d, this.table.ofDeployment(app, deployment)))
-      this.lastSyncAt.set(key, Date.now());
-  }
-
-  private cancelPendingSyncs(): void {
-    for (const t of this.pendingSyncs.values()) clearTimeout(t);
-    this.pendingSyncs.clear();
+    this.membershipSync.request(depKey(app, deployment));
   }
 
   stopOnAgent(r: ReplicaRecord, graceful: boolean, timeoutMs: number): void {
@@ -365,7 +340,7 @@ export class Controller implements ControllerCore {
 
   /** The last snapshot published for a deployment, computing it if needed. */
   snapshotOf(d: DeploymentRecord): MembershipSnapshot | undefined {
-    this.syncMembership(depKey(d.app, d.name), d.app, d.name);
+    this.membershipSync.runNow(depKey(d.app, d.name));
     return this.publisher.snapshot(d.app, d.name);
   }
 
@@ -401,7 +376,7 @@ export class Controller implements ControllerCore {
     this.term++;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.cancelPendingSyncs();
+    this.membershipSync.cancelAll();
     if (leader && options.checkpoint !== false) await this.flushCheckpoint().catch(() => {});
     await this.lease?.stop(options.release ?? true);
     for (const s of this.subs) s.unsubscribe();
