@@ -341,17 +341,13 @@ export class DeploymentRouter extends ReplicaSet implements ReplyHandler {
         (suspects ??= new Set()).add(req.replicaId!);
     }
     if (suspects === null) return;
+    // The routing loop's probe: one in flight per replica, and its answer refreshes the cache.
     for (const id of suspects) {
-      if (this.livenessProbing.has(id)) continue;
-      this.livenessProbing.add(id);
-      void this.transport.probe(id, deadlineMs).then((r) => {
-        this.livenessProbing.delete(id);
+      void this.probe(id, deadlineMs).then((r) => {
         if (r === NO_RESPONDERS) this.replicaDied(id);
       });
     }
   }
-
-  private readonly livenessProbing = new Set<string>();
 
   /** Fails every request in flight on `replicaId` with ReplicaDiedError and drops the replica. */
   replicaDied(replicaId: string): void {
