@@ -9,3 +9,4 @@ export * from "./control-plane.js";
 export * from "./controller-api.js";
 export * from "./agent-api.js";
 export * from "./validate.js";
+export * from "./did-you-mean.js";

@@ -1,3 +1,4 @@
+import { unknownFieldMessage } from "./did-you-mean.js";
 import { ConfigError, ProtocolError } from "./errors.js";
 
 /** Small validators that name the field path, the value and what is accepted. */
@@ -38,16 +39,16 @@ export function nonEmptyString(path: string, value: unknown): string {
   return value;
 }
 
-/** Rejects keys that are not in `known`, listing the known ones (typos are the commonest config bug). */
+/**
+ * Rejects keys that are not in `known`, listing the known ones and the likely intended one (typos
+ * and Ray's snake_case are the commonest config bugs).
+ */
 export function noUnknownKeys(path: string, obj: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new ConfigError(
-        `${path}${path ? "." : ""}${key}: unknown field; known fields are ${known.join(", ")}`,
-        {
-          data: { path: `${path}.${key}` },
-        },
-      );
+      throw new ConfigError(`${path}${path ? "." : ""}${key}: ${unknownFieldMessage(key, known)}`, {
+        data: { path: `${path}.${key}` },
+      });
     }
   }
 }

@@ -68,10 +68,43 @@ describe("serve config validation", () => {
       /^serve\.yaml: extra: unknown field; known fields are applications$/,
     );
     expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefx: /chat"))).toMatch(
-      /^serve\.yaml: applications\[0\]\.routePrefx: unknown field; known fields are name, routePrefix, importPath, deployments$/,
+      /^serve\.yaml: applications\[0\]\.routePrefx: unknown field; known fields are name, routePrefix, importPath, deployments; did you mean routePrefix\?$/,
     );
     expect(errorOf(GOOD.replace("numReplicas: 4", "numReplica: 4"))).toMatch(
       /^serve\.yaml: applications\[0\]\.deployments\[0\]\.numReplica: unknown field; known fields are name, numReplicas/,
+    );
+  });
+
+  it("suggests the camelCase field for Ray's snake_case names and for near-misses", () => {
+    expect(errorOf(GOOD.replace("numReplicas: 4", "num_replicas: 4"))).toBe(
+      "serve.yaml: applications[0].deployments[0].num_replicas: unknown field; known fields are name, " +
+        "numReplicas, maxOngoingRequests, maxQueuedRequests, requestRouter, autoscalingConfig, " +
+        "gracefulShutdownTimeoutS, gracefulShutdownWaitLoopS, heartbeatPeriodS, heartbeatTimeoutS; " +
+        "did you mean numReplicas?",
+    );
+    expect(errorOf(GOOD.replace("maxOngoingRequests: 5", "max_ongoing_requests: 5"))).toMatch(
+      /max_ongoing_requests: unknown field; .*; did you mean maxOngoingRequests\?$/,
+    );
+    expect(errorOf(GOOD.replace("routePrefix: /chat", "route_prefix: /chat"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.route_prefix: .*did you mean routePrefix\?$/,
+    );
+    expect(errorOf(GOOD.replace("applications:", "application:"))).toMatch(
+      /^serve\.yaml: application: .*did you mean applications\?$/,
+    );
+    const auto = GOOD.replace("numReplicas: 4", "autoscalingConfig: { min_replicas: 1, maxReplicas: 3 }");
+    expect(errorOf(auto)).toMatch(
+      /deployments\[0\]\.autoscalingConfig\.min_replicas: unknown field; .*did you mean minReplicas\?$/,
+    );
+    // No guess for a name far from every field.
+    expect(errorOf(GOOD.replace("numReplicas: 4", "colour: 4"))).toMatch(
+      /colour: unknown field; known fields are [^;]*$/,
+    );
+  });
+
+  it("checks the rules between fields after the schema (autoscaling bounds)", () => {
+    const auto = GOOD.replace("numReplicas: 4", "autoscalingConfig: { minReplicas: 3, maxReplicas: 2 }");
+    expect(errorOf(auto)).toBe(
+      "serve.yaml: applications[0].deployments[0].autoscalingConfig.maxReplicas: expected a value >= minReplicas (3), got 2",
     );
   });
 

@@ -1,16 +1,9 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import {
-  ConfigError,
-  fail,
-  isPlainObject,
-  noUnknownKeys,
-  nonEmptyString,
-  resolveDeploymentOptions,
-  validateToken,
-  type DeploymentOptions,
-} from "@tsserve/protocol";
+import { ConfigError, resolveDeploymentOptions, type DeploymentOptions } from "@tsserve/protocol";
 import { parseDocument } from "yaml";
+import { configErrorOf } from "./schema-kit.js";
+import { serveConfigSchema } from "./serve-schema.js";
 
 /** One application of a serve.yaml, validated but not yet resolved against its code. */
 export interface ServeApplicationConfig {
@@ -28,9 +21,6 @@ export interface ServeApplicationConfig {
 export interface ServeConfig {
   applications: ServeApplicationConfig[];
 }
-
-const TOP_KEYS = ["applications"] as const;
-const APP_KEYS = ["name", "routePrefix", "importPath", "deployments"] as const;
 
 /**
  * Reads and validates a serve config file (YAML, or JSON when the name ends in `.json`). Every
@@ -83,12 +73,27 @@ function parseYaml(text: string, file: string): unknown {
 
 /** Validates the parsed document's shape (no file I/O, no user code). */
 export function validateServeConfig(raw: unknown): ServeConfig {
-  if (!isPlainObject(raw)) fail("(top level)", "a mapping with an `applications` list", raw);
-  noUnknownKeys("", raw, TOP_KEYS);
-  const apps = raw["applications"];
-  if (!Array.isArray(apps) || apps.length === 0)
-    fail("applications", "a non-empty list of applications", apps);
-  const applications = apps.map((a, i) => validateApplication(`applications[${i}]`, a));
+  const parsed = serveConfigSchema.safeParse(raw);
+  if (!parsed.success) throw configErrorOf(parsed.error, raw);
+  const applications = parsed.data.applications.map((app, i): ServeApplicationConfig => {
+    const path = `applications[${i}]`;
+    const deployments = (app.deployments ?? []).map((d, j) => {
+      // The schema checked each field; this adds the rules between fields (autoscaling bounds in
+      // order) with the same messages the code's deployment() options get.
+      resolveDeploymentOptions(d, d.name, `${path}.deployments[${j}]`);
+      return d as DeploymentOptions & { name: string };
+    });
+    unique(
+      deployments.map((d) => d.name),
+      (j) => `${path}.deployments[${j}].name`,
+    );
+    return {
+      name: app.name,
+      routePrefix: routePrefixOf(app.routePrefix, app.name),
+      importPath: app.importPath,
+      deployments,
+    };
+  });
   unique(
     applications.map((a) => a.name),
     (i) => `applications[${i}].name`,
@@ -100,43 +105,11 @@ export function validateServeConfig(raw: unknown): ServeConfig {
   return { applications };
 }
 
-function validateApplication(path: string, value: unknown): ServeApplicationConfig {
-  if (!isPlainObject(value)) fail(path, "a mapping with name, importPath, routePrefix, deployments", value);
-  noUnknownKeys(path, value, APP_KEYS);
-  const name = nonEmptyString(`${path}.name`, value["name"]);
-  validateToken(`${path}.name`, name);
-  const importPath = nonEmptyString(`${path}.importPath`, value["importPath"]);
-  if (!/^[^#]+(#[A-Za-z_$][\w$]*)?$/.test(importPath)) {
-    fail(`${path}.importPath`, `"path/to/app.ts#exportName"`, importPath);
-  }
-  const routePrefix = validateRoutePrefix(`${path}.routePrefix`, value["routePrefix"], name);
-  const deps = value["deployments"] ?? [];
-  if (!Array.isArray(deps)) fail(`${path}.deployments`, "a list of deployment option overrides", deps);
-  const deployments = deps.map((d, i) => validateDeploymentOverride(`${path}.deployments[${i}]`, d));
-  unique(
-    deployments.map((d) => d.name),
-    (i) => `${path}.deployments[${i}].name`,
-  );
-  return { name, routePrefix, importPath, deployments };
-}
-
-/** Absent → `/<name>`; `null` → not exposed; otherwise a path starting with `/`. */
-function validateRoutePrefix(path: string, value: unknown, appName: string): string | null {
+/** Absent → `/<name>`; `null` → not exposed; a trailing "/" is dropped. */
+function routePrefixOf(value: string | null | undefined, appName: string): string | null {
   if (value === undefined) return `/${appName}`;
   if (value === null) return null;
-  if (typeof value !== "string" || !/^\/[A-Za-z0-9._~\-/]*$/.test(value) || value.includes("//")) {
-    fail(path, `a path like "/chat" (starts with "/", no spaces or query) or null`, value);
-  }
   return value.length > 1 && value.endsWith("/") ? value.slice(0, -1) : value;
-}
-
-function validateDeploymentOverride(path: string, value: unknown): DeploymentOptions & { name: string } {
-  if (!isPlainObject(value)) fail(path, "a mapping of deployment options with a name", value);
-  const name = nonEmptyString(`${path}.name`, value["name"]);
-  // Validate the overrides on their own now (types, ranges, unknown keys) so a typo is reported
-  // with its path before any user code is imported; they are resolved again once merged.
-  resolveDeploymentOptions(value, name, path);
-  return { ...(value as DeploymentOptions), name };
 }
 
 /** Throws at the second occurrence of a value (nulls are exempt: several apps may have no route). */
