@@ -118,7 +118,7 @@ describe("buildApplicationSpecs", () => {
 });
 
 describe("codeVersion", () => {
-  it("follows local imports transitively and changes when any of them changes", () => {
+  it("follows local imports transitively and changes when any of them changes", async () => {
     const entry = write(
       "v/app.ts",
       `import { x } from "./lib/x.js";\nexport * from "./y";\nimport "tsserve";\nexport const a = x;\n`,
@@ -127,20 +127,56 @@ describe("codeVersion", () => {
     write("v/y.ts", `export const y = 1;\n`);
     write("v/data.json", `{"n":1}\n`);
     write("v/unrelated.ts", `export const z = 1;\n`);
-    expect(localSourceFiles(entry).map((f) => f.slice(join(dir, "v").length + 1))).toEqual([
+    expect((await localSourceFiles(entry)).map((f) => f.slice(join(dir, "v").length + 1))).toEqual([
       "app.ts",
       "data.json",
       "lib/x.ts",
       "y.ts",
     ]);
-    const v1 = codeVersion(entry, join(dir, "v"));
-    expect(codeVersion(entry, join(dir, "v"))).toBe(v1);
+    const v1 = await codeVersion(entry, join(dir, "v"));
+    expect(await codeVersion(entry, join(dir, "v"))).toBe(v1);
     write("v/unrelated.ts", `export const z = 2;\n`);
-    expect(codeVersion(entry, join(dir, "v"))).toBe(v1);
+    expect(await codeVersion(entry, join(dir, "v"))).toBe(v1);
     write("v/data.json", `{"n":2}\n`);
-    const v2 = codeVersion(entry, join(dir, "v"));
+    const v2 = await codeVersion(entry, join(dir, "v"));
     expect(v2).not.toBe(v1);
     write("v/y.ts", `export const y = 2;\n`);
-    expect(codeVersion(entry, join(dir, "v"))).not.toBe(v2);
+    expect(await codeVersion(entry, join(dir, "v"))).not.toBe(v2);
+    // --force: a new version every time, for changes the module graph cannot see.
+    const v3 = await codeVersion(entry, join(dir, "v"));
+    expect(await codeVersion(entry, join(dir, "v"), true)).not.toBe(v3);
+  });
+
+  it("follows package #imports and workspace packages, not installed packages", async () => {
+    write("g/package.json", JSON.stringify({ type: "module", imports: { "#helpers/*": "./src/helpers/*" } }));
+    const entry = write(
+      "g/app.ts",
+      `import { h } from "#helpers/greet.ts";\nimport { w } from "shared-lib";\nimport { i } from "installed";\nexport const app = [h, w, i];\n`,
+    );
+    write("g/src/helpers/greet.ts", `export const h = "hello";\n`);
+    // A workspace package: a symlink in node_modules to a folder outside any node_modules.
+    write(
+      "ws/shared-lib/package.json",
+      JSON.stringify({ name: "shared-lib", type: "module", main: "index.ts" }),
+    );
+    write("ws/shared-lib/index.ts", `export const w = 1;\n`);
+    mkdirSync(join(dir, "g/node_modules"), { recursive: true });
+    symlinkSync(join(dir, "ws/shared-lib"), join(dir, "g/node_modules/shared-lib"));
+    write("g/node_modules/installed/package.json", JSON.stringify({ name: "installed", main: "index.js" }));
+    write("g/node_modules/installed/index.js", `export const i = 1;\n`);
+    expect((await localSourceFiles(entry)).map((f) => f.slice(dir.length + 1))).toEqual([
+      "g/app.ts",
+      "g/src/helpers/greet.ts",
+      "ws/shared-lib/index.ts",
+    ]);
+    const root = join(dir, "g");
+    const v1 = await codeVersion(entry, root);
+    write("g/node_modules/installed/index.js", `export const i = 2;\n`);
+    expect(await codeVersion(entry, root)).toBe(v1);
+    write("g/src/helpers/greet.ts", `export const h = "bonjour";\n`);
+    const v2 = await codeVersion(entry, root);
+    expect(v2).not.toBe(v1);
+    write("ws/shared-lib/index.ts", `export const w = 2;\n`);
+    expect(await codeVersion(entry, root)).not.toBe(v2);
   });
 });

@@ -25,6 +25,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     "TSSERVE_HTTP_PORT",
     "TSSERVE_NATS_PORT",
     "TSSERVE_DEBUG",
+    "TSSERVE_STATE_DIR",
   ])
     delete env[k];
   return { ...env, ...extra };

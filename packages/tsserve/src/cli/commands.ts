@@ -11,11 +11,12 @@ const out = (line: string): void => void process.stdout.write(`${line}\n`);
 /** `tsserve deploy FILE`: validate, import the code, send, wait for HEALTHY. */
 export async function deployCommand(
   file: string,
-  opts: TargetFlags & { wait: boolean; timeout: number },
+  opts: TargetFlags & { wait: boolean; timeout: number; force?: boolean },
 ): Promise<void> {
   const target = resolveTarget(opts);
   const { applications, status } = await deployConfig(target, file, {
     wait: opts.wait,
+    force: opts.force ?? false,
     timeoutMs: opts.timeout,
   });
   for (const app of applications) {

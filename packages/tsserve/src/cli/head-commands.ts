@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { startDetachedHead } from "../head/detach.js";
 import { startHead, type Head, type HeadOptions } from "../head/local-head.js";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
-import type { HeadRecord } from "../head/state-dir.js";
+import { stateDirPath, type HeadRecord } from "../head/state-dir.js";
 import { deployConfig } from "../ops/deploy.js";
 import { oneLine } from "./report-error.js";
 
@@ -80,8 +80,7 @@ async function holdHead(head: Head): Promise<void> {
 export async function startCommand(flags: HeadFlags): Promise<void> {
   if (!flags.foreground) {
     const rec = await startDetachedHead(flags.stateDir, foregroundArgs(flags));
-    const target = resolveTarget({ stateDir: flags.stateDir, address: rec.address });
-    printSummary(rec, target.stateDir, [
+    printSummary(rec, stateDirPath(flags.stateDir), [
       `  log           ${shown(rec.logFile)}`,
       "next: tsserve deploy serve.yaml · tsserve status · tsserve shutdown",
     ]);

@@ -56,7 +56,10 @@ function withTarget(cmd: Command): Command {
       "--prefix <prefix>",
       "subject prefix of the cluster (default: $TSSERVE_PREFIX, else the head's, else tsserve)",
     )
-    .option("--state-dir <dir>", "where the local head keeps its address file", ".tsserve");
+    .option(
+      "--state-dir <dir>",
+      "where the local head keeps its address file (default: $TSSERVE_STATE_DIR, else the nearest .tsserve/ upwards)",
+    );
   for (const [flag, variable] of Object.entries(NATS_AUTH_FLAGS)) {
     with_.option(`${flag} <${AUTH_FLAG_ARGS[flag as keyof typeof NATS_AUTH_FLAGS]}>`, `(or $${variable})`);
   }
@@ -157,6 +160,7 @@ export function buildProgram(): Command {
       .description("deploy or update the applications of a config file"),
   )
     .option("--no-wait", "return once the controller accepted the config")
+    .option("--force", "roll every replica over even if the code version did not change")
     .option("--timeout <seconds>", "how long to wait for HEALTHY", secondsArg, 60_000)
     .action(
       action("deploy", (file: string, opts: Parameters<typeof deployCommand>[1]) =>

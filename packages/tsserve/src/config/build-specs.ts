@@ -17,14 +17,23 @@ import { loadServeConfig, type ServeApplicationConfig } from "./serve-config.js"
  * application's code is imported (with tsx) to walk its bound graph; every deployment of the graph
  * gets its code options overridden field by field by the config's entry of the same name.
  */
-export async function buildApplicationSpecs(file: string): Promise<ApplicationSpec[]> {
+/** Options of {@link buildApplicationSpecs}. */
+export interface BuildSpecsOptions {
+  /** Give every application a fresh code version, so its replicas roll over. @default false */
+  force?: boolean;
+}
+
+export async function buildApplicationSpecs(
+  file: string,
+  options: BuildSpecsOptions = {},
+): Promise<ApplicationSpec[]> {
   const config = loadServeConfig(file);
   // Relative importPaths resolve from the config file's directory, so `tsserve deploy` works from
   // any working directory and the same file deploys the same code.
   const cwd = dirname(resolve(file));
   const specs: ApplicationSpec[] = [];
   for (const [i, app] of config.applications.entries()) {
-    specs.push(await buildApplicationSpec(file, `applications[${i}]`, app, cwd));
+    specs.push(await buildApplicationSpec(file, `applications[${i}]`, app, cwd, options.force ?? false));
   }
   return specs;
 }
@@ -34,6 +43,7 @@ async function buildApplicationSpec(
   path: string,
   app: ServeApplicationConfig,
   cwd: string,
+  force: boolean,
 ): Promise<ApplicationSpec> {
   let graph: ApplicationGraph;
   try {
@@ -63,7 +73,13 @@ async function buildApplicationSpec(
   });
   // The module part of `path#export` (validated by loadApplicationGraph above).
   const entry = app.importPath.replace(/#[^#]*$/, "");
-  const version = codeVersion(isAbsolute(entry) ? entry : resolve(cwd, entry), cwd);
+  let version: string;
+  try {
+    version = await codeVersion(isAbsolute(entry) ? entry : resolve(cwd, entry), cwd, force);
+  } catch (e) {
+    if (isConfigError(e)) throw new ConfigError(`${file}: ${path}.importPath: ${e.message}`, { cause: e });
+    throw e;
+  }
   const deployments: DeploymentSpec[] = [];
   for (const [name, node] of graph.deployments) {
     const j = app.deployments.findIndex((d) => d.name === name);

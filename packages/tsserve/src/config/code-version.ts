@@ -1,60 +1,86 @@
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { ConfigError } from "@tsserve/protocol";
+import { build, type Plugin } from "esbuild";
 
-// Relative specifiers in static imports/exports (`from "./x"`), side-effect imports
-// (`import "./x"`) and dynamic imports with a literal (`import("./x")`). Bare specifiers
-// (packages) are deliberately not followed: their versions belong to the lockfile, not the app.
-const IMPORT_RE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"'\n]+)["']/g;
+/**
+ * The code version of an application is a hash over the module graph its entry really imports, as
+ * esbuild resolves it (the resolver Node and tsx follow): relative imports, package `#imports`,
+ * tsconfig paths and workspace packages (symlinked folders outside node_modules) are all followed.
+ * Installed packages (anything whose real path lies in a node_modules folder) are not: their
+ * versions belong to the lockfile. Neither is tsserve itself (`tsserve`, `@tsserve/*`): the
+ * framework is not the application, and a rebuild of it in a workspace should not roll every app.
+ */
 
-const SOURCE_EXTS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"];
+const SKIP = Symbol("tsserve-code-version-resolving");
+const FRAMEWORK = /^(tsserve|@tsserve\/[^/]+)(\/|$)/;
+const NODE_MODULES = `${sep}node_modules${sep}`;
 
-/** Maps an import specifier to the file on disk, following TypeScript's `.js` → `.ts` convention. */
-function resolveLocal(fromFile: string, spec: string): string | undefined {
-  const base = resolve(dirname(fromFile), spec);
-  const isFile = (p: string): boolean => existsSync(p) && statSync(p).isFile();
-  const candidates = [base];
-  const js = /\.(m|c)?js$/.exec(base);
-  if (js) {
-    const stem = base.slice(0, -js[0].length);
-    candidates.push(`${stem}.${js[1] ?? ""}ts`, `${stem}.tsx`);
+/** Marks installed packages, tsserve and builtins external; follows everything else. */
+const applicationOnly: Plugin = {
+  name: "tsserve-application-only",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === SKIP || args.kind === "entry-point") return undefined;
+      if (FRAMEWORK.test(args.path)) return { path: args.path, external: true };
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: SKIP,
+      });
+      // An import that does not resolve fails when the replica imports it, with Node's message;
+      // the version need not fail first.
+      if (r.errors.length > 0 || r.external || r.namespace !== "file" || r.path.includes(NODE_MODULES)) {
+        return { path: args.path, external: true };
+      }
+      return { path: r.path };
+    });
+  },
+};
+
+/** The entry file and every application file it imports, transitively; sorted, absolute paths. */
+export async function localSourceFiles(entry: string): Promise<string[]> {
+  const abs = resolve(entry);
+  let metafile;
+  try {
+    ({ metafile } = await build({
+      entryPoints: [abs],
+      absWorkingDir: dirname(abs),
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      logLevel: "silent",
+      plugins: [applicationOnly],
+      // Assets a module imports are hashed as bytes, whatever their extension.
+      loader: { ".node": "empty", ".wasm": "binary", ".txt": "text", ".md": "text", ".html": "text" },
+    }));
+  } catch (e) {
+    const first = (e as { errors?: { text: string }[] }).errors?.[0]?.text ?? (e as Error).message;
+    throw new ConfigError(`cannot read the module graph of ${entry}: ${first}`, { cause: e });
   }
-  for (const ext of SOURCE_EXTS) candidates.push(base + ext);
-  for (const ext of SOURCE_EXTS) candidates.push(resolve(base, `index${ext}`));
-  return candidates.find(isFile);
-}
-
-/** The entry file and every local file it imports, transitively; sorted, absolute paths. */
-export function localSourceFiles(entry: string): string[] {
-  const seen = new Set<string>();
-  const queue = [resolve(entry)];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    if (file.endsWith(".json")) continue;
-    const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(IMPORT_RE)) {
-      const dep = resolveLocal(file, m[1]!);
-      if (dep !== undefined && !dep.includes(`${"/"}node_modules/`)) queue.push(dep);
-    }
-  }
-  return [...seen].sort();
+  const files = Object.keys(metafile.inputs).map((p) => (isAbsolute(p) ? p : resolve(dirname(abs), p)));
+  return [...new Set(files)].sort();
 }
 
 /**
- * A version of an application's code: sha256 over the entry module and every local file it
- * imports (relative specifiers only, followed transitively; packages are not hashed), each keyed by
- * its path relative to `root` so that moving the project does not change the version. The
- * controller rolls replicas over when it changes. Short (16 hex digits) for readable status output.
+ * A version of an application's code: sha256 over the files of {@link localSourceFiles}, each keyed
+ * by its path relative to `root` so that moving the project does not change the version. The
+ * controller rolls replicas over when it changes; `force` mixes in a fresh nonce so that a deploy
+ * rolls them anyway (`tsserve deploy --force`, for changes the graph cannot see, e.g. a file read
+ * at run time). Short (16 hex digits) for readable status output.
  */
-export function codeVersion(entry: string, root: string): string {
+export async function codeVersion(entry: string, root: string, force = false): Promise<string> {
   const h = createHash("sha256");
-  for (const file of localSourceFiles(entry)) {
+  for (const file of await localSourceFiles(entry)) {
     h.update(relative(root, file));
     h.update("\0");
     h.update(readFileSync(file));
     h.update("\0");
   }
+  if (force) h.update(randomUUID());
   return h.digest("hex").slice(0, 16);
 }

@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ConfigError } from "@tsserve/protocol";
-
-/** Where a local head keeps its files when `--state-dir` is not given (relative to the cwd). */
-export const DEFAULT_STATE_DIR = ".tsserve";
+import { stateDirForHead } from "./find-state-dir.js";
 
 /** File holding the head's NATS address as one line (read by every later command). */
 export const ADDRESS_FILE = "address";
@@ -34,9 +32,12 @@ export interface HeadRecord {
   startedAt: number;
 }
 
-/** Absolute state directory for `--state-dir` (or the default) relative to `cwd`. */
+/**
+ * Absolute state directory a head started from `cwd` writes: `--state-dir`, `$TSSERVE_STATE_DIR`,
+ * else `.tsserve/` at the project root (see find-state-dir.ts for the rule).
+ */
 export function stateDirPath(stateDir: string | undefined, cwd = process.cwd()): string {
-  return resolve(cwd, stateDir ?? DEFAULT_STATE_DIR);
+  return stateDirForHead(stateDir, cwd);
 }
 
 /** Reads `<dir>/address`, or undefined when there is none. */

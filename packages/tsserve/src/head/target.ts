@@ -2,7 +2,8 @@ import { ControllerClient } from "@tsserve/controller";
 import { connect as natsConnect, type NatsConnection } from "nats";
 import { natsAuthFromEnv } from "@tsserve/handle";
 import { ConfigError, DEFAULT_PREFIX, UnavailableError, validatePrefix } from "@tsserve/protocol";
-import { ADDRESS_FILE, readAddressFile, readHeadRecord, stateDirPath } from "./state-dir.js";
+import { findStateDir } from "./find-state-dir.js";
+import { ADDRESS_FILE, readAddressFile, readHeadRecord } from "./state-dir.js";
 
 /** Environment variable naming the cluster's NATS address when `--address` is absent. */
 export const ADDRESS_ENV = "TSSERVE_ADDRESS";
@@ -31,7 +32,8 @@ export interface Target {
 
 /**
  * Resolves the cluster address: `--address`, else `TSSERVE_ADDRESS`, else the address file the
- * local head wrote (`<state-dir>/address`, `.tsserve/address` by default). The prefix follows
+ * local head wrote (`<state-dir>/address`; the nearest `.tsserve/` from the cwd upwards unless
+ * `--state-dir` or `TSSERVE_STATE_DIR` says otherwise). The prefix follows
  * `--prefix`, `TSSERVE_PREFIX`, the head's record (when the address came from it), "tsserve".
  */
 export function resolveTarget(
@@ -39,7 +41,7 @@ export function resolveTarget(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): Target {
-  const stateDir = stateDirPath(flags.stateDir, cwd);
+  const stateDir = findStateDir(flags.stateDir, cwd, env);
   let address: string | undefined;
   let source: string;
   let headPrefix: string | undefined;
@@ -56,7 +58,8 @@ export function resolveTarget(
     if (address === undefined) {
       throw new UnavailableError(
         `no cluster address: pass --address nats://host:4222, set ${ADDRESS_ENV}, ` +
-          `or start a local head with \`tsserve start\` (no ${source} found)`,
+          `or start a local head with \`tsserve start\` (no ${source} found, nor a .tsserve/address ` +
+          `in ${cwd} or any folder above it)`,
       );
     }
   }

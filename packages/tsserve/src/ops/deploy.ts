@@ -10,6 +10,8 @@ export interface DeployOptions {
   wait?: boolean;
   /** How long to wait for HEALTHY, in ms. @default 60000 */
   timeoutMs?: number;
+  /** Roll every replica over even when the code version did not change. @default false */
+  force?: boolean;
   /** Called with each status poll while waiting (progress output). */
   onProgress?: (report: StatusReport) => void;
 }
@@ -34,7 +36,7 @@ export async function deployConfig(
   file: string,
   options: DeployOptions = {},
 ): Promise<DeployResult> {
-  const applications = await buildApplicationSpecs(file);
+  const applications = await buildApplicationSpecs(file, { force: options.force ?? false });
   const ctl = await connectController(target);
   try {
     await ctl.deploy({ applications });
