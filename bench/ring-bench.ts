@@ -5,7 +5,7 @@
  *   npx tsx bench/ring-bench.ts
  *
  * Prints Markdown tables and writes bench/results/ring.json. Bounded to about 20 s on 2 cores.
- * Targets (DESIGN.md §5): lookup <= 2 µs at 1,000 replicas x 100 points; one replica joining a
+ * Targets (docs/design.md §5): lookup <= 2 µs at 1,000 replicas x 100 points; one replica joining a
  * 1,000-replica ring rebuilds in <= 20 ms.
  */
 import { mkdirSync, writeFileSync } from "node:fs";

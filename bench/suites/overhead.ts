@@ -54,7 +54,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
             warmupMs: cfg.warmupMs,
             cpuGroups: { client: [process.pid], replicas: set.pids, server: nats.pids },
           });
-          // Ratios against nc.request() (raw request/reply as DESIGN.md §4 measured it: the issue's
+          // Ratios against nc.request() (raw request/reply as docs/design.md §4 measured it: the issue's
           // reference) and against the floor (the strictest raw client there is).
           const floor = ms[0]!;
           const base = ms[1]!;
@@ -104,7 +104,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       "NATS request/reply to the **same replica processes** (a valid msgpack request, so the replica does the " +
       "same work), two ways: `nc.request()` (the client's API: a timer and a promise per call) and the *floor* " +
       "(one wildcard inbox subscription with a callback, a publish per call, no timers: nothing cheaper exists " +
-      "in nats.js). The targets use `nc.request()`, the raw request/reply DESIGN.md §4 measured (30–31k req/s there); " +
+      "in nats.js). The targets use `nc.request()`, the raw request/reply docs/design.md §4 measured (30–31k req/s there); " +
       "the ratios to the floor are printed beside them as the stricter limit. The modes take turns in short slices so background load hits all alike. CPU per request " +
       "is utime+stime from /proc of the client, every replica and nats-server over the measured slices.",
     config: { ...cfg, maxOngoingRequests: 1024, address: nats.local ? "local nats-server" : nats.url },

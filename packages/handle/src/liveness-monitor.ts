@@ -2,7 +2,7 @@ import { LIVENESS_CHECK_INTERVAL_MS } from "./options.js";
 import type { DeploymentRouter } from "./routing-loop.js";
 
 /**
- * Keeps a request from hanging when its replica dies mid-request (DESIGN.md §4.7). About once a
+ * Keeps a request from hanging when its replica dies mid-request (docs/design.md §4, item 8). About once a
  * second, every replica with a request in flight for longer than the interval gets a probe; NATS
  * no-responders (the dead process's subscription vanished) fails its in-flight requests with
  * ReplicaDiedError. One unref'd timer per client: a healthy request costs nothing extra.

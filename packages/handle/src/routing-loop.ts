@@ -40,7 +40,7 @@ export interface SubmitOptions {
 }
 
 /**
- * The routing loop of one deployment (DESIGN.md §4), shared by every handle of it in a client.
+ * The routing loop of one deployment (docs/design.md §4), shared by every handle of it in a client.
  *
  * Each request runs its own loop: ask the RequestRouter for ranked groups; in each group take the
  * lowest cached queue length below maxOngoingRequests (probing unknown or full replicas when none

@@ -3,7 +3,7 @@ import { ProtocolError } from "./errors.js";
 import type { WireError } from "./wire-error.js";
 
 /**
- * Data-plane messages. Metadata and payload travel in one msgpack body (see DESIGN.md §4: NATS
+ * Data-plane messages. Metadata and payload travel in one msgpack body (see docs/design.md §4: NATS
  * headers cost a third of the throughput). Bodies are positional arrays: smaller and faster to
  * pack than maps, and the decoders below check every position.
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as tsserve from "./index.js";
 
 describe("tsserve facade", () => {
-  it("exports the public API named in DESIGN.md §3", () => {
+  it("exports the public API named in docs/design.md §3", () => {
     for (const name of [
       "deployment",
       "bind",

@@ -11,6 +11,11 @@
  * @packageDocumentation
  */
 
+// The public types mention Node's (child processes, AsyncLocalStorage, NodeJS.ProcessEnv,
+// Symbol.asyncDispose): tsserve runs only on Node, so it depends on @types/node and references it
+// here, so that `tsc` on an app type-checks without the app installing @types/node itself.
+/// <reference types="node" preserve="true" />
+
 // Declaring deployments and reading where/what a replica is serving.
 export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve/replica";
 export type {

@@ -13,6 +13,7 @@ const EXAMPLES = join(ROOT, "examples");
 const dir = mkdtempSync(join(tmpdir(), "tsserve-specs-"));
 mkdirSync(join(dir, "node_modules"));
 symlinkSync(join(ROOT, "packages/tsserve"), join(dir, "node_modules/tsserve"));
+writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function write(rel: string, text: string): string {
@@ -100,6 +101,25 @@ describe("buildApplicationSpecs", () => {
     await expect(buildApplicationSpecs(throws)).rejects.toThrow(
       /throws\.yaml: applications\[0\]\.importPath "throws\.ts#app": importing the module failed: RangeError: boom at import/,
     );
+  });
+
+  it('names the CommonJS trap: an app folder whose package.json lacks "type": "module"', async () => {
+    write("cjs/package.json", JSON.stringify({ name: "cjs-app" }));
+    write(
+      "cjs/app.ts",
+      `import { deployment } from "tsserve";\nclass A {}\nexport const app = deployment({})(A).bind();\n`,
+    );
+    const cfg = write("cjs/serve.yaml", "applications:\n  - name: a\n    importPath: ./app.ts#app\n");
+    await expect(buildApplicationSpecs(cfg)).rejects.toThrow(
+      /cjs\/serve\.yaml: applications\[0\]\.importPath: .*cjs\/app\.ts would load as CommonJS \(.*package\.json has no "type": "module"\), and tsserve is an ES module: add "type": "module" to that package\.json .*or rename the file to .*app\.mts$/,
+    );
+    // The rename the message offers works.
+    write(
+      "cjs/app.mts",
+      `import { deployment } from "tsserve";\nclass A {}\nexport const app = deployment({})(A).bind();\n`,
+    );
+    const mts = write("cjs/mts.yaml", "applications:\n  - name: a\n    importPath: ./app.mts#app\n");
+    expect((await buildApplicationSpecs(mts))[0]!.ingress).toBe("A");
   });
 
   it("reports an override that breaks the merged options", async () => {

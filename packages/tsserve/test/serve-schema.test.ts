@@ -68,3 +68,20 @@ describe("serve.yaml JSON Schema", () => {
     );
   });
 });
+
+describe("docs/serve-yaml.md", () => {
+  const page = readFileSync(resolve(PKG, "../../docs/serve-yaml.md"), "utf8");
+
+  it("documents every field of the schema", () => {
+    const fields = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== "object") return;
+      const props = (node as { properties?: Record<string, unknown> }).properties;
+      if (props !== undefined) for (const k of Object.keys(props)) fields.add(k);
+      for (const v of Object.values(node)) walk(v);
+    };
+    walk(JSON.parse(shipped));
+    expect(fields.size).toBeGreaterThan(20);
+    for (const f of fields) expect(page, `field ${f}`).toContain(`| \`${f}\` |`);
+  });
+});

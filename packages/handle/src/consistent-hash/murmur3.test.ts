@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { CONSISTENT_HASH_SEED, hashHi, hashKey, hashKeyBigInt, hashLo, murmur3x64h1 } from "./murmur3.js";
 
-// The reference library (slow, allocating) that DESIGN.md names as the source of truth.
+// The reference library (slow, allocating) that docs/design.md names as the source of truth.
 const murmurLib = createRequire(import.meta.url)("murmurhash3js-revisited") as {
   x64: { hash128(bytes: Uint8Array, seed: number): string };
 };

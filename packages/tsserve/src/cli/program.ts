@@ -10,6 +10,7 @@ import {
   statusCommand,
 } from "./commands.js";
 import { runCommand, startCommand } from "./head-commands.js";
+import { initCommand } from "./init-command.js";
 import { reportError } from "./report-error.js";
 
 /** `--flag <n>` parser: an integer in [min, max], else commander's one-line "invalid argument". */
@@ -129,6 +130,12 @@ export function buildProgram(): Command {
         "--tls-key": o["tlsKey"],
       });
     });
+
+  program
+    .command("init")
+    .argument("[dir]", "folder of the new app (created if missing)", ".")
+    .description("scaffold an app: app.ts, serve.yaml, package.json (ESM), tsconfig.json")
+    .action(action("init", (dir: string) => initCommand(dir)));
 
   withHeadFlags(
     program

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
   ConfigError,
@@ -9,6 +10,7 @@ import {
 } from "@tsserve/protocol";
 import { loadApplicationGraph, type ApplicationGraph } from "@tsserve/replica";
 import { codeVersion } from "./code-version.js";
+import { assertLoadsAsEsm, commonJsHint } from "./module-format.js";
 import { absoluteRouterClass, checkRouter } from "./router-check.js";
 import { loadServeConfig, type ServeApplicationConfig } from "./serve-config.js";
 
@@ -45,8 +47,12 @@ async function buildApplicationSpec(
   cwd: string,
   force: boolean,
 ): Promise<ApplicationSpec> {
+  // The module part of `path#export` (validated by the schema).
+  const entry = app.importPath.replace(/#[^#]*$/, "");
+  const entryPath = isAbsolute(entry) ? entry : resolve(cwd, entry);
   let graph: ApplicationGraph;
   try {
+    if (existsSync(entryPath)) assertLoadsAsEsm(entryPath);
     graph = await loadApplicationGraph(app.importPath, cwd);
   } catch (e) {
     if (isConfigError(e)) {
@@ -54,7 +60,7 @@ async function buildApplicationSpec(
       throw new ConfigError(`${file}: ${path}${sep}${e.message}`, { cause: e });
     }
     // The user's module threw while being imported: say which one, keep its message.
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : describe(e);
+    const msg = e instanceof Error ? `${e.name}: ${e.message}${commonJsHint(e.message)}` : describe(e);
     throw new ConfigError(
       `${file}: ${path}.importPath ${describe(app.importPath)}: importing the module failed: ${msg}`,
       {
@@ -71,11 +77,9 @@ async function buildApplicationSpec(
       );
     }
   });
-  // The module part of `path#export` (validated by loadApplicationGraph above).
-  const entry = app.importPath.replace(/#[^#]*$/, "");
   let version: string;
   try {
-    version = await codeVersion(isAbsolute(entry) ? entry : resolve(cwd, entry), cwd, force);
+    version = await codeVersion(entryPath, cwd, force);
   } catch (e) {
     if (isConfigError(e)) throw new ConfigError(`${file}: ${path}.importPath: ${e.message}`, { cause: e });
     throw e;

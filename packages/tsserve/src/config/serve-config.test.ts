@@ -30,7 +30,7 @@ function errorOf(text: string, file = "serve.yaml"): string {
 }
 
 describe("serve config validation", () => {
-  it("accepts the DESIGN.md example and fills in defaults", () => {
+  it("accepts the docs/design.md example and fills in defaults", () => {
     const cfg = parseServeConfig(GOOD, "serve.yaml");
     expect(cfg.applications).toHaveLength(1);
     expect(cfg.applications[0]).toMatchObject({
