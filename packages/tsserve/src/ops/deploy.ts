@@ -1,6 +1,5 @@
 import type { ControllerClient } from "@tsserve/controller";
 import { UnavailableError, type ApplicationSpec, type StatusReport } from "@tsserve/protocol";
-import { buildApplicationSpecs } from "../config/build-specs.js";
 import { connectController, type Target } from "../head/target.js";
 import { servesAll, waitForProxyRoutes } from "./proxy-routes.js";
 
@@ -36,6 +35,9 @@ export async function deployConfig(
   file: string,
   options: DeployOptions = {},
 ): Promise<DeployResult> {
+  // Loaded on demand: the config stack (zod, esbuild, tsx) costs every other command a few hundred
+  // ms of start-up on a busy machine, and only deploy needs it.
+  const { buildApplicationSpecs } = await import("../config/build-specs.js");
   const applications = await buildApplicationSpecs(file, { force: options.force ?? false });
   const ctl = await connectController(target);
   try {
