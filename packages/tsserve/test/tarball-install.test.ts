@@ -25,9 +25,17 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * The environment of a user's shell: without the `npm_*` / `pnpm_*` settings that `pnpm test`
+ * passes to its children (npm would read `npm_config_*` as its own configuration).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(cleanEnv()).filter(([k]) => !/^p?npm_/i.test(k)));
+}
+
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Run> {
   return new Promise((res) => {
-    execFile(cmd, args, { cwd, env: cleanEnv(), timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env: userEnv(), timeout: timeoutMs }, (err, stdout, stderr) => {
       res({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
     });
   });

@@ -130,6 +130,9 @@ describe("serve config validation", () => {
     expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefix: chat"))).toMatch(
       /^serve\.yaml: applications\[0\]\.routePrefix: expected a path like "\/chat" .* got "chat"$/,
     );
+    expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefix: //chat"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.routePrefix: expected a path like "\/chat" .* got "\/\/chat"$/,
+    );
     expect(errorOf(GOOD.replace("name: chat", "name: my.chat"))).toMatch(
       /invalid applications\[0\]\.name "my\.chat"/,
     );
