@@ -34,7 +34,7 @@ describe("documentation links", () => {
     expect(broken).toEqual([]);
   });
 
-  it("code and docs cite docs/design.md, which exists, not a DESIGN.md outside the repository", () => {
+  it("code and docs cite docs/design.md, which exists, not the old design file outside the repository", () => {
     expect(existsSync(join(ROOT, "docs/design.md"))).toBe(true);
     const old = ["DESIGN", "md"].join("."); // spelled apart so this file does not match itself
     const stale = files(ROOT, (n) => /\.(ts|md|json)$/.test(n))
