@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "../../packages/tsserve/test/cli-harness.js";
 
 // Docs that point nowhere mislead a newcomer more than no docs: every relative link in a tracked
-// Markdown file must resolve, and nothing may cite the old out-of-tree DESIGN.md.
+// Markdown file must resolve, and nothing may cite the old out-of-tree design file.
 const SKIP = new Set(["node_modules", "dist", ".git", ".tsserve", "results", "soak-results"]);
 
 function files(dir: string, keep: (name: string) => boolean): string[] {
