@@ -76,7 +76,7 @@ afterAll(async () => {
   rmSync(app, { recursive: true, force: true });
 }, 60_000);
 
-describe("an app driven from a subfolder", { timeout: 150_000 }, () => {
+describe("an app driven from a subfolder", { timeout: 240_000 }, () => {
   it("start writes .tsserve/ at the project root (the folder with package.json), not the cwd", () => {
     expect(existsSync(join(stateDir, "address"))).toBe(true);
     expect(existsSync(join(deep, ".tsserve"))).toBe(false);
