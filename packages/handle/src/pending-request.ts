@@ -28,12 +28,20 @@ export interface ReplyHandler {
  */
 export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<PendingRequest> {
   state: RequestState = RequestState.WAITING;
+  /** Handles ask replicas to acknowledge calls still running (RequestMessage.acks). */
+  readonly acks = true;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
   /** Rank of the router group the replica came from (0 = first choice). */
   rank = 0;
   /** A replica accepted it (onRequestRouted was called); set once. */
   accepted = false;
+  /** The replica has it: it acknowledged it (ACCEPTED), started a stream or answered. */
+  acked = false;
+  /** Times this call was sent again after its replica died while running it. */
+  retries = 0;
+  /** Backoff before such a retry. */
+  retryTimer: NodeJS.Timeout | null = null;
   /** It holds a slot in the dispatcher's in-flight count (sent and not yet answered or abandoned). */
   holdsSlot = false;
   /** `performance.now()` of the last send. */

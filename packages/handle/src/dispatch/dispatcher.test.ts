@@ -20,6 +20,7 @@ import {
   replicas,
   streamEnd,
   streamStart,
+  accepted,
 } from "../../test/helpers/fake-transport.js";
 import { RequestRouter, type RoutingRequest } from "../request-router.js";
 import { errorOf } from "../../test/helpers/error-of.js";
@@ -251,6 +252,7 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     const d = fakeDeployment(t, ["r1"]);
     const response = d.call();
     await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    t.openSends("r1")[0]!.reply(accepted(1)); // the replica took it: it may have run
     sweepLiveness(d.dispatcher, 0, 100); // alive: nothing happens
     await sleep(20);
     expect(d.dispatcher.pendingCount).toBe(1);
@@ -260,6 +262,80 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     expect(isReplicaDiedError(error)).toBe(true);
     expect((error as Error).message).toContain("r1");
     expect(d.dispatcher.inFlightTotal).toBe(0);
+  });
+
+  it("sends a call elsewhere when its replica is found dead before acknowledging it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    t.setProbe("r2", 0);
+    t.setSend("r2", () => ok("r2"));
+    const d = fakeDeployment(t, ["r1"]);
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    d.membership.update(replicas("r1", "r2"));
+    t.setProbe("r1", NO_RESPONDERS); // it never reached r1: NATS delivered it to a dead process
+    sweepLiveness(d.dispatcher, 0, 100);
+    expect(await response).toBe("r2");
+    expect(d.dispatcher.isRoutable("r1")).toBe(false);
+  });
+
+  it("retries an idempotent call on another replica when its replica dies while running it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    t.setProbe("r2", 0);
+    const d = fakeDeployment(t, ["r1"], { idempotent: ["__call__"], maxRetries: 1 });
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    t.openSends("r1")[0]!.reply(accepted(1));
+    t.setSend("r2", () => ok("again"));
+    d.membership.update(replicas("r1", "r2"));
+    t.setProbe("r1", NO_RESPONDERS);
+    sweepLiveness(d.dispatcher, 0, 100);
+    expect(await response).toBe("again");
+  });
+
+  it("fails an idempotent call once its retries are spent", async () => {
+    const t = new FakeTransport();
+    for (const id of ["r1", "r2", "r3"]) t.setProbe(id, 0);
+    const d = fakeDeployment(t, ["r1"], { idempotent: true, maxRetries: 1 });
+    const response = d.call();
+    for (const [dead, next] of [
+      ["r1", "r2"],
+      ["r2", "r3"],
+    ] as const) {
+      await vi.waitFor(() => expect(t.openSends(dead)).toHaveLength(1));
+      t.openSends(dead)[0]!.reply(accepted(1));
+      d.membership.update(replicas(dead, next));
+      t.setProbe(dead, NO_RESPONDERS);
+      sweepLiveness(d.dispatcher, 0, 100);
+      if (next === "r3") break;
+    }
+    const error = await errorOf(response);
+    expect(isReplicaDiedError(error)).toBe(true);
+    expect(t.count("send")).toBe(2);
+  });
+
+  it("fails a non-idempotent call whose replica stops answering, and stops routing to it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    const d = fakeDeployment(t, ["r1", "r2"]);
+    t.setProbe("r2", 10);
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    t.setProbe("r1", undefined); // r1's probes now go unanswered (a cut link, a stopped process)
+    sweepLiveness(d.dispatcher, 0, 20); // short deadlines do not count as "unreachable"
+    await sleep(60);
+    expect(d.dispatcher.isRoutable("r1")).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      sweepLiveness(d.dispatcher, 0, 1000);
+      await vi.waitFor(() => expect(t.count("probe", "r1")).toBe(3 + i), { timeout: 3000 });
+      await sleep(1050);
+    }
+    expect(d.dispatcher.isRoutable("r1")).toBe(false); // two silent seconds: out of routing
+    sweepLiveness(d.dispatcher, 0, 1000);
+    const error = await errorOf(response);
+    expect(isReplicaDiedError(error)).toBe(true);
+    expect((error as Error).message).toContain("stopped answering");
   });
 
   it("lets a replica removed from the membership finish its in-flight requests", async () => {

@@ -1,5 +1,6 @@
 import {
   BackPressureError,
+  DEFAULT_MAX_RETRIES,
   encodeRequest,
   errorFromWire,
   ReplicaDiedError,
@@ -11,6 +12,7 @@ import {
   type RequestRouterConfig,
   type RoutingConfig,
 } from "@tsserve/protocol";
+import { backoffDelayMs } from "../backoff.js";
 import type { MembershipSource } from "../membership/membership-source.js";
 import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
@@ -21,6 +23,11 @@ import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
 import { WaitQueue } from "./wait-queue.js";
+
+/** Timed-out probes in a row (of a replica with calls in flight) that take it out of routing. */
+export const UNREACHABLE_DROP_PROBES = 2;
+/** Timed-out probes in a row after which its calls in flight fail (or retry, when idempotent). */
+export const UNREACHABLE_FAIL_PROBES = 3;
 
 /** Options of a {@link DeploymentDispatcher}. */
 export interface DispatcherOptions {
@@ -116,7 +123,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.prober = new ReplicaProber(this.transport, {
       answered: (id, q) => this.answered(id, q),
       gone: (id) => this.replicaDied(id),
-      timedOut: (id) => this.probeTimedOut(id),
+      timedOut: (id, n) => this.probeTimedOut(id, n),
       wanted: () => this.waiting.size > 0,
     });
     this.patience = new OwnerPatience(this.now, (req) => this.placeOrWait(req));
@@ -168,6 +175,8 @@ export class DeploymentDispatcher implements ReplyHandler {
     if (max !== -1 && this.waiting.size >= max)
       return refuse(sink, new BackPressureError(this.waiting.size, max, this.label));
     if (o.signal?.aborted) return refuse(sink, new RequestCancelledError());
+    const retired = this.replicas.retired;
+    if (retired !== null) return refuse(sink, retired);
     const req = new PendingRequest(
       this.newRequestId(),
       o.method,
@@ -223,11 +232,15 @@ export class DeploymentDispatcher implements ReplyHandler {
     if (ends) this.release(req);
     if (reply.queueLen >= 0 && this.replicas.isRoutable(id)) this.learn(id, reply.queueLen);
     switch (kind) {
+      case ReplyKind.ACCEPTED:
+        req.acked = true;
+        return;
       case ReplyKind.REJECTED:
         this.metrics?.requestRejected?.(this.app, this.deployment, id);
         this.requeue(req);
         break;
       case ReplyKind.OK:
+        req.acked = true;
         this.accepted(req, id);
         this.finish(req, null, reply.value);
         break;
@@ -236,6 +249,7 @@ export class DeploymentDispatcher implements ReplyHandler {
         this.finish(req, errorFromWire(reply.error));
         break;
       case ReplyKind.STREAM_START:
+        req.acked = true;
         this.accepted(req, id);
         return;
       case ReplyKind.CHUNK:
@@ -267,20 +281,59 @@ export class DeploymentDispatcher implements ReplyHandler {
     return this.prober.probe(replicaId, deadlineMs);
   }
 
-  /** Fails every call in flight on `replicaId` with ReplicaDiedError and drops the replica. */
+  /**
+   * The replica is gone (no responders): it is dropped, and each call in flight there is sent
+   * elsewhere if the replica never acknowledged it (it never reached the replica), retried if its
+   * method is idempotent, and failed with ReplicaDiedError otherwise.
+   */
   replicaDied(replicaId: string): void {
+    this.replicaLost(replicaId, true);
+  }
+
+  private replicaLost(replicaId: string, dead: boolean): void {
+    const changed = this.dropReplica(replicaId);
     for (const req of [...this.live]) {
-      if (req.state === RequestState.SENT && req.replicaId === replicaId) {
+      if (req.state !== RequestState.SENT || req.replicaId !== replicaId) continue;
+      // An unreachable replica may still hold a call it did not acknowledge yet: only a dead
+      // one proves that an unacknowledged call never reached it.
+      if (dead && !req.acked) {
+        this.release(req);
+        this.requeue(req);
+      } else if (this.mayRetry(req)) this.retryLater(req);
+      else {
+        const how = dead ? "was lost" : "stopped answering";
         this.finish(
           req,
           new ReplicaDiedError(
-            `replica ${replicaId} of ${this.label} was lost while running request ${req.requestId}; it may or may not have run`,
-            { data: { replicaId, requestId: req.requestId } },
+            `replica ${replicaId} of ${this.label} ${how} while running request ${req.requestId}; it may or may not have run`,
+            { data: { replicaId, requestId: req.requestId, unreachable: !dead } },
           ),
         );
       }
     }
-    if (this.dropReplica(replicaId)) this.dispatchAll();
+    if (changed) this.dispatchAll();
+  }
+
+  /** An idempotent unary call with retries left (a stream may have delivered chunks already). */
+  private mayRetry(req: PendingRequest): boolean {
+    const config = this.replicas.config;
+    if (config === null || req.stream) return false;
+    const idempotent = config.idempotent ?? false;
+    if (idempotent !== true && !(Array.isArray(idempotent) && idempotent.includes(req.method))) return false;
+    return req.retries < (config.maxRetries ?? DEFAULT_MAX_RETRIES);
+  }
+
+  /** Sends an idempotent call again after a backoff (25 ms doubling), to what is left. */
+  private retryLater(req: PendingRequest): void {
+    this.release(req);
+    req.exchange?.close();
+    req.exchange = null;
+    req.state = RequestState.WAITING;
+    req.acked = false;
+    req.retryTimer = setTimeout(() => {
+      req.retryTimer = null;
+      if (req.state === RequestState.WAITING) this.placeOrWait(req);
+    }, backoffDelayMs(req.retries++));
   }
 
   /** Fails every pending call with `error` and stops following membership. */
@@ -304,6 +357,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.live.delete(req);
     this.waiting.remove(req);
     if (req.timer !== null) clearTimeout(req.timer);
+    if (req.retryTimer !== null) clearTimeout(req.retryTimer);
     if (req.abortListener !== null) req.signal?.removeEventListener("abort", req.abortListener);
     let guessedFree: string | null = null;
     if (wasSent) {
@@ -541,8 +595,19 @@ export class DeploymentDispatcher implements ReplyHandler {
     }
   }
 
-  private probeTimedOut(replicaId: string): void {
-    // Keep asking while someone waits for this replica (the deadline doubles up to 1 s).
+  /**
+   * A probe got no answer in time. With calls of this handle in flight there, two liveness probes
+   * (1 s deadline) in a row unanswered take the replica out of routing (until the membership lists
+   * it again) and three fail those calls (ReplicaDiedError, or a retry when idempotent): an
+   * unreachable machine or a stopped process must not hold calls until NATS gives up on it.
+   * Otherwise keep asking while someone waits.
+   */
+  private probeTimedOut(replicaId: string, silentSeconds: number): void {
+    if (this.load.inFlight(replicaId) > 0 && silentSeconds > 0) {
+      if (silentSeconds >= UNREACHABLE_FAIL_PROBES) this.replicaLost(replicaId, false);
+      else if (silentSeconds >= UNREACHABLE_DROP_PROBES && this.dropReplica(replicaId)) this.dispatchAll();
+      return;
+    }
     if (this.waiting.size > 0 && this.replicas.isRoutable(replicaId)) this.prober.recheckLater(replicaId);
   }
 

@@ -7,8 +7,12 @@ export interface ProbeEvents {
   answered(replicaId: string, queueLen: number): void;
   /** Nothing is subscribed on the replica's subject: it is gone. */
   gone(replicaId: string): void;
-  /** A probe got no answer before its deadline; `consecutive` counts such probes in a row. */
-  timedOut(replicaId: string, consecutive: number): void;
+  /**
+   * A probe got no answer before its deadline. `silentSeconds` counts the probes in a row with a
+   * deadline of at least a second that went unanswered (short routing probes do not count: a busy
+   * event loop may miss 100 ms, not seconds).
+   */
+  timedOut(replicaId: string, silentSeconds: number): void;
   /** Whether a scheduled re-check of `replicaId` is still worth a probe (someone waits). */
   wanted(replicaId: string): boolean;
 }
@@ -22,7 +26,12 @@ interface ReplicaProbeState {
   rechecks: number;
   /** Probes in a row without an answer: doubles the deadline (100 ms up to 1 s). */
   timeouts: number;
+  /** Probes in a row with a deadline of 1 s or more that went unanswered. */
+  longTimeouts: number;
 }
+
+/** A probe deadline at least this long that passes unanswered counts toward "unreachable". */
+export const LONG_PROBE_MS = 1000;
 
 /**
  * Asks replicas for their queue length, for what a handle cannot learn from its own replies:
@@ -47,9 +56,8 @@ export class ReplicaProber {
       clearTimeout(s.timer);
       s.timer = null;
     }
-    const p = this.transport
-      .probe(replicaId, deadlineMs ?? probeDeadlineMs(s.timeouts))
-      .then((r) => this.settle(replicaId, s, r));
+    const deadline = deadlineMs ?? probeDeadlineMs(s.timeouts);
+    const p = this.transport.probe(replicaId, deadline).then((r) => this.settle(replicaId, s, r, deadline));
     s.inFlight = p;
     return p;
   }
@@ -110,23 +118,24 @@ export class ReplicaProber {
   private state(replicaId: string): ReplicaProbeState {
     let s = this.states.get(replicaId);
     if (s === undefined) {
-      s = { inFlight: null, timer: null, rechecks: 0, timeouts: 0 };
+      s = { inFlight: null, timer: null, rechecks: 0, timeouts: 0, longTimeouts: 0 };
       this.states.set(replicaId, s);
     }
     return s;
   }
 
-  private settle(replicaId: string, s: ReplicaProbeState, r: ProbeResult): ProbeResult {
+  private settle(replicaId: string, s: ReplicaProbeState, r: ProbeResult, deadlineMs: number): ProbeResult {
     s.inFlight = null;
     if (this.closed) return r;
     if (r === NO_RESPONDERS) {
-      s.timeouts = 0;
+      s.timeouts = s.longTimeouts = 0;
       this.events.gone(replicaId);
     } else if (r === null) {
       s.timeouts++;
-      this.events.timedOut(replicaId, s.timeouts);
+      if (deadlineMs >= LONG_PROBE_MS) s.longTimeouts++;
+      this.events.timedOut(replicaId, s.longTimeouts);
     } else {
-      s.timeouts = 0;
+      s.timeouts = s.longTimeouts = 0;
       this.events.answered(replicaId, r);
     }
     return r;

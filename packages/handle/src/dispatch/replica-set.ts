@@ -1,4 +1,9 @@
-import type { ReplicaInfo, RequestRouterConfig, RoutingConfig } from "@tsserve/protocol";
+import {
+  DeploymentNotFoundError,
+  type ReplicaInfo,
+  type RequestRouterConfig,
+  type RoutingConfig,
+} from "@tsserve/protocol";
 import type {
   MembershipListener,
   MembershipSource,
@@ -49,6 +54,7 @@ export class ReplicaSet implements MembershipListener {
   private routingConfig: RoutingConfig | null = null;
   private requestRouter: RequestRouter | null = null;
   private error: Error | null = null;
+  private retiredError: Error | null = null;
   private routerKey = "";
   private unsubscribe: (() => void) | null = null;
   private lookupFailed = false;
@@ -83,6 +89,11 @@ export class ReplicaSet implements MembershipListener {
   /** Why the configured router could not be built; null when it could. */
   get routerError(): Error | null {
     return this.error;
+  }
+
+  /** DeploymentNotFoundError while the controller says the deployment was deleted; else null. */
+  get retired(): Error | null {
+    return this.retiredError;
   }
 
   /** Grows on every change of candidates, config or router. */
@@ -120,6 +131,15 @@ export class ReplicaSet implements MembershipListener {
   /** MembershipListener: a newer replica set. */
   onUpdate(update: MembershipUpdate): void {
     if (this.closed) return;
+    const wasRetired = this.retiredError !== null;
+    this.retiredError =
+      update.retired === true
+        ? new DeploymentNotFoundError(
+            `deployment ${JSON.stringify(this.context.deployment)} of application ${JSON.stringify(this.context.app)} was deleted`,
+            { data: { app: this.context.app, deployment: this.context.deployment } },
+          )
+        : null;
+    if (this.retiredError !== null && !wasRetired) this.events.failWaiting(this.retiredError);
     this.members = update.replicas;
     this.routingConfig = update.config;
     // "Dropped until the membership lists it again": a new set re-admits everyone it lists.

@@ -72,6 +72,8 @@ export const rejected = (queueLen: number): Reply => ({ kind: ReplyKind.REJECTED
 export const streamStart = (queueLen = 1): Reply => ({ kind: ReplyKind.STREAM_START, queueLen });
 export const chunk = (value: unknown, queueLen = 1): Reply => ({ kind: ReplyKind.CHUNK, queueLen, value });
 export const streamEnd = (queueLen = 0): Reply => ({ kind: ReplyKind.STREAM_END, queueLen });
+/** The replica acknowledges a call still running (sent a few ms after it arrived). */
+export const accepted = (queueLen = 1): Reply => ({ kind: ReplyKind.ACCEPTED, queueLen });
 
 /** A DeploymentTransport whose replicas answer what the test says. */
 export class FakeTransport implements DeploymentTransport {
