@@ -5,11 +5,13 @@ import { balanceSuite } from "./balance.js";
 import { controlSuite } from "./control.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
+import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
 /** Every suite, in README order. `--suite` picks from these by name. */
 export const SUITES: readonly Suite[] = [
   overheadSuite,
   affinityScalingSuite,
+  stickyUnderLoadSuite,
   balanceSuite,
   llmAffinitySuite,
   backPressureSuite,

@@ -1,51 +1,61 @@
 import { describe, expect, it } from "vitest";
 import type { Row } from "../harness/suite.js";
-import { overheadTargets } from "./overhead.js";
+import { overheadTargets } from "./overhead-targets.js";
 
-const row = (mode: string, reqPerSec: number, extra: Partial<Row> = {}): Row => ({
+const defaultsRow = (mode: string, extra: Partial<Row> = {}): Row => ({
   replicas: 2,
   concurrency: 64,
   mode,
-  reqPerSec,
-  clientUs: 10,
+  reqPerSec: 1000,
+  tputVsCapped: 1,
+  p99VsCapped: 1,
+  maxVsCapped: 1,
+  cpuVsCapped: 1,
+  rejectionsPerCall: 0,
+  ...extra,
+});
+const tunedRow = (mode: string, extra: Partial<Row> = {}): Row => ({
+  replicas: 2,
+  concurrency: 64,
+  mode,
   tputVsRaw: 1,
-  tputVsFloor: 0.8,
   cpuVsRaw: 1,
-  cpuVsFloor: 1.3,
-  spreadPct: 2,
   ...extra,
 });
 
 describe("overheadTargets", () => {
-  it("checks the c=64, 2-replica cell against raw request() and ConsistentHash against PowerOfTwo", () => {
+  it("checks the defaults cell against raw capped and the tuned cell against raw uncapped", () => {
     const t = overheadTargets(
       [
-        row("handle PowerOfTwo", 1000, { tputVsRaw: 0.9, cpuVsRaw: 1.1 }),
-        row("handle ConsistentHash", 960, { tputVsRaw: 0.86, cpuVsRaw: 1.25 }),
-        row("handle ConsistentHash", 1, { concurrency: 16 }),
+        defaultsRow("handle PowerOfTwo", { p99VsCapped: 1.5 }),
+        defaultsRow("handle ConsistentHash (sessions)", { reqPerSec: 940, rejectionsPerCall: 0.02 }),
+        defaultsRow("handle ConsistentHash (sessions)", { concurrency: 16, reqPerSec: 1 }),
       ],
-      5,
+      [tunedRow("handle PowerOfTwo"), tunedRow("handle ConsistentHash", { cpuVsRaw: 1.2 })],
     );
-    expect(t.map((x) => x.met)).toEqual([true, true, true, false, true]);
-    expect(t[3]!.note).toMatch(/client/);
-    expect(t[4]!.measured).toBe("0.96");
+    const byName = new Map(t.map((x) => [x.name, x]));
+    expect(t).toHaveLength(15);
+    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ raw capped FIFO: p99")!.met).toBe(
+      false,
+    );
+    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ raw capped FIFO: req/s")!.met).toBe(
+      true,
+    );
+    expect(byName.get("ConsistentHash, defaults: rejections per call (one handle, overload)")!.met).toBe(
+      false,
+    );
+    const chp = byName.get("ConsistentHash (sessions) ÷ PowerOfTwo req/s, defaults")!;
+    expect(chp.measured).toBe("0.94");
+    expect(chp.met).toBe(false);
+    expect(
+      byName.get(
+        "ConsistentHash, maxOngoingRequests 1024, 2 replicas, c=64, ÷ raw request() uncapped: CPU per call",
+      )!.met,
+    ).toBe(false);
+    for (const x of t) if (!x.met) expect(x.note).toBeTruthy();
   });
 
-  it("calls a ConsistentHash shortfall noise only when it is within two standard errors", () => {
-    const quiet = overheadTargets([row("handle PowerOfTwo", 1000), row("handle ConsistentHash", 880)], 5);
-    expect(quiet[4]!.met).toBe(false);
-    expect(quiet[4]!.note).not.toMatch(/standard error/);
-    const noisy = overheadTargets(
-      [
-        row("handle PowerOfTwo", 1000, { spreadPct: 20 }),
-        row("handle ConsistentHash", 880, { spreadPct: 20 }),
-      ],
-      5,
-    );
-    expect(noisy[4]!.note).toMatch(/within twice the standard error/);
-  });
-
-  it("returns no targets when the cell was not measured (e.g. a custom matrix)", () => {
-    expect(overheadTargets([row("handle PowerOfTwo", 1, { replicas: 4 })], 5)).toEqual([]);
+  it("returns no targets when the cells were not measured (e.g. a custom matrix)", () => {
+    expect(overheadTargets([defaultsRow("handle PowerOfTwo", { replicas: 4 })], [])).toEqual([]);
   });
 });

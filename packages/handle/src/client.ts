@@ -22,7 +22,7 @@ import {
   type FromConnectionOptions,
   type GetHandleOptions,
 } from "./options.js";
-import { DeploymentRouter } from "./routing-loop.js";
+import { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 
 /**
  * Connects to a tsserve cluster (contract). The connection is made with `noAsyncTraces: true`:
@@ -62,7 +62,7 @@ export class Client {
   private readonly metrics: HandleMetricsSink | undefined;
   private readonly cwd: string | undefined;
   private readonly transport: NatsTransport;
-  private readonly routers = new Map<string, DeploymentRouter>();
+  private readonly dispatchers = new Map<string, DeploymentDispatcher>();
   private readonly sourceIds = new WeakMap<MembershipSource, number>();
   private readonly liveness: LivenessMonitor;
   private readonly publisher: HandleMetricsPublisher;
@@ -82,7 +82,7 @@ export class Client {
     this.metrics = options.metrics;
     this.cwd = options.cwd;
     this.transport = new NatsTransport(nc);
-    const all = (): Iterable<DeploymentRouter> => this.allRouters();
+    const all = (): Iterable<DeploymentDispatcher> => this.dispatchers.values();
     this.liveness = new LivenessMonitor(all);
     this.publisher = new HandleMetricsPublisher(nc, this.prefix, this.id, all);
   }
@@ -98,7 +98,7 @@ export class Client {
 
   /**
    * A handle to `deploymentName` of application `options.app` (contract). Handles of the same
-   * deployment share one router, queue-length cache and pending queue, unless `membership` is given
+   * deployment share one dispatcher (router, queue-length cache, wait queue), unless `membership` is given
    * (then the handle gets its own).
    */
   getDeploymentHandle<T = any>(deploymentName: string, options: GetHandleOptions): DeploymentHandle<T> {
@@ -110,12 +110,12 @@ export class Client {
     }
     validateToken("deployment name", deploymentName);
     validateToken("application name", options.app);
-    // A handle with its own membership source gets a router of its own, shared only with handles
+    // A handle with its own membership source gets a dispatcher of its own, shared only with handles
     // of the same source.
     const key = `${options.app}/${deploymentName}/${options.membership === undefined ? "" : this.sourceId(options.membership)}`;
-    let router = this.routers.get(key);
-    if (router === undefined) {
-      router = new DeploymentRouter({
+    let dispatcher = this.dispatchers.get(key);
+    if (dispatcher === undefined) {
+      dispatcher = new DeploymentDispatcher({
         app: options.app,
         deployment: deploymentName,
         membership:
@@ -131,15 +131,15 @@ export class Client {
         transport: this.transport.forDeployment(this.prefix, options.app, deploymentName),
         newRequestId: this.newRequestId,
       });
-      this.routers.set(key, router);
+      this.dispatchers.set(key, dispatcher);
     }
-    return makeHandle(router, defaultCallOptions()) as DeploymentHandle<T>;
+    return makeHandle(dispatcher, defaultCallOptions()) as DeploymentHandle<T>;
   }
 
   /** Requests not yet answered, over every deployment (for tests and shutdown logic). */
   get pendingRequests(): number {
     let n = 0;
-    for (const r of this.allRouters()) n += r.pending.size;
+    for (const d of this.dispatchers.values()) n += d.pendingCount;
     return n;
   }
 
@@ -151,7 +151,7 @@ export class Client {
     if (this.closed) return;
     this.closed = true;
     const error = new RequestCancelledError("the tsserve client was closed while the request was pending");
-    for (const r of this.allRouters()) r.close(error);
+    for (const d of this.dispatchers.values()) d.close(error);
     this.liveness.close();
     this.publisher.close();
     this.transport.close();
@@ -161,10 +161,6 @@ export class Client {
   /** Same as {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  private allRouters(): Iterable<DeploymentRouter> {
-    return this.routers.values();
   }
 
   private sourceId(source: MembershipSource): number {

@@ -2,7 +2,7 @@ import { ConfigError } from "@tsserve/protocol";
 import { DeploymentResponse } from "./deployment-response.js";
 import { DeploymentResponseStream } from "./deployment-response-stream.js";
 import { DEFAULT_METHOD, type HandleCallOptions } from "./options.js";
-import type { DeploymentRouter, SubmitOptions } from "./routing-loop.js";
+import type { DeploymentDispatcher, SubmitOptions } from "./dispatch/dispatcher.js";
 
 type AnyFn = (...args: any[]) => any;
 
@@ -35,7 +35,7 @@ export interface HandleCore<T, Streaming extends boolean> {
   readonly appName: string;
   /**
    * A new handle with some call options changed (the others inherited). Cheap: the new handle
-   * shares this one's router, cache and connection.
+   * shares this one's dispatcher (queue, cache) and connection.
    */
   options<O extends HandleCallOptions>(
     options: O,
@@ -78,28 +78,28 @@ class HandleImpl {
   private readonly _methods = new Map<string, unknown>();
 
   constructor(
-    readonly _router: DeploymentRouter,
+    readonly _dispatcher: DeploymentDispatcher,
     readonly _opts: SubmitOptions,
   ) {}
 
   get deploymentName(): string {
-    return this._router.deployment;
+    return this._dispatcher.deployment;
   }
 
   get appName(): string {
-    return this._router.app;
+    return this._dispatcher.app;
   }
 
   options(o: HandleCallOptions): unknown {
-    return makeHandle(this._router, mergeOptions(this._opts, o));
+    return makeHandle(this._dispatcher, mergeOptions(this._opts, o));
   }
 
   remote(...args: unknown[]): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
     const sink = this._opts.stream
       ? new DeploymentResponseStream<unknown>()
       : new DeploymentResponse<unknown>();
-    sink.router = this._router;
-    const req = this._router.submit(args, this._opts, sink);
+    sink.dispatcher = this._dispatcher;
+    const req = this._dispatcher.submit(args, this._opts, sink);
     if (req !== null && !req.done) sink.request = req;
     return sink;
   }
@@ -107,7 +107,7 @@ class HandleImpl {
   _method(name: string): unknown {
     let m = this._methods.get(name);
     if (m === undefined) {
-      const h = new HandleImpl(this._router, { ...this._opts, method: name });
+      const h = new HandleImpl(this._dispatcher, { ...this._opts, method: name });
       m = { remote: (...args: unknown[]) => h.remote(...args) };
       this._methods.set(name, m);
     }
@@ -124,9 +124,9 @@ const proxyHandler: ProxyHandler<HandleImpl> = {
   },
 };
 
-/** @internal Builds a handle (a Proxy over HandleImpl) for `router` with resolved call options. */
-export function makeHandle(router: DeploymentRouter, opts: SubmitOptions): unknown {
-  return new Proxy(new HandleImpl(router, opts), proxyHandler);
+/** @internal Builds a handle (a Proxy over HandleImpl) for `dispatcher` with resolved call options. */
+export function makeHandle(dispatcher: DeploymentDispatcher, opts: SubmitOptions): unknown {
+  return new Proxy(new HandleImpl(dispatcher, opts), proxyHandler);
 }
 
 /** @internal Default call options of a fresh handle. */

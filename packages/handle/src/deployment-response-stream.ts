@@ -1,5 +1,5 @@
 import type { PendingRequest, ResultSink } from "./pending-request.js";
-import type { DeploymentRouter } from "./routing-loop.js";
+import type { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 
 /**
  * The result of `handle.options({ stream: true }).remote(...)` (contract): an async iterable of the
@@ -14,11 +14,11 @@ export class DeploymentResponseStream<T> implements AsyncIterable<T>, ResultSink
   /** @internal */
   request: PendingRequest | null = null;
   /** @internal */
-  router: DeploymentRouter | null = null;
+  dispatcher: DeploymentDispatcher | null = null;
 
   /** Cancels the stream: routing stops, no further chunks are delivered, iteration rejects with RequestCancelledError. */
   cancel(): void {
-    if (this.request !== null) this.router?.cancel(this.request);
+    if (this.request !== null) this.dispatcher?.cancel(this.request);
   }
 
   /** Reads every chunk into an array (convenient for short streams and tests). */

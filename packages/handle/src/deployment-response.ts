@@ -1,6 +1,6 @@
 import { RequestTimeoutError } from "@tsserve/protocol";
 import type { PendingRequest, ResultSink } from "./pending-request.js";
-import type { DeploymentRouter } from "./routing-loop.js";
+import type { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 
 const Settled = { NO: 0, OK: 1, ERR: 2 } as const;
 
@@ -18,7 +18,7 @@ export class DeploymentResponse<T> implements PromiseLike<T>, ResultSink {
   /** @internal */
   request: PendingRequest | null = null;
   /** @internal */
-  router: DeploymentRouter | null = null;
+  dispatcher: DeploymentDispatcher | null = null;
 
   /** Makes a response assignable to `Promise<T>` (and prints as `[object DeploymentResponse]`). */
   get [Symbol.toStringTag](): string {
@@ -27,7 +27,7 @@ export class DeploymentResponse<T> implements PromiseLike<T>, ResultSink {
 
   /** Cancels the request: routing stops at once and the response rejects with RequestCancelledError. */
   cancel(): void {
-    if (this.request !== null) this.router?.cancel(this.request);
+    if (this.request !== null) this.dispatcher?.cancel(this.request);
   }
 
   /**
@@ -40,8 +40,8 @@ export class DeploymentResponse<T> implements PromiseLike<T>, ResultSink {
     const ms = options.timeoutMs;
     if (ms === undefined || ms <= 0 || this.state !== Settled.NO) return p;
     const timer = setTimeout(() => {
-      if (this.request !== null && this.router !== null) {
-        this.router.finish(
+      if (this.request !== null && this.dispatcher !== null) {
+        this.dispatcher.cancel(
           this.request,
           new RequestTimeoutError(`request ${this.request.requestId} timed out after ${ms} ms`),
         );

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "nats";
 import { encode, handleMetricsSubject, type HandleMetrics } from "@tsserve/protocol";
 import { METRICS_PERIOD_MS } from "./options.js";
-import type { DeploymentRouter } from "./routing-loop.js";
+import type { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 
 /**
  * Publishes HandleMetrics on `hmetrics.<app>.<deployment>` (the autoscaler's input) about once a
@@ -11,14 +11,14 @@ import type { DeploymentRouter } from "./routing-loop.js";
  */
 export class HandleMetricsPublisher {
   private readonly timer: NodeJS.Timeout;
-  private readonly active = new WeakSet<DeploymentRouter>();
-  private readonly subjects = new WeakMap<DeploymentRouter, string>();
+  private readonly active = new WeakSet<DeploymentDispatcher>();
+  private readonly subjects = new WeakMap<DeploymentDispatcher, string>();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly prefix: string,
     private readonly handleId: string,
-    private readonly routers: () => Iterable<DeploymentRouter>,
+    private readonly dispatchers: () => Iterable<DeploymentDispatcher>,
     periodMs = METRICS_PERIOD_MS,
   ) {
     this.timer = setInterval(() => this.tick(), periodMs);
@@ -28,22 +28,22 @@ export class HandleMetricsPublisher {
   /** Publishes one round now (the timer calls it; tests may too). */
   tick(): void {
     if (this.nc.isClosed()) return;
-    for (const router of this.routers()) {
-      const busy = router.queued > 0 || router.inFlightTotal > 0;
-      if (!busy && !this.active.has(router)) continue;
-      if (busy) this.active.add(router);
-      else this.active.delete(router);
-      let subject = this.subjects.get(router);
+    for (const d of this.dispatchers()) {
+      const busy = d.queued > 0 || d.inFlightTotal > 0;
+      if (!busy && !this.active.has(d)) continue;
+      if (busy) this.active.add(d);
+      else this.active.delete(d);
+      let subject = this.subjects.get(d);
       if (subject === undefined) {
-        subject = handleMetricsSubject(this.prefix, router.app, router.deployment);
-        this.subjects.set(router, subject);
+        subject = handleMetricsSubject(this.prefix, d.app, d.deployment);
+        this.subjects.set(d, subject);
       }
       const m: HandleMetrics = {
         handleId: this.handleId,
-        app: router.app,
-        deployment: router.deployment,
-        queued: router.queued,
-        inFlight: router.inFlightTotal,
+        app: d.app,
+        deployment: d.deployment,
+        queued: d.queued,
+        inFlight: d.inFlightTotal,
         at: Date.now(),
       };
       try {

@@ -45,7 +45,7 @@ export {
   type GetHandleOptions,
   type HandleCallOptions,
 } from "./options.js";
-export { DeploymentRouter, type DeploymentRouterOptions, type SubmitOptions } from "./routing-loop.js";
+export { DeploymentDispatcher, type DispatcherOptions, type SubmitOptions } from "./dispatch/dispatcher.js";
 export type { DeploymentTransport, ProbeResult, ReplyTarget, Exchange } from "./replica-transport.js";
 export { NO_RESPONDERS } from "./replica-transport.js";
 export {

@@ -1,4 +1,5 @@
-import type { Reply } from "@tsserve/protocol";
+import type { ReplicaInfo, Reply } from "@tsserve/protocol";
+import type { Queued } from "./dispatch/wait-queue.js";
 import type { RoutingRequest } from "./request-router.js";
 import type { Exchange, ReplyTarget } from "./replica-transport.js";
 
@@ -11,32 +12,38 @@ export interface ResultSink {
   chunk(value: unknown): void;
 }
 
-/** Lifecycle of a pending request. */
-export const RequestState = { ROUTING: 0, SENT: 1, DONE: 2 } as const;
+/** Lifecycle of a pending request: waiting for a slot, sent to a replica, or done. */
+export const RequestState = { WAITING: 0, SENT: 1, DONE: 2 } as const;
 export type RequestState = (typeof RequestState)[keyof typeof RequestState];
 
-/** What the routing loop learns after a send. */
-export const SendOutcome = { ACCEPTED: 0, RETRY: 1 } as const;
-export type SendOutcome = (typeof SendOutcome)[keyof typeof SendOutcome];
-
-/** The owner that interprets replies (the deployment router). */
+/** The owner that interprets replies (the deployment's dispatcher). */
 export interface ReplyHandler {
   handleReply(request: PendingRequest, reply: Reply | null): void;
 }
 
 /**
  * One call from `remote()` until it is fulfilled or cancelled. It is its own RoutingRequest,
- * RequestMessage (for encoding) and ReplyTarget, so a call allocates this object, its encoded body
- * and little else.
+ * RequestMessage (for encoding), ReplyTarget and wait-queue entry, so a call allocates this
+ * object, its encoded body and its ranked groups, and little else.
  */
-export class PendingRequest implements RoutingRequest, ReplyTarget {
-  state: RequestState = RequestState.ROUTING;
+export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<PendingRequest> {
+  state: RequestState = RequestState.WAITING;
+  /** Handles ask replicas to acknowledge calls still running (RequestMessage.acks). */
+  readonly acks = true;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
-  /** Rank of the router group the replica came from. */
+  /** Rank of the router group the replica came from (0 = first choice). */
   rank = 0;
   /** A replica accepted it (onRequestRouted was called); set once. */
   accepted = false;
+  /** The replica has it: it acknowledged it (ACCEPTED), started a stream or answered. */
+  acked = false;
+  /** Times this call was sent again after its replica died while running it. */
+  retries = 0;
+  /** Backoff before such a retry. */
+  retryTimer: NodeJS.Timeout | null = null;
+  /** It holds a slot in the dispatcher's in-flight count (sent and not yet answered or abandoned). */
+  holdsSlot = false;
   /** `performance.now()` of the last send. */
   sentAt = 0;
   exchange: Exchange | null = null;
@@ -46,9 +53,21 @@ export class PendingRequest implements RoutingRequest, ReplyTarget {
   /** The caller's timeout, for the error message; 0 = none. */
   timeoutMs = 0;
   abortListener: (() => void) | null = null;
-  private outcomeResolve: ((o: SendOutcome) => void) | null = null;
-  private doneResolve: (() => void) | null = null;
-  private donePromise: Promise<void> | null = null;
+  /** The router's ranked groups, valid while `groupsVersion` equals the replica set's version. */
+  groups: ReplicaInfo[][] | null = null;
+  groupsVersion = -1;
+  /** When the first group's patience ends (`performance.now()` time); 0 = no patience pending. */
+  spillAt = 0;
+  /** Waiting for probe answers before it chooses among its group (skipped by slot hand-offs). */
+  probing = false;
+  /** Owner patience is over (or never applied): every group may take the request. */
+  patienceOver = false;
+  /** @internal wait-queue links */
+  qPrev: PendingRequest | null = null;
+  /** @internal */
+  qNext: PendingRequest | null = null;
+  /** @internal */
+  qIn = false;
 
   constructor(
     readonly requestId: string,
@@ -65,36 +84,6 @@ export class PendingRequest implements RoutingRequest, ReplyTarget {
   /** ReplyTarget: the transport delivers replies here. */
   onReply(reply: Reply | null): void {
     this.handler.handleReply(this, reply);
-  }
-
-  /** A promise the routing loop awaits after a send; settled by {@link settleOutcome}. */
-  awaitOutcome(): Promise<SendOutcome> {
-    return new Promise<SendOutcome>((resolve) => (this.outcomeResolve = resolve));
-  }
-
-  /** Tells a waiting routing loop what happened to the send. */
-  settleOutcome(outcome: SendOutcome): void {
-    const r = this.outcomeResolve;
-    this.outcomeResolve = null;
-    r?.(outcome);
-  }
-
-  /**
-   * Resolves with `p` or as soon as the request is done (cancelled, timed out), whichever is first,
-   * so that a cancelled request's loop wakes at once instead of finishing a probe or a sleep.
-   */
-  race<T>(p: Promise<T>): Promise<T | undefined> {
-    if (this.state === RequestState.DONE) return Promise.resolve(undefined);
-    this.donePromise ??= new Promise<void>((r) => (this.doneResolve = r));
-    return Promise.race([p, this.donePromise as Promise<undefined>]);
-  }
-
-  /** Marks the request done and wakes everything waiting on it. */
-  markDone(): void {
-    this.state = RequestState.DONE;
-    this.doneResolve?.();
-    this.doneResolve = null;
-    this.settleOutcome(SendOutcome.ACCEPTED);
   }
 
   get done(): boolean {

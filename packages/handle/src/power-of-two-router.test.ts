@@ -16,15 +16,19 @@ describe("PowerOfTwoChoicesRouter", () => {
     expect(r.chooseReplicas(reps(1), request)).toEqual([[{ replicaId: "r0", nodeId: "n" }]]);
   });
 
-  it("samples two distinct replicas as one group", () => {
+  it("samples two distinct replicas as the first group, then offers every candidate", () => {
     const r = new PowerOfTwoChoicesRouter(context, {});
     const candidates = reps(5);
     for (let i = 0; i < 1000; i++) {
       const groups = r.chooseReplicas(candidates, request);
-      expect(groups).toHaveLength(1);
+      expect(groups).toHaveLength(2);
       expect(groups[0]).toHaveLength(2);
       expect(groups[0]![0]!.replicaId).not.toBe(groups[0]![1]!.replicaId);
+      // The fallback group is the candidates array itself: no allocation per call.
+      expect(groups[1]).toBe(candidates);
     }
+    // With two replicas the pair is everyone: one group.
+    expect(r.chooseReplicas(reps(2), request)).toHaveLength(1);
   });
 
   it("samples uniformly: every replica appears about equally often", () => {

@@ -4,9 +4,12 @@ import { RequestRouter, type RouterContext, type RoutingRequest } from "./reques
 
 /**
  * The default router (Ray's PowerOfTwoChoicesRequestRouter without locality): two distinct
- * replicas drawn uniformly at random, returned as one group `[[a, b]]`. The handle then takes the
- * one with the shorter known queue, which spreads load nearly as well as checking every replica
- * at the cost of two.
+ * replicas drawn uniformly at random as the first group, `[[a, b], all]`. The handle takes the one
+ * with the shorter known queue, which spreads load nearly as well as checking every replica at the
+ * cost of two. The second group is every candidate (the same array the handle passed in, so it
+ * costs no allocation): when both picks are full, the request takes any replica with room, and
+ * when every replica is full it waits for whichever slot frees first. Ray gets the same effect by
+ * sampling again after each backoff; here the handle's queue does it without a sleep.
  */
 export class PowerOfTwoChoicesRouter extends RequestRouter {
   /** Random source in [0, 1); tests replace it. */
@@ -27,10 +30,11 @@ export class PowerOfTwoChoicesRouter extends RequestRouter {
     const n = candidates.length;
     if (n === 0) return [];
     if (n === 1) return [[candidates[0]!]];
+    const all = candidates as ReplicaInfo[];
     // i uniform over n, j uniform over the other n-1: two distinct picks with two random draws.
     const i = Math.floor(this.random() * n);
     let j = Math.floor(this.random() * (n - 1));
     if (j >= i) j += 1;
-    return [[candidates[i]!, candidates[j]!]];
+    return n === 2 ? [[candidates[i]!, candidates[j]!]] : [[candidates[i]!, candidates[j]!], all];
   }
 }

@@ -28,7 +28,11 @@ export interface RoutingRequest {
  * - `updateReplicas` runs only when the replica set changes: derive state (a ring) there.
  * - `chooseReplicas` is the hot path: no I/O, no allocation it can avoid. It returns ranked groups;
  *   the handle tries the groups in order and, within a group, takes the replica with the lowest known
- *   queue length below `maxOngoingRequests`.
+ *   queue length below `maxOngoingRequests`. When every group is full the request waits in the
+ *   handle's queue (oldest first) and takes the first slot that frees on any replica of its groups.
+ * - `spillAfterMs` is owner patience: how long a request whose first group is full waits for that
+ *   group before later groups may take it. The default 0 spills at once (Ray's behaviour); a sticky
+ *   router returns more for requests whose affinity is worth a short wait.
  */
 export abstract class RequestRouter {
   private currentReplicas: readonly ReplicaInfo[] = [];
@@ -54,6 +58,16 @@ export abstract class RequestRouter {
    * membership minus replicas this handle has dropped). Return `[]` when there is nothing to try.
    */
   abstract chooseReplicas(candidates: readonly ReplicaInfo[], request: RoutingRequest): ReplicaInfo[][];
+
+  /**
+   * Owner patience for `request`, in milliseconds: while its first group is full, the request waits
+   * up to this long for a slot there before its later groups may take it. A first group whose
+   * replicas are all gone (dead, draining, dropped) never holds a request back. Called once per
+   * request that finds its first group full, so it must be cheap. @default 0 (spill at once)
+   */
+  spillAfterMs(_request: RoutingRequest): number {
+    return 0;
+  }
 
   /** The replica accepted the request. */
   onRequestRouted?(request: RoutingRequest, replicaId: string): void;

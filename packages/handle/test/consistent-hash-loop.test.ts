@@ -52,8 +52,8 @@ function deploy(t: FakeTransport, kwargs: Record<string, unknown> = {}, ids: str
 afterEach(() => {
   // Like Ray's fixture teardown: no request may be left routing.
   for (const d of live.splice(0)) {
-    expect(d.router.pending.size).toBe(0);
-    d.router.close(new Error("test over"));
+    expect(d.dispatcher.pendingCount).toBe(0);
+    d.dispatcher.close(new Error("test over"));
   }
 });
 
@@ -101,7 +101,7 @@ describe("ConsistentHashRouter in the routing loop", () => {
     t.setSend(primary!, () => null);
     const d = deploy(t);
     expect(await d.call([], { sessionId: SESSION })).toBe(fb1);
-    expect(d.router.routable.has(primary!)).toBe(false);
+    expect(d.dispatcher.isRoutable(primary!)).toBe(false);
     for (let i = 0; i < 5; i++) expect(await d.call([], { sessionId: SESSION })).toBe(fb1);
     expect(t.count("send", primary)).toBe(0);
   });
@@ -123,7 +123,7 @@ describe("ConsistentHashRouter in the routing loop", () => {
     t.setProbe(primary!, undefined); // probes hang until their deadline
     const d = deploy(t);
     expect(await d.call([], { sessionId: SESSION })).toBe(fb1);
-    expect(d.router.routable.has(primary!)).toBe(true); // unavailable is not dead
+    expect(d.dispatcher.isRoutable(primary!)).toBe(true); // unavailable is not dead
     t.setProbe(primary!, 0);
     await waitUntil(async () => (await d.call([], { sessionId: SESSION })) === primary, {
       timeoutMs: 5000,

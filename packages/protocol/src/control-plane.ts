@@ -17,6 +17,10 @@ export interface RoutingConfig {
   maxOngoingRequests: number;
   maxQueuedRequests: number;
   requestRouter: Required<RequestRouterConfig>;
+  /** Methods safe to retry after a replica death (`true` = all). Absent from older controllers: false. */
+  idempotent?: boolean | string[];
+  /** Retries of an idempotent call. Absent: 3. */
+  maxRetries?: number;
 }
 
 /**
@@ -30,6 +34,11 @@ export interface MembershipSnapshot {
   version: number;
   replicas: ReplicaInfo[];
   config: RoutingConfig;
+  /**
+   * The deployment was deleted: handles fail waiting and new calls with DeploymentNotFoundError at
+   * once (calls already running on draining replicas finish). A later snapshot without it revives it.
+   */
+  retired?: boolean;
 }
 
 /**

@@ -14,6 +14,25 @@ describe("data-plane codec", () => {
     expect(decodeRequest(encodeRequest(req))).toEqual(req);
   });
 
+  it("carries the stream and acknowledgement flags in one field, and refuses unknown bits", () => {
+    const base = { requestId: "r", method: "m", args: [], sessionId: null };
+    expect(decodeRequest(encodeRequest({ ...base, stream: false, acks: true }))).toEqual({
+      ...base,
+      stream: false,
+      acks: true,
+    });
+    expect(decodeRequest(encodeRequest({ ...base, stream: true }))).toEqual({ ...base, stream: true });
+    expect(decodeReply(encodeReply(ReplyKind.ACCEPTED, 2))).toEqual({
+      kind: ReplyKind.ACCEPTED,
+      queueLen: 2,
+    });
+    for (const flags of [4, -1, 1.5, "1"]) {
+      expect(() => decodeRequest(encode([1, "r", "m", [], null, flags]))).toThrow(
+        expect.objectContaining({ code: "BAD_REQUEST" }),
+      );
+    }
+  });
+
   it("round-trips each reply kind with the queue length", () => {
     expect(decodeReply(encodeReply(ReplyKind.OK, 3, { a: 1 }))).toEqual({
       kind: ReplyKind.OK,

@@ -21,7 +21,15 @@ export interface RequestMessage {
   sessionId: string | null;
   /** True when the caller expects a stream of chunks from an async generator. */
   stream: boolean;
+  /**
+   * The caller wants an ACCEPTED reply for a unary call still running a few ms after it arrived
+   * (handles do; a raw NATS client with one reply per request does not). @default false
+   */
+  acks?: boolean;
 }
+
+/** Bits of the request's flags field (it was the 0/1 stream flag: 1 still means a stream). */
+export const RequestFlags = { STREAM: 1, ACKS: 2 } as const;
 
 type RequestTuple = [
   version: number,
@@ -29,18 +37,19 @@ type RequestTuple = [
   method: string,
   args: unknown[],
   sessionId: string | null,
-  stream: 0 | 1,
+  flags: number,
 ];
 
 export function encodeRequest(r: RequestMessage): Uint8Array {
-  const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, r.stream ? 1 : 0];
+  const flags = (r.stream ? RequestFlags.STREAM : 0) | (r.acks === true ? RequestFlags.ACKS : 0);
+  const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, flags];
   return encode(t);
 }
 
 export function decodeRequest(bytes: Uint8Array): RequestMessage {
   const t = decode(bytes);
   if (!Array.isArray(t) || t.length < 6) throw new ProtocolError("request must be a 6-element msgpack array");
-  const [version, requestId, method, args, sessionId, stream] = t as unknown[];
+  const [version, requestId, method, args, sessionId, flags] = t as unknown[];
   if (version !== WIRE_VERSION) throw new ProtocolError(`unsupported wire version ${String(version)}`);
   if (typeof requestId !== "string" || requestId.length === 0)
     throw new ProtocolError("request id must be a non-empty string");
@@ -49,8 +58,17 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
   if (!Array.isArray(args)) throw new ProtocolError("args must be an array");
   if (sessionId !== null && typeof sessionId !== "string")
     throw new ProtocolError("session id must be a string or null");
-  if (stream !== 0 && stream !== 1) throw new ProtocolError("stream flag must be 0 or 1");
-  return { requestId, method, args, sessionId, stream: stream === 1 };
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 3)
+    throw new ProtocolError("request flags must be an integer from 0 to 3");
+  const out: RequestMessage = {
+    requestId,
+    method,
+    args,
+    sessionId,
+    stream: (flags & RequestFlags.STREAM) !== 0,
+  };
+  if ((flags & RequestFlags.ACKS) !== 0) out.acks = true;
+  return out;
 }
 
 /** What a reply says. Every reply carries the replica's current queue length. */
@@ -69,6 +87,12 @@ export const ReplyKind = {
   STREAM_END: 5,
   /** Answer to a probe. No payload. */
   QUEUE_LEN: 6,
+  /**
+   * The replica took the call and is still running it a few milliseconds later (fast calls answer
+   * before and send none). A handle whose replica dies knows from it which calls may have run:
+   * those without it never reached the replica and are sent elsewhere. No payload.
+   */
+  ACCEPTED: 7,
 } as const;
 export type ReplyKind = (typeof ReplyKind)[keyof typeof ReplyKind];
 
@@ -81,7 +105,8 @@ export type Reply =
         | typeof ReplyKind.REJECTED
         | typeof ReplyKind.STREAM_START
         | typeof ReplyKind.STREAM_END
-        | typeof ReplyKind.QUEUE_LEN;
+        | typeof ReplyKind.QUEUE_LEN
+        | typeof ReplyKind.ACCEPTED;
       queueLen: number;
     };
 

@@ -48,6 +48,16 @@ export interface DeploymentOptions {
   heartbeatPeriodS?: number;
   /** A replica silent for this long is presumed lost. @default 5 */
   heartbeatTimeoutS?: number;
+  /**
+   * Methods that are safe to run more than once. A call to one of them whose replica dies (or
+   * becomes unreachable) while running it is retried on another replica, a session's next rank,
+   * instead of failing with ReplicaDiedError. `true` = every method; a list names methods
+   * (`"__call__"` for the default one). Calls a replica never accepted are retried whatever this
+   * says. @default false
+   */
+  idempotent?: boolean | string[];
+  /** How often an idempotent call is retried after replica deaths (backoff 25 ms doubling). @default 3 */
+  maxRetries?: number;
 }
 
 export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
@@ -62,6 +72,7 @@ export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S = 20;
 export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = 2;
 export const DEFAULT_HEARTBEAT_PERIOD_S = 1;
 export const DEFAULT_HEARTBEAT_TIMEOUT_S = 5;
+export const DEFAULT_MAX_RETRIES = 3;
 
 export interface ResolvedAutoscaling {
   minReplicas: number;
@@ -85,6 +96,9 @@ export interface ResolvedDeploymentConfig {
   gracefulShutdownWaitLoopMs: number;
   heartbeatPeriodMs: number;
   heartbeatTimeoutMs: number;
+  /** `true`, or the idempotent method names (empty: none). */
+  idempotent: boolean | string[];
+  maxRetries: number;
 }
 
 const DEPLOYMENT_KEYS = [
@@ -98,6 +112,8 @@ const DEPLOYMENT_KEYS = [
   "gracefulShutdownWaitLoopS",
   "heartbeatPeriodS",
   "heartbeatTimeoutS",
+  "idempotent",
+  "maxRetries",
 ] as const;
 
 const AUTOSCALING_KEYS = [
@@ -186,5 +202,15 @@ export function resolveDeploymentOptions(
     gracefulShutdownWaitLoopMs: ms("gracefulShutdownWaitLoopS", DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S),
     heartbeatPeriodMs: ms("heartbeatPeriodS", DEFAULT_HEARTBEAT_PERIOD_S, 0.01),
     heartbeatTimeoutMs: ms("heartbeatTimeoutS", DEFAULT_HEARTBEAT_TIMEOUT_S, 0.05),
+    idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
+    maxRetries: intAtLeast(`${path}.maxRetries`, o["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
   };
+}
+
+/** `idempotent`: a boolean, or a list of method names (each a non-empty string). */
+export function resolveIdempotent(path: string, value: unknown): boolean | string[] {
+  if (value === undefined) return false;
+  if (typeof value === "boolean") return value;
+  if (!Array.isArray(value)) fail(path, "true, false or a list of method names", value);
+  return value.map((m, i) => nonEmptyString(`${path}[${i}]`, m));
 }

@@ -176,6 +176,7 @@ async function drainReplica(
       `gracefulShutdownTimeoutMs (${timeoutMs}) passed: stopping with ${server.ongoing} requests still running`,
     );
   }
+  server.acks.close();
   hb.stop();
   hb.report("STOPPED");
   await within(nc.flush(), 1000, log);

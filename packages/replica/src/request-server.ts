@@ -10,6 +10,7 @@ import {
   TsserveError,
   type RequestMessage,
 } from "@tsserve/protocol";
+import { AcceptanceAcks } from "./acceptance-acks.js";
 import { requestStorage } from "./context.js";
 import { MethodKind, type MethodTable } from "./method-table.js";
 import { isGeneratorObject, serveStream, serveUnary } from "./serve-call.js";
@@ -36,6 +37,8 @@ export class RequestServer {
   rejectedMessages = 0;
   private lastBadLogAt = 0;
   private badSinceLog = 0;
+  /** ACCEPTED replies for calls still running a few ms after they arrived. */
+  readonly acks = new AcceptanceAcks(() => this.ongoing);
 
   constructor(
     /** The deployment instance. */
@@ -82,7 +85,10 @@ export class RequestServer {
     }
     this.ongoing++;
     if (req.stream) void storage.run(req, serveStream, this, msg, req, entry);
-    else storage.run(req, serveUnary, this, msg, req, entry);
+    else {
+      if (req.acks === true) this.acks.track(msg);
+      storage.run(req, serveUnary, this, msg, req, entry);
+    }
   };
 
   /** Subscription callback for `probe.<app>.<deployment>.<replica>`: any body, reply QUEUE_LEN. */
@@ -104,6 +110,7 @@ export class RequestServer {
 
   /** Ends one accepted request: decrements the count and sends the final reply (unless `silent`). */
   finish(msg: Msg, kind: ReplyKind, payload?: unknown, silent = false): void {
+    this.acks.done(msg);
     const q = --this.ongoing;
     if (!silent) this.send(msg, kind, q, payload);
     if (q === 0 && this.idleWaiter !== undefined) {

@@ -16,6 +16,8 @@ export function routingConfigOf(d: DeploymentRecord): RoutingConfig {
     maxOngoingRequests: c.maxOngoingRequests,
     maxQueuedRequests: c.maxQueuedRequests,
     requestRouter: c.requestRouter,
+    idempotent: c.idempotent,
+    maxRetries: c.maxRetries,
   };
 }
 
@@ -42,27 +44,37 @@ export class MembershipPublisher {
       .filter((r) => r.state === "RUNNING")
       .map((r) => ({ replicaId: r.replicaId, nodeId: r.nodeId }))
       .sort((a, b) => (a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0));
-    return this.put(d.app, d.name, running, routingConfigOf(d));
+    // A deployment being deleted is announced as retired at once, so handles fail its waiting
+    // calls instead of waiting for replicas that will never come (its draining ones finish theirs).
+    return this.put(d.app, d.name, d.deleting ? [] : running, routingConfigOf(d), d.deleting);
   }
 
   /** Publishes an empty set for a deployment that was deleted, then forgets it. */
   retire(d: DeploymentRecord): void {
-    this.put(d.app, d.name, [], routingConfigOf(d));
+    this.put(d.app, d.name, [], routingConfigOf(d), true);
     const key = depKey(d.app, d.name);
     const last = this.current.get(key);
     if (last) this.floor.set(key, last.version);
     this.current.delete(key);
   }
 
-  private put(app: string, deployment: string, replicas: ReplicaInfo[], config: RoutingConfig): boolean {
+  private put(
+    app: string,
+    deployment: string,
+    replicas: ReplicaInfo[],
+    config: RoutingConfig,
+    retired: boolean,
+  ): boolean {
     if (!this.enabled) return false;
     const key = depKey(app, deployment);
-    const signature = stableStringify({ replicas, config });
+    const signature = stableStringify({ replicas, config, retired });
     const last = this.current.get(key);
     if (last && last.signature === signature) return false;
     const previous = last?.version ?? this.floor.get(key) ?? 0;
     const version = Math.max(previous + 1, Date.now());
-    const snapshot: MembershipSnapshot = { app, deployment, version, replicas, config };
+    const snapshot: MembershipSnapshot = retired
+      ? { app, deployment, version, replicas, config, retired }
+      : { app, deployment, version, replicas, config };
     this.current.set(key, { version, signature, snapshot });
     this.send(snapshot);
     return true;

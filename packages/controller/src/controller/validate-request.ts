@@ -7,6 +7,8 @@ import {
   nonEmptyString,
   numberAtLeast,
   resolveRouterConfig,
+  resolveIdempotent,
+  DEFAULT_MAX_RETRIES,
   validateToken,
   type ApplicationSpec,
   type DeployRequest,
@@ -80,6 +82,8 @@ export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploy
     ),
     heartbeatPeriodMs: numberAtLeast(`${path}.heartbeatPeriodMs`, v["heartbeatPeriodMs"], 1),
     heartbeatTimeoutMs: numberAtLeast(`${path}.heartbeatTimeoutMs`, v["heartbeatTimeoutMs"], 1),
+    idempotent: resolveIdempotent(`${path}.idempotent`, v["idempotent"]),
+    maxRetries: intAtLeast(`${path}.maxRetries`, v["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
   };
 }
 

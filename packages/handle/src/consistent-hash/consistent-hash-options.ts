@@ -29,6 +29,17 @@ export interface ConsistentHashOptions {
    * @default null
    */
   loadBound?: number | null;
+  /**
+   * Owner patience, in milliseconds: a call of a session whose owner is full waits up to this long
+   * for a slot on the owner before its fallback ranks may take it (in order). An owner that is
+   * dead, draining or gone spills at once. 0 is Ray's behaviour (spill as soon as the owner is
+   * full). The default is a few service times of a fast RPC and far below a slow one's: the
+   * affinity bench (4 replicas × 4 slots, 300 sessions) keeps ≥ 99 % of calls on their owner at
+   * 75 % load with it, where 0 sends a fifth of them to a fallback; a session's state or prefix
+   * cache is worth that wait. Session-less calls never wait. An integer from 0 to 60000.
+   * @default 100
+   */
+  spillAfterMs?: number;
 }
 
 /** Every ConsistentHash option present and validated. */
@@ -37,6 +48,7 @@ export interface ResolvedConsistentHashOptions {
   numFallbackReplicas: number;
   /** `null` = no load bound. */
   loadBound: number | null;
+  spillAfterMs: number;
 }
 
 /** Ray's default `num_virtual_nodes`. */
@@ -48,8 +60,12 @@ export const DEFAULT_NUM_FALLBACK_REPLICAS = 2;
  * try to build a ring of billions of points, so it is refused with a clear error instead.
  */
 export const MAX_NUM_VIRTUAL_NODES = 100_000;
+/** Default owner patience (see {@link ConsistentHashOptions.spillAfterMs}). */
+export const DEFAULT_SPILL_AFTER_MS = 100;
+/** Longest owner patience accepted: past a minute a call is better failed than parked. */
+export const MAX_SPILL_AFTER_MS = 60_000;
 
-const KNOWN_KWARGS = ["numVirtualNodes", "numFallbackReplicas", "loadBound"] as const;
+const KNOWN_KWARGS = ["numVirtualNodes", "numFallbackReplicas", "loadBound", "spillAfterMs"] as const;
 const PATH = "requestRouter.kwargs";
 
 function bad(key: string, expected: string, value: unknown): never {
@@ -117,5 +133,12 @@ export function resolveConsistentHashOptions(kwargs: unknown): ResolvedConsisten
       DEFAULT_NUM_FALLBACK_REPLICAS,
     ),
     loadBound,
+    spillAfterMs: intAtLeast(
+      "spillAfterMs",
+      k["spillAfterMs"],
+      0,
+      DEFAULT_SPILL_AFTER_MS,
+      MAX_SPILL_AFTER_MS,
+    ),
   };
 }

@@ -57,6 +57,11 @@ export class ConsistentHashRouter extends RequestRouter {
     return this.options.loadBound;
   }
 
+  /** Owner patience: sessions wait up to `spillAfterMs` for their owner; session-less calls never wait. */
+  override spillAfterMs(request: RoutingRequest): number {
+    return request.sessionId === null || request.sessionId === "" ? 0 : this.options.spillAfterMs;
+  }
+
   /** Rebuilds the ring when (and only when) the set of replica ids changed. */
   override updateReplicas(replicas: readonly ReplicaInfo[]): void {
     super.updateReplicas(replicas);

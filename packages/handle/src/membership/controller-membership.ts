@@ -12,7 +12,7 @@ import {
   type MembershipSnapshot,
 } from "@tsserve/protocol";
 import { MEMBERS_LOOKUP_TIMEOUT_MS } from "../options.js";
-import type { MembershipListener, MembershipSource } from "./membership-source.js";
+import type { MembershipListener, MembershipSource, MembershipUpdate } from "./membership-source.js";
 
 /** Options of {@link controllerMembership}. */
 export interface ControllerMembershipOptions {
@@ -46,8 +46,15 @@ function isSnapshotOf(v: unknown, app: string, deployment: string): v is Members
     replicas.every(
       (r) => isPlainObject(r) && typeof r["replicaId"] === "string" && typeof r["nodeId"] === "string",
     ) &&
-    isPlainObject(v["config"])
+    isPlainObject(v["config"]) &&
+    (v["retired"] === undefined || typeof v["retired"] === "boolean")
   );
+}
+
+function updateOf(snap: MembershipSnapshot): MembershipUpdate {
+  return snap.retired === true
+    ? { replicas: snap.replicas, config: snap.config, retired: true }
+    : { replicas: snap.replicas, config: snap.config };
 }
 
 /**
@@ -70,7 +77,7 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
     const snap = value;
     if (held !== null && snap.version <= held.version) return;
     held = snap;
-    for (const l of listeners) l.onUpdate({ replicas: snap.replicas, config: snap.config });
+    for (const l of listeners) l.onUpdate(updateOf(snap));
   };
 
   const lookup = async (attempt: number): Promise<void> => {
@@ -144,7 +151,7 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
     subscribe(listener) {
       listeners.add(listener);
       if (listeners.size === 1) start();
-      else if (held !== null) listener.onUpdate({ replicas: held.replicas, config: held.config });
+      else if (held !== null) listener.onUpdate(updateOf(held));
       return () => {
         listeners.delete(listener);
         if (listeners.size === 0) stop();

@@ -4,6 +4,8 @@ import type { ReplicaInfo, RoutingConfig } from "@tsserve/protocol";
 export interface MembershipUpdate {
   replicas: readonly ReplicaInfo[];
   config: RoutingConfig;
+  /** The deployment was deleted: calls fail with DeploymentNotFoundError until a set without it. */
+  retired?: boolean;
 }
 
 /** What a membership source tells the handle. */

@@ -32,6 +32,8 @@ export function staticMembership(options: StaticMembershipOptions): StaticMember
     maxOngoingRequests: options.config?.maxOngoingRequests ?? DEFAULT_MAX_ONGOING_REQUESTS,
     maxQueuedRequests: options.config?.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
     requestRouter: options.config?.requestRouter ?? { class: DEFAULT_ROUTER_CLASS, kwargs: {} },
+    ...(options.config?.idempotent === undefined ? {} : { idempotent: options.config.idempotent }),
+    ...(options.config?.maxRetries === undefined ? {} : { maxRetries: options.config.maxRetries }),
   };
   let current: MembershipUpdate = { replicas: [...options.replicas], config };
   const listeners = new Set<MembershipListener>();

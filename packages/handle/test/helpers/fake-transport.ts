@@ -41,10 +41,10 @@ import {
   type ReplyTarget,
 } from "../../src/replica-transport.js";
 import {
-  DeploymentRouter,
-  type DeploymentRouterOptions,
+  DeploymentDispatcher,
+  type DispatcherOptions,
   type SubmitOptions,
-} from "../../src/routing-loop.js";
+} from "../../src/dispatch/dispatcher.js";
 
 export { NO_RESPONDERS };
 
@@ -72,6 +72,8 @@ export const rejected = (queueLen: number): Reply => ({ kind: ReplyKind.REJECTED
 export const streamStart = (queueLen = 1): Reply => ({ kind: ReplyKind.STREAM_START, queueLen });
 export const chunk = (value: unknown, queueLen = 1): Reply => ({ kind: ReplyKind.CHUNK, queueLen, value });
 export const streamEnd = (queueLen = 0): Reply => ({ kind: ReplyKind.STREAM_END, queueLen });
+/** The replica acknowledges a call still running (sent a few ms after it arrived). */
+export const accepted = (queueLen = 1): Reply => ({ kind: ReplyKind.ACCEPTED, queueLen });
 
 /** A DeploymentTransport whose replicas answer what the test says. */
 export class FakeTransport implements DeploymentTransport {
@@ -159,9 +161,9 @@ class FakeSendImpl implements FakeSend, Exchange {
   }
 }
 
-/** A DeploymentRouter over a FakeTransport and a static membership, with a `call()` helper. */
+/** A DeploymentDispatcher over a FakeTransport and a static membership, with a `call()` helper. */
 export interface FakeDeployment {
-  router: DeploymentRouter;
+  dispatcher: DeploymentDispatcher;
   membership: StaticMembership;
   /** Starts a unary call; options default to `__call__`, no session, no timeout. */
   call(args?: unknown[], options?: Partial<SubmitOptions>): DeploymentResponse<unknown>;
@@ -178,14 +180,18 @@ export function fakeDeployment(
   transport: FakeTransport,
   ids: string[],
   config: Partial<RoutingConfig> = {},
-  extra: { metrics?: HandleMetricsSink; createRouter?: DeploymentRouterOptions["createRouter"] } = {},
+  extra: {
+    metrics?: HandleMetricsSink;
+    createRouter?: DispatcherOptions["createRouter"];
+    now?: () => number;
+  } = {},
 ): FakeDeployment {
   const membership = staticMembership({
     replicas: replicas(...ids),
     config: { maxOngoingRequests: 10, ...config },
   });
   let n = 0;
-  const router = new DeploymentRouter({
+  const dispatcher = new DeploymentDispatcher({
     app: "app",
     deployment: "Dep",
     membership,
@@ -193,6 +199,7 @@ export function fakeDeployment(
     newRequestId: () => `req-${n++}`,
     metrics: extra.metrics,
     createRouter: extra.createRouter,
+    now: extra.now,
   });
   const opts = (o: Partial<SubmitOptions>, stream: boolean): SubmitOptions => ({
     method: "__call__",
@@ -203,18 +210,18 @@ export function fakeDeployment(
     stream,
   });
   return {
-    router,
+    dispatcher,
     membership,
     call(args = [], o = {}) {
       const r = new DeploymentResponse<unknown>();
-      r.router = router;
-      r.request = router.submit(args, opts(o, false), r);
+      r.dispatcher = dispatcher;
+      r.request = dispatcher.submit(args, opts(o, false), r);
       return r;
     },
     stream(args = [], o = {}) {
       const r = new DeploymentResponseStream<unknown>();
-      r.router = router;
-      r.request = router.submit(args, opts(o, true), r);
+      r.dispatcher = dispatcher;
+      r.request = dispatcher.submit(args, opts(o, true), r);
       return r;
     },
   };

@@ -20,9 +20,11 @@ import {
   replicas,
   streamEnd,
   streamStart,
-} from "../test/helpers/fake-transport.js";
-import { RequestRouter, type RoutingRequest } from "./request-router.js";
-import { errorOf } from "../test/helpers/error-of.js";
+  accepted,
+} from "../../test/helpers/fake-transport.js";
+import { RequestRouter, type RoutingRequest } from "../request-router.js";
+import { errorOf } from "../../test/helpers/error-of.js";
+import { sweepLiveness } from "../liveness-monitor.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sendTargets = (t: FakeTransport) => t.calls.filter((c) => c.type === "send").map((c) => c.replicaId);
@@ -100,8 +102,8 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     await sleep(200);
     expect(t.calls.length).toBe(before);
     expect(t.count("send")).toBe(0);
-    expect(d.router.pending.size).toBe(0);
-    expect(d.router.queued).toBe(0);
+    expect(d.dispatcher.pendingCount).toBe(0);
+    expect(d.dispatcher.queued).toBe(0);
   });
 
   it("stops probing after a timeout while every replica is full", async () => {
@@ -137,8 +139,8 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     const d = fakeDeployment(t, ["r1", "r2"]);
     expect(await d.call()).toBe("r2");
     expect(sendTargets(t)).toEqual(["r1", "r2"]);
-    expect(d.router.cache.get("r1")).toBe(10);
-    expect(d.router.cache.get("r2")).toBe(6);
+    expect(d.dispatcher.queueLength("r1")).toBe(10);
+    expect(d.dispatcher.queueLength("r2")).toBe(6);
   });
 
   it("raises BackPressureError at once beyond maxQueuedRequests; freeing one admits exactly one", async () => {
@@ -146,9 +148,9 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     t.setProbe("r1", 10);
     const d = fakeDeployment(t, ["r1"], { maxQueuedRequests: 5 });
     d.call(); // the first call learns the config
-    await vi.waitFor(() => expect(d.router.config).not.toBeNull());
+    await vi.waitFor(() => expect(d.dispatcher.config).not.toBeNull());
     const queued = [1, 2, 3, 4].map(() => d.call());
-    expect(d.router.queued).toBe(5);
+    expect(d.dispatcher.queued).toBe(5);
     const start = performance.now();
     const error = await errorOf(d.call());
     expect(performance.now() - start).toBeLessThan(100);
@@ -158,7 +160,7 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     await errorOf(queued[0]!);
     const admitted = d.call();
     expect(isBackPressureError(await errorOf(d.call()))).toBe(true);
-    expect(d.router.queued).toBe(5);
+    expect(d.dispatcher.queued).toBe(5);
     admitted.cancel();
     expect(isRequestCancelledError(await errorOf(admitted))).toBe(true);
     for (const q of queued) q.cancel();
@@ -215,7 +217,7 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     d.membership.update(replicas("r2"));
     t.setProbe("r1", 0);
     expect(await response).toBe("r2");
-    expect(d.router.cache.get("r1")).toBeUndefined();
+    expect(d.dispatcher.queueLength("r1")).toBeUndefined();
     expect(sendTargets(t)).toEqual(["r2"]);
   });
 
@@ -226,7 +228,7 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     const error = await errorOf(d.call().result({ timeoutMs: 100 }));
     expect(isRequestTimeoutError(error)).toBe(true);
     expect(t.openSends()).toEqual([]);
-    expect(d.router.inFlightTotal).toBe(0);
+    expect(d.dispatcher.inFlightTotal).toBe(0);
   });
 
   it("drops a replica that has no responders and retries elsewhere", async () => {
@@ -239,9 +241,9 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     expect(await d.call()).toBe("r2");
     for (let i = 0; i < 5; i++) expect(await d.call()).toBe("r2");
     expect(sendTargets(t).filter((id) => id === "r1")).toHaveLength(1);
-    expect(d.router.routable.has("r1")).toBe(false);
+    expect(d.dispatcher.isRoutable("r1")).toBe(false);
     d.membership.update(replicas("r1", "r2")); // listed again: routable again
-    expect(d.router.routable.has("r1")).toBe(true);
+    expect(d.dispatcher.isRoutable("r1")).toBe(true);
   });
 
   it("fails a request whose replica died mid-request with ReplicaDiedError", async () => {
@@ -250,15 +252,90 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     const d = fakeDeployment(t, ["r1"]);
     const response = d.call();
     await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
-    d.router.checkLiveness(0, 100); // alive: nothing happens
+    t.openSends("r1")[0]!.reply(accepted(1)); // the replica took it: it may have run
+    sweepLiveness(d.dispatcher, 0, 100); // alive: nothing happens
     await sleep(20);
-    expect(d.router.pending.size).toBe(1);
+    expect(d.dispatcher.pendingCount).toBe(1);
     t.setProbe("r1", NO_RESPONDERS);
-    d.router.checkLiveness(0, 100);
+    sweepLiveness(d.dispatcher, 0, 100);
     const error = await errorOf(response);
     expect(isReplicaDiedError(error)).toBe(true);
     expect((error as Error).message).toContain("r1");
-    expect(d.router.inFlightTotal).toBe(0);
+    expect(d.dispatcher.inFlightTotal).toBe(0);
+  });
+
+  it("sends a call elsewhere when its replica is found dead before acknowledging it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    t.setProbe("r2", 0);
+    t.setSend("r2", () => ok("r2"));
+    const d = fakeDeployment(t, ["r1"]);
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    d.membership.update(replicas("r1", "r2"));
+    t.setProbe("r1", NO_RESPONDERS); // it never reached r1: NATS delivered it to a dead process
+    sweepLiveness(d.dispatcher, 0, 100);
+    expect(await response).toBe("r2");
+    expect(d.dispatcher.isRoutable("r1")).toBe(false);
+  });
+
+  it("retries an idempotent call on another replica when its replica dies while running it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    t.setProbe("r2", 0);
+    const d = fakeDeployment(t, ["r1"], { idempotent: ["__call__"], maxRetries: 1 });
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    t.openSends("r1")[0]!.reply(accepted(1));
+    t.setSend("r2", () => ok("again"));
+    d.membership.update(replicas("r1", "r2"));
+    t.setProbe("r1", NO_RESPONDERS);
+    sweepLiveness(d.dispatcher, 0, 100);
+    expect(await response).toBe("again");
+  });
+
+  it("fails an idempotent call once its retries are spent", async () => {
+    const t = new FakeTransport();
+    for (const id of ["r1", "r2", "r3"]) t.setProbe(id, 0);
+    const d = fakeDeployment(t, ["r1"], { idempotent: true, maxRetries: 1 });
+    const response = d.call();
+    for (const [dead, next] of [
+      ["r1", "r2"],
+      ["r2", "r3"],
+    ] as const) {
+      await vi.waitFor(() => expect(t.openSends(dead)).toHaveLength(1));
+      t.openSends(dead)[0]!.reply(accepted(1));
+      d.membership.update(replicas(dead, next));
+      t.setProbe(dead, NO_RESPONDERS);
+      sweepLiveness(d.dispatcher, 0, 100);
+      if (next === "r3") break;
+    }
+    const error = await errorOf(response);
+    expect(isReplicaDiedError(error)).toBe(true);
+    expect(t.count("send")).toBe(2);
+  });
+
+  it("fails a non-idempotent call whose replica stops answering, and stops routing to it", async () => {
+    const t = new FakeTransport();
+    t.setProbe("r1", 0);
+    const d = fakeDeployment(t, ["r1", "r2"]);
+    t.setProbe("r2", 10);
+    const response = d.call();
+    await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
+    t.setProbe("r1", undefined); // r1's probes now go unanswered (a cut link, a stopped process)
+    sweepLiveness(d.dispatcher, 0, 20); // short deadlines do not count as "unreachable"
+    await sleep(60);
+    expect(d.dispatcher.isRoutable("r1")).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      sweepLiveness(d.dispatcher, 0, 1000);
+      await vi.waitFor(() => expect(t.count("probe", "r1")).toBe(3 + i), { timeout: 3000 });
+      await sleep(1050);
+    }
+    expect(d.dispatcher.isRoutable("r1")).toBe(false); // two silent seconds: out of routing
+    sweepLiveness(d.dispatcher, 0, 1000);
+    const error = await errorOf(response);
+    expect(isReplicaDiedError(error)).toBe(true);
+    expect((error as Error).message).toContain("stopped answering");
   });
 
   it("lets a replica removed from the membership finish its in-flight requests", async () => {
@@ -269,7 +346,7 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
     const response = d.call();
     await vi.waitFor(() => expect(t.openSends("r1")).toHaveLength(1));
     d.membership.update(replicas("r2"));
-    d.router.checkLiveness(0, 100);
+    sweepLiveness(d.dispatcher, 0, 100);
     await sleep(20);
     t.openSends("r1")[0]!.reply(ok("finished"));
     expect(await response).toBe("finished");
@@ -351,8 +428,34 @@ describe("routing loop (PowerOfTwoChoices, fake transport)", () => {
       },
     );
     expect(await d.call()).toBe("ok");
-    expect(events).toEqual(["died:r1", "routed:r2:1", "completed:r2"]);
-    expect(metrics).toEqual(["routed:r2:1", "completed:ok"]);
+    // r1 reached nobody and was dropped; the router ranks the call again over what is left, so
+    // r2 is now its first choice (rank 0). With r1 still listed r2 would be rank 1 (next test).
+    expect(events).toEqual(["died:r1", "routed:r2:0", "completed:r2"]);
+    expect(metrics).toEqual(["routed:r2:0", "completed:ok"]);
+  });
+
+  it("reports the rank of the group a full first choice spilled to", async () => {
+    class Ranked extends RequestRouter {
+      override chooseReplicas(c: readonly ReplicaInfo[], _r: RoutingRequest): ReplicaInfo[][] {
+        return c.map((r) => [r]);
+      }
+    }
+    const t = new FakeTransport();
+    t.setProbe("r1", 10);
+    t.setProbe("r2", 0);
+    t.setSend("r2", () => ok("ok"));
+    const metrics: string[] = [];
+    const d = fakeDeployment(
+      t,
+      ["r1", "r2"],
+      {},
+      {
+        createRouter: async (_cfg, ctx) => new Ranked(ctx, {}),
+        metrics: { requestRouted: (_a, _d, id, rank) => metrics.push(`routed:${id}:${rank}`) },
+      },
+    );
+    expect(await d.call()).toBe("ok");
+    expect(metrics).toEqual(["routed:r2:1"]);
   });
 
   it("fails requests with the ConfigError of a router that cannot be created", async () => {

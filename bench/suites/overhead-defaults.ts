@@ -1,0 +1,155 @@
+import type { NatsConnection } from "nats";
+import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
+import { measureInterleaved, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
+import { startLocalReplicas } from "../harness/local-replicas.js";
+import { rawCappedMode } from "../harness/raw-capped.js";
+import { rawRequestMode } from "../harness/raw-nats.js";
+import { ratio, round } from "../harness/stats.js";
+import type { Column, Row, SuiteContext } from "../harness/suite.js";
+
+const APP = "bench-overhead";
+const DEPLOYMENT = "Noop";
+
+/** One cell of the defaults table: replicas × concurrent callers, more callers than slots. */
+export interface DefaultsCell {
+  replicas: number;
+  concurrency: number;
+}
+
+/** The cells the issue names: 2 replicas × 64 callers (6.4× the slots), 1 replica × 16 (3.2×). */
+export const DEFAULT_CELLS: readonly DefaultsCell[] = [
+  { replicas: 2, concurrency: 64 },
+  { replicas: 1, concurrency: 16 },
+];
+
+/** Measurement settings shared by the cells. */
+export interface DefaultsConfig {
+  rounds: number;
+  sliceMs: number;
+  warmupMs: number;
+}
+
+/** Columns of the defaults table. */
+export const DEFAULTS_COLUMNS: Column[] = [
+  { key: "replicas", label: "replicas" },
+  { key: "concurrency", label: "callers" },
+  { key: "mode", label: "mode" },
+  { key: "reqPerSec", label: "req/s" },
+  { key: "p50Us", label: "p50 µs" },
+  { key: "p99Us", label: "p99 µs" },
+  { key: "maxUs", label: "max µs" },
+  { key: "cpuUs", label: "CPU µs/call", digits: 1 },
+  { key: "rejectionsPerCall", label: "rejections/call", digits: 4 },
+  { key: "ownerShare", label: "on owner", digits: 4 },
+  { key: "tputVsCapped", label: "req/s ÷ capped", digits: 2 },
+  { key: "p99VsCapped", label: "p99 ÷ capped", digits: 2 },
+  { key: "maxVsCapped", label: "max ÷ capped", digits: 2 },
+  { key: "cpuVsCapped", label: "CPU ÷ capped", digits: 2 },
+  { key: "tputVsUncapped", label: "req/s ÷ uncapped", digits: 2 },
+  { key: "errors", label: "errors" },
+];
+
+/**
+ * The headline rows: replicas at the defaults a user gets (`maxOngoingRequests` 5) and more
+ * callers than slots, against raw NATS uncapped and raw NATS capped at 5 per replica behind a
+ * perfect FIFO queue, in one interleaved run per cell.
+ */
+export async function measureDefaults(
+  ctx: SuiteContext,
+  address: string,
+  raw: NatsConnection,
+  serverPids: number[],
+  cells: readonly DefaultsCell[],
+  cfg: DefaultsConfig,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const max = DEFAULT_MAX_ONGOING_REQUESTS;
+  for (const cell of cells) {
+    ctx.log(`defaults: ${cell.replicas} replica(s) × maxOngoingRequests ${max}, ${cell.concurrency} callers`);
+    const set = await startLocalReplicas({
+      address,
+      app: APP,
+      deployment: DEPLOYMENT,
+      importPath: "fixtures/bench-apps.ts#noop",
+      cwd: ctx.benchDir,
+      count: cell.replicas,
+      options: { maxOngoingRequests: max },
+    });
+    // The uncapped limit needs replicas that accept every caller: the same code at 1024 slots.
+    const wide = await startLocalReplicas({
+      address,
+      app: `${APP}-uncapped`,
+      deployment: DEPLOYMENT,
+      importPath: "fixtures/bench-apps.ts#noop",
+      cwd: ctx.benchDir,
+      count: cell.replicas,
+      idPrefix: "wide-r",
+      options: { maxOngoingRequests: 1024 },
+    });
+    const handles: CountingHandle[] = [];
+    try {
+      const wideSubjects = wide.replicas.map((r) =>
+        requestSubject(DEFAULT_PREFIX, `${APP}-uncapped`, DEPLOYMENT, r.replicaId),
+      );
+      const subjects = set.replicas.map((r) => requestSubject(DEFAULT_PREFIX, APP, DEPLOYMENT, r.replicaId));
+      const p2c = await countingHandle(address, APP, DEPLOYMENT, set.replicas, {
+        maxOngoingRequests: max,
+        requestRouter: { class: "PowerOfTwoChoices", kwargs: {} },
+      });
+      const ch = await countingHandle(address, APP, DEPLOYMENT, set.replicas, {
+        maxOngoingRequests: max,
+        requestRouter: { class: "ConsistentHash", kwargs: {} },
+      });
+      handles.push(p2c, ch);
+      const modes: Mode[] = [
+        { ...rawRequestMode(raw, wideSubjects), name: "raw request() uncapped" },
+        rawCappedMode(raw, subjects, max),
+        p2c.mode("handle PowerOfTwo"),
+        ch.mode("handle ConsistentHash (sessions)", (w) => `s${w}`),
+      ];
+      const ms = await measureInterleaved(modes, {
+        concurrency: cell.concurrency,
+        ...cfg,
+        cpuGroups: { client: [process.pid], replicas: [...set.pids, ...wide.pids], server: serverPids },
+      });
+      rows.push(...defaultsRows(cell, ms, [null, null, p2c, ch]));
+    } finally {
+      for (const h of handles) await h.client.close();
+      await set.stop();
+      await wide.stop();
+    }
+  }
+  return rows;
+}
+
+function defaultsRows(cell: DefaultsCell, ms: ModeMeasurement[], handles: (CountingHandle | null)[]): Row[] {
+  const uncapped = ms[0]!;
+  const capped = ms[1]!;
+  return ms.map((m, i) => {
+    const h = handles[i] ?? null;
+    const routed = h?.counts.routed ?? 0;
+    const cpuVs =
+      capped.cpuUsPerCall === null || m.cpuUsPerCall === null
+        ? null
+        : round(m.cpuUsPerCall / capped.cpuUsPerCall, 3);
+    return {
+      replicas: cell.replicas,
+      concurrency: cell.concurrency,
+      mode: m.mode,
+      reqPerSec: Math.round(m.throughput),
+      p50Us: Math.round(m.latencyUs.p50),
+      p99Us: Math.round(m.latencyUs.p99),
+      maxUs: Math.round(m.latencyUs.max),
+      cpuUs: m.cpuUsPerCall === null ? null : round(m.cpuUsPerCall, 1),
+      rejectionsPerCall: h === null || routed === 0 ? null : round(h.counts.rejected / routed, 4),
+      ownerShare: h === null || i !== 3 || routed === 0 ? null : round(h.counts.onFirstRank / routed, 4),
+      tputVsCapped: round(ratio(m.throughput, capped.throughput), 3),
+      p99VsCapped: round(ratio(m.latencyUs.p99, capped.latencyUs.p99), 3),
+      maxVsCapped: round(ratio(m.latencyUs.max, capped.latencyUs.max), 3),
+      cpuVsCapped: cpuVs,
+      tputVsUncapped: round(ratio(m.throughput, uncapped.throughput), 3),
+      errors: Object.values(m.errors).reduce((a, b) => a + b, 0),
+    };
+  });
+}

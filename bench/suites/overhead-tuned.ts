@@ -1,0 +1,132 @@
+import type { NatsConnection } from "nats";
+import { connect, staticMembership } from "@tsserve/handle";
+import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { measureInterleaved, type Mode } from "../harness/interleaved-runs.js";
+import { startLocalReplicas } from "../harness/local-replicas.js";
+import { rawFloorMode, rawRequestMode } from "../harness/raw-nats.js";
+import { ratio, round } from "../harness/stats.js";
+import type { Column, Row, SuiteContext } from "../harness/suite.js";
+
+const APP = "bench-overhead";
+const DEPLOYMENT = "Noop";
+const ROUTERS = { PowerOfTwo: "PowerOfTwoChoices", ConsistentHash: "ConsistentHash" } as const;
+
+/** Matrix and slices of the tuned table. */
+export interface TunedConfig {
+  replicas: number[];
+  concurrency: number[];
+  rounds: number;
+  sliceMs: number;
+  warmupMs: number;
+}
+
+/** Columns of the tuned (`maxOngoingRequests` 1024) table. */
+export const TUNED_COLUMNS: Column[] = [
+  { key: "replicas", label: "replicas" },
+  { key: "concurrency", label: "concurrency" },
+  { key: "mode", label: "mode" },
+  { key: "reqPerSec", label: "req/s" },
+  { key: "p50Us", label: "p50 µs" },
+  { key: "p99Us", label: "p99 µs" },
+  { key: "cpuUs", label: "CPU µs/req", digits: 1 },
+  { key: "clientUs", label: "client", digits: 1 },
+  { key: "replicasUs", label: "replicas", digits: 1 },
+  { key: "serverUs", label: "nats-server", digits: 1 },
+  { key: "tputVsRaw", label: "req/s ÷ request()", digits: 2 },
+  { key: "cpuVsRaw", label: "CPU ÷ request()", digits: 2 },
+  { key: "tputVsFloor", label: "req/s ÷ floor", digits: 2 },
+  { key: "cpuVsFloor", label: "CPU ÷ floor", digits: 2 },
+  { key: "spreadPct", label: "slice spread %", digits: 1 },
+  { key: "errors", label: "errors" },
+];
+
+/**
+ * The per-call cost with replica-side rejection out of the way: replicas at
+ * `maxOngoingRequests` 1024 against raw NATS uncapped (`nc.request()` and the floor).
+ */
+export async function measureTuned(
+  ctx: SuiteContext,
+  address: string,
+  raw: NatsConnection,
+  serverPids: number[],
+  cfg: TunedConfig,
+): Promise<Row[]> {
+  const client = await connect({ address });
+  const rows: Row[] = [];
+  try {
+    for (const count of cfg.replicas) {
+      ctx.log(`starting ${count} replica(s)`);
+      const set = await startLocalReplicas({
+        address,
+        app: APP,
+        deployment: DEPLOYMENT,
+        importPath: "fixtures/bench-apps.ts#noop",
+        cwd: ctx.benchDir,
+        count,
+      });
+      try {
+        const subjects = set.replicas.map((r) =>
+          requestSubject(DEFAULT_PREFIX, APP, DEPLOYMENT, r.replicaId),
+        );
+        const modes: Mode[] = [rawFloorMode(raw, subjects), rawRequestMode(raw, subjects)];
+        for (const [label, cls] of Object.entries(ROUTERS)) {
+          const membership = staticMembership({
+            replicas: set.replicas,
+            config: { maxOngoingRequests: 1024, requestRouter: { class: cls, kwargs: {} } },
+          });
+          const handle = client.getDeploymentHandle(DEPLOYMENT, { app: `${APP}`, membership });
+          modes.push({ name: `handle ${label}`, call: () => handle.remote() });
+        }
+        for (const c of cfg.concurrency) {
+          ctx.log(`tuned: ${count} replica(s), concurrency ${c}`);
+          const ms = await measureInterleaved(modes, {
+            concurrency: c,
+            rounds: cfg.rounds,
+            sliceMs: cfg.sliceMs,
+            warmupMs: cfg.warmupMs,
+            cpuGroups: { client: [process.pid], replicas: set.pids, server: serverPids },
+          });
+          // Ratios against nc.request() (raw request/reply as docs/design.md §4 measured it: the issue's
+          // reference) and against the floor (the strictest raw client there is).
+          const floor = ms[0]!;
+          const base = ms[1]!;
+          for (const m of ms) {
+            const perCall = (g: string): number | null => {
+              const v = m.cpuSeconds[g];
+              return v === null || v === undefined || m.ok === 0 ? null : round((v * 1e6) / m.ok, 1);
+            };
+            rows.push({
+              replicas: count,
+              concurrency: c,
+              mode: m.mode,
+              reqPerSec: Math.round(m.throughput),
+              p50Us: Math.round(m.latencyUs.p50),
+              p99Us: Math.round(m.latencyUs.p99),
+              cpuUs: m.cpuUsPerCall === null ? null : round(m.cpuUsPerCall, 1),
+              clientUs: perCall("client"),
+              replicasUs: perCall("replicas"),
+              serverUs: perCall("server"),
+              tputVsRaw: round(ratio(m.throughput, base.throughput), 3),
+              tputVsFloor: round(ratio(m.throughput, floor.throughput), 3),
+              cpuVsRaw:
+                base.cpuUsPerCall === null || m.cpuUsPerCall === null
+                  ? null
+                  : round(m.cpuUsPerCall / base.cpuUsPerCall, 3),
+              cpuVsFloor:
+                floor.cpuUsPerCall === null || m.cpuUsPerCall === null
+                  ? null
+                  : round(m.cpuUsPerCall / floor.cpuUsPerCall, 3),
+              spreadPct: round(m.sliceCv * 100, 1),
+              errors: Object.values(m.errors).reduce((a, b) => a + b, 0),
+            });
+          }
+        }
+      } finally {
+        await set.stop();
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  return rows;
+}

@@ -1,0 +1,65 @@
+import type { Msg } from "nats";
+import { encodeReply, ReplyKind } from "@tsserve/protocol";
+
+/** A call still running this long after it arrived gets an ACCEPTED reply (sent within 2× this). */
+export const ACK_AFTER_MS = 5;
+
+/**
+ * Tells handles which calls this replica took, cheaply: only calls still running one tick
+ * (`ACK_AFTER_MS`) after they arrived get an ACCEPTED reply; fast calls answer before that and
+ * cost nothing. A handle whose replica dies then knows that a call without any reply never reached
+ * it (NATS may deliver to a dead process's subscription for a moment) and sends it elsewhere,
+ * while a call with one may have run. One interval timer, running only while calls are.
+ */
+export class AcceptanceAcks {
+  private fresh = new Set<Msg>();
+  private aging = new Set<Msg>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly reply: Uint8Array[] = [];
+
+  constructor(private readonly queueLen: () => number) {}
+
+  /** A unary call was accepted. */
+  track(msg: Msg): void {
+    if (!msg.reply) return;
+    this.fresh.add(msg);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.tick(), ACK_AFTER_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** The call ended (its final reply goes out now). */
+  done(msg: Msg): void {
+    if (!this.fresh.delete(msg)) this.aging.delete(msg);
+  }
+
+  /** Stops the timer (the replica is closing). */
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private tick(): void {
+    if (this.aging.size > 0) {
+      const n = this.queueLen();
+      const bytes = (this.reply[n] ??= encodeReply(ReplyKind.ACCEPTED, n));
+      for (const msg of this.aging) {
+        try {
+          msg.respond(bytes);
+        } catch {
+          // Connection closing: the final reply (or the handle's liveness probe) settles the call.
+        }
+      }
+      this.aging.clear();
+    }
+    // Calls that arrived during the last tick are acknowledged at the next one, if still running.
+    const swap = this.aging;
+    this.aging = this.fresh;
+    this.fresh = swap;
+    if (this.aging.size === 0 && this.fresh.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}
