@@ -73,6 +73,17 @@ export const deploymentSchema = strict("a mapping of deployment options with a n
   ),
   heartbeatPeriodS: seconds("Replica heartbeat period, in seconds. Default 1", 0.01),
   heartbeatTimeoutS: seconds("A replica silent this long is presumed lost, in seconds. Default 5", 0.05),
+  idempotent: z
+    .union([z.boolean(), z.array(nonEmpty(), { error: "a list of method names" })], {
+      error: "true, false or a list of method names",
+    })
+    .optional()
+    .describe(
+      "Methods safe to run twice: a call whose replica dies while running it is retried on another replica. true = every method. Default false",
+    ),
+  maxRetries: intAtLeast(0)
+    .optional()
+    .describe("Retries of an idempotent call after replica deaths. Default 3"),
 }).describe("Options that override the code's deployment() options, field by field");
 
 /** `path/to/app.ts#exportName`: the module part, then an optional JavaScript identifier. */
