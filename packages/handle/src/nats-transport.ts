@@ -16,18 +16,23 @@ import {
   type ProbeResult,
   type ReplyTarget,
 } from "./replica-transport.js";
+import { StreamCredit } from "./stream-credit.js";
 
 const EMPTY = new Uint8Array(0);
 
 // One open reply subject. Kept as a small class so an in-flight request costs one object, and the
 // object doubles as the Exchange handed back to the caller.
 class Slot implements Exchange {
+  /** A stream's flow control, from its STREAM_START on. */
+  credit: StreamCredit | null = null;
   constructor(
     private readonly owner: NatsTransport,
     readonly key: string,
     readonly target: ReplyTarget,
   ) {}
   close(): void {
+    // A stream closed before its end (cancelled, timed out, client closed) tells its replica.
+    this.credit?.close();
     this.owner.release(this.key);
   }
 }
@@ -128,8 +133,9 @@ export class NatsTransport {
     return this.slots.size;
   }
 
-  /** Unsubscribes the inbox; open exchanges get no more replies. */
+  /** Unsubscribes the inbox; open exchanges get no more replies (open streams are cancelled). */
   close(): void {
+    for (const slot of this.slots.values()) slot.credit?.close();
     this.slots.clear();
     if (!this.nc.isClosed()) this.sub.unsubscribe();
   }
@@ -148,6 +154,17 @@ export class NatsTransport {
       const error = e instanceof ProtocolError ? e : new ProtocolError(String(e));
       reply = { kind: ReplyKind.ERROR, queueLen: -1, error: errorToWire(error) };
     }
+    const kind = reply.kind;
+    if (kind === ReplyKind.CHUNK) slot.credit?.arrived(msg.data.length);
+    else if (kind === ReplyKind.STREAM_START) {
+      if (reply.flow !== undefined && slot.credit === null) {
+        slot.credit = new StreamCredit(this.nc, reply.flow);
+        slot.target.onStreamCredit?.(slot.credit);
+      }
+    } else if (kind === ReplyKind.STREAM_END) slot.credit?.ended();
+    // From the replica an ERROR ends the stream; an unreadable reply (queueLen -1) does not: the
+    // exchange's close then cancels the stream at the replica.
+    else if (kind === ReplyKind.ERROR && reply.queueLen >= 0) slot.credit?.ended();
     slot.target.onReply(reply);
   }
 }

@@ -1,6 +1,6 @@
 import type { Reply } from "@tsserve/protocol";
 import type { RoutingRequest } from "./request-router.js";
-import type { Exchange, ReplyTarget } from "./replica-transport.js";
+import type { ConsumerCredit, Exchange, ReplyTarget } from "./replica-transport.js";
 
 /** Where a request's outcome goes: a DeploymentResponse (unary) or a response stream. */
 export interface ResultSink {
@@ -9,6 +9,8 @@ export interface ResultSink {
   reject(error: Error): void;
   /** One stream chunk. */
   chunk(value: unknown): void;
+  /** A stream with flow control started: report consumed chunks to `credit`. */
+  attachCredit?(credit: ConsumerCredit): void;
 }
 
 /** Lifecycle of a pending request. */
@@ -65,6 +67,11 @@ export class PendingRequest implements RoutingRequest, ReplyTarget {
   /** ReplyTarget: the transport delivers replies here. */
   onReply(reply: Reply | null): void {
     this.handler.handleReply(this, reply);
+  }
+
+  /** ReplyTarget: a stream with flow control started; its sink reports consumption. */
+  onStreamCredit(credit: ConsumerCredit): void {
+    this.sink.attachCredit?.(credit);
   }
 
   /** A promise the routing loop awaits after a send; settled by {@link settleOutcome}. */
