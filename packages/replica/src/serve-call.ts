@@ -118,18 +118,15 @@ export async function serveStream(
     let lastTurn = performance.now();
     // Leaving this loop early (return) calls the generator's return(): its finally blocks run.
     for await (const chunk of result as AsyncIterable<unknown>) {
+      // Wait before sending, not after: the last chunk is followed by STREAM_END at once.
+      if (window !== null && (!window.open || window.cancelled)) {
+        if (await waitForCredit(s, msg, req, window)) return;
+        lastTurn = performance.now();
+      }
       const bytes = r.send(msg, ReplyKind.CHUNK, r.ongoing, chunk);
       // A chunk that cannot be sent ended the stream with an ERROR reply.
       if (bytes < 0) return r.finish(msg, ReplyKind.STREAM_END, undefined, true);
-      if (window !== null) {
-        window.sent(bytes);
-        if (!window.open || window.cancelled) {
-          const ended = await waitForCredit(s, msg, req, window);
-          if (ended) return;
-          lastTurn = performance.now();
-          continue;
-        }
-      }
+      window?.sent(bytes);
       const now = performance.now();
       if (now - lastTurn >= STREAM_YIELD_EVERY_MS) {
         await turn();
