@@ -57,6 +57,8 @@ export {
   UserCodeError,
   ConfigError,
   UnavailableError,
+  BadRequestError,
+  ReplyTooLargeError,
   isTsserveError,
   isBackPressureError,
   isRequestTimeoutError,
@@ -66,6 +68,8 @@ export {
   isMethodNotFoundError,
   isUserCodeError,
   isConfigError,
+  isBadRequestError,
+  isReplyTooLargeError,
 } from "@tsserve/protocol";
 
 // Option and status shapes (serve.yaml deployment entries use DeploymentOptions).
