@@ -1,6 +1,7 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "nats";
 import {
   decodeReply,
+  encodeStreamCancel,
   errorToWire,
   PayloadTooLargeError,
   probeSubject,
@@ -140,9 +141,24 @@ export class NatsTransport {
     if (!this.nc.isClosed()) this.sub.unsubscribe();
   }
 
+  /** A STREAM_START for an exchange closed before it arrived: CANCEL it, or it holds a replica slot. */
+  private cancelOrphanStream(msg: Msg): void {
+    try {
+      const reply = decodeReply(msg.data);
+      if (reply.kind === ReplyKind.STREAM_START && reply.flow !== undefined)
+        this.nc.publish(reply.flow.creditSubject, encodeStreamCancel());
+    } catch {
+      // Unreadable or the connection closed: the replica's credit timeout ends the stream.
+    }
+  }
+
   private dispatch(msg: Msg): void {
     const slot = this.slots.get(msg.subject);
-    if (slot === undefined) return; // cancelled or timed out meanwhile
+    if (slot === undefined) {
+      // Cancelled or timed out meanwhile. A stream that started only now must still be stopped.
+      if (msg.data[0] === 0x93 && msg.data[1] === ReplyKind.STREAM_START) this.cancelOrphanStream(msg);
+      return;
+    }
     if (isNoResponders(msg)) {
       slot.target.onReply(null);
       return;

@@ -169,6 +169,31 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     expect(after.produced - before.produced).toBeLessThanOrEqual(1000 + 257);
   });
 
+  it("stops streams cancelled before their STREAM_START arrived (no slot held until the credit timeout)", async () => {
+    const h = handle();
+    const before = await h.stats.remote();
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) {
+      const s = h.options({ stream: true }).fast.remote(1_000_000, 100);
+      // Cancel while the request is on its way: the replica starts the stream, the handle has moved on.
+      await new Promise((r) => setImmediate(r));
+      s.cancel();
+    }
+    const after = await waitUntil(
+      async () => {
+        const s = await h.options({ timeoutMs: 1000 }).stats.remote();
+        return s.closed - before.closed === s.opened - before.opened ? s : undefined;
+      },
+      { timeoutMs: 5000, message: "every started generator closed" },
+    );
+    const ms = Date.now() - started;
+    console.log(
+      `20 early cancels: ${after.opened - before.opened} generators had started, all closed in ${ms} ms`,
+    );
+    // Far below the 30 s credit timeout that would otherwise end them.
+    expect(ms).toBeLessThan(10_000);
+  });
+
   it("ends the stream of a reader process that died, after the credit timeout", async () => {
     const h = handle("q1");
     const before = await h.stats.remote();
