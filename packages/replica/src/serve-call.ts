@@ -107,25 +107,33 @@ export async function serveStream(
   const r = s.replies;
   const window = msg.reply ? s.credits.open() : null;
   r.send(msg, ReplyKind.STREAM_START, r.ongoing, window === null ? undefined : encodeStreamFlow(window.flow));
+  // Exactly one finish per call, even if the generator's own finally throws while it is closed.
+  let finished = false;
+  const end = (kind: ReplyKind, payload?: unknown, silent = false): void => {
+    if (finished) return;
+    finished = true;
+    r.finish(msg, kind, payload, silent);
+  };
   try {
     let result = entry.fn.apply(s.instance, req.args);
     if (isThenable(result)) result = await result;
     if (!isAsyncIterable(result) && !isGeneratorObject(result)) {
+      // A value that cannot be sent ended the stream with an ERROR reply already.
       if (r.send(msg, ReplyKind.CHUNK, r.ongoing, result) < 0)
-        return r.finish(msg, ReplyKind.STREAM_END, undefined, true);
-      return r.finish(msg, ReplyKind.STREAM_END);
+        return end(ReplyKind.STREAM_END, undefined, true);
+      return end(ReplyKind.STREAM_END);
     }
     let lastTurn = performance.now();
     // Leaving this loop early (return) calls the generator's return(): its finally blocks run.
     for await (const chunk of result as AsyncIterable<unknown>) {
       // Wait before sending, not after: the last chunk is followed by STREAM_END at once.
       if (window !== null && (!window.open || window.cancelled)) {
-        if (await waitForCredit(s, msg, req, window)) return;
+        const wait = await window.waitForCredit();
+        if (wait !== CreditWait.GRANTED) return consumerGone(s, req, window, wait, end);
         lastTurn = performance.now();
       }
       const bytes = r.send(msg, ReplyKind.CHUNK, r.ongoing, chunk);
-      // A chunk that cannot be sent ended the stream with an ERROR reply.
-      if (bytes < 0) return r.finish(msg, ReplyKind.STREAM_END, undefined, true);
+      if (bytes < 0) return end(ReplyKind.STREAM_END, undefined, true);
       window?.sent(bytes);
       const now = performance.now();
       if (now - lastTurn >= STREAM_YIELD_EVERY_MS) {
@@ -134,24 +142,23 @@ export async function serveStream(
       }
     }
   } catch (e) {
-    return r.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
+    return end(ReplyKind.ERROR, errorToWire(e, true));
   } finally {
     if (window !== null) s.credits.close(window);
   }
-  r.finish(msg, ReplyKind.STREAM_END);
+  end(ReplyKind.STREAM_END);
 }
 
-/** Waits for credit; returns true when the stream ended (consumer gone) and the call is finished. */
-async function waitForCredit(s: CallScope, msg: Msg, req: RequestMessage, w: StreamWindow): Promise<boolean> {
-  const outcome = await w.waitForCredit();
-  if (outcome === CreditWait.GRANTED) return false;
-  if (outcome === CreditWait.CANCELLED) {
-    // Nobody listens any more: end quietly.
-    s.replies.finish(msg, ReplyKind.STREAM_END, undefined, true);
-    return true;
-  }
+/** Ends a stream whose consumer cancelled (quietly: nobody listens) or went silent (TIMEOUT). */
+function consumerGone(
+  s: CallScope,
+  req: RequestMessage,
+  w: StreamWindow,
+  wait: CreditWait,
+  end: (kind: ReplyKind, payload?: unknown, silent?: boolean) => void,
+): void {
+  if (wait === CreditWait.CANCELLED) return end(ReplyKind.STREAM_END, undefined, true);
   const text = `stream ${req.requestId} (${req.method}) ended: no credit from its consumer for ${w.flow.creditTimeoutMs} ms (consumer gone)`;
   s.log(text);
-  s.replies.finish(msg, ReplyKind.ERROR, errorToWire(new RequestTimeoutError(text)));
-  return true;
+  end(ReplyKind.ERROR, errorToWire(new RequestTimeoutError(text)));
 }

@@ -110,6 +110,18 @@ describe("replica stream flow control (raw NATS consumer)", () => {
     s.close();
   });
 
+  it("finishes a cancelled stream once even when the generator's finally throws", async () => {
+    const s = openStream(nc, replica.reqSubject, "throwsOnClose");
+    await waitUntil(() => chunks(s.replies) >= WINDOW_CHUNKS, { message: "a window of chunks" });
+    expect(await ongoing()).toBe(1);
+    s.cancel();
+    await waitUntil(async () => (await ongoing()) === 0, { message: "stream ended" });
+    await sleep(100);
+    // Not -1: one finish per call.
+    expect(await ongoing()).toBe(0);
+    s.close();
+  });
+
   it("counts a malformed credit message and keeps the stream alive", async () => {
     const beats: ReplicaHeartbeat[] = [];
     const hb = nc.subscribe(heartbeatSubject("tst", "testapp", "Streamer", replica.spec.replicaId), {
