@@ -194,6 +194,17 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     expect(ms).toBeLessThan(10_000);
   });
 
+  it("keeps a slow but living reader's stream open past the credit timeout (keepalive credit)", async () => {
+    const h = handle("q1");
+    const it = h.options({ stream: true }).fast.remote(2000, 100)[Symbol.asyncIterator]();
+    for (let i = 0; i < 10; i++) await it.next();
+    // Read nothing for well over the replica's 1.5 s credit timeout.
+    await sleep(4000);
+    let n = 10;
+    for (let r = await it.next(); !r.done; r = await it.next()) n++;
+    expect(n).toBe(2000);
+  });
+
   it("ends the stream of a reader process that died, after the credit timeout", async () => {
     const h = handle("q1");
     const before = await h.stats.remote();
