@@ -10,6 +10,26 @@ import type { Streamer } from "./fixtures/stream-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 
 const READER = fileURLToPath(new URL("./fixtures/stream-reader.mjs", import.meta.url));
+const PINGER = fileURLToPath(new URL("./fixtures/pinger.mjs", import.meta.url));
+
+/** Unary latencies measured by a separate client process (not slowed by the reader's own work). */
+function startPinger(url: string, replicaId: string): () => Promise<number[]> {
+  const child = spawn(process.execPath, [PINGER, url, replicaId], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return async () => {
+    child.kill("SIGKILL");
+    await exited;
+    // The first call includes connecting and the first probe.
+    return out.trim().split("\n").slice(1).map(Number).filter(Number.isFinite);
+  };
+}
+
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -108,6 +128,7 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     const h = handle();
     const pid = pidOf(replicas, "s1");
     const stop = watch(nc, pid, "s1", () => h.ping.remote());
+    const stopPinger = startPinger(nats.url, "s1");
     const stream = h.options({ stream: true }).fast.remote(1_000_000, 100);
     let n = 0;
     let maxBuffered = 0;
@@ -120,6 +141,11 @@ describe("stream flow control (real nats-server and replica processes)", () => {
       }
     }
     const m = await stop();
+    const other = await stopPinger();
+    console.log(
+      `another client's pings during the stream: ${other.length}, p50 ${quantile(other, 0.5).toFixed(1)} ms, ` +
+        `p95 ${quantile(other, 0.95).toFixed(1)} ms, p99 ${quantile(other, 0.99).toFixed(1)} ms, max ${Math.max(...other).toFixed(1)} ms`,
+    );
     console.log(
       `1M × 100 B slow reader: ${m.seconds.toFixed(1)} s (${Math.round(n / m.seconds)} chunks/s), replica peak RSS ${m.peakRss.toFixed(0)} MB, ` +
         `max handle buffer ${maxBuffered} chunks, ${m.beats} heartbeats (max gap ${m.maxGapMs.toFixed(0)} ms), ` +
@@ -132,6 +158,8 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     // Heartbeats every 1 s ± 10 %: a gap of 2 s would be a missed beat.
     expect(m.maxGapMs).toBeLessThan(2000);
     expect(m.pingP95).toBeLessThan(100);
+    expect(other.length).toBeGreaterThan(50);
+    expect(quantile(other, 0.95)).toBeLessThan(100);
     expect(replicas.processes.get("s1")!.exitCode).toBe(null);
   }, 180_000);
 
