@@ -46,7 +46,13 @@ export {
   type HandleCallOptions,
 } from "./options.js";
 export { DeploymentDispatcher, type DispatcherOptions, type SubmitOptions } from "./dispatch/dispatcher.js";
-export type { DeploymentTransport, ProbeResult, ReplyTarget, Exchange } from "./replica-transport.js";
+export type {
+  DeploymentTransport,
+  ProbeResult,
+  ReplyTarget,
+  Exchange,
+  ConsumerCredit,
+} from "./replica-transport.js";
 export { NO_RESPONDERS } from "./replica-transport.js";
 export {
   natsAuthFromEnv,

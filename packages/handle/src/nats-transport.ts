@@ -1,6 +1,7 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "nats";
 import {
   decodeReply,
+  encodeStreamCancel,
   errorToWire,
   PayloadTooLargeError,
   probeSubject,
@@ -16,18 +17,23 @@ import {
   type ProbeResult,
   type ReplyTarget,
 } from "./replica-transport.js";
+import { StreamCredit } from "./stream-credit.js";
 
 const EMPTY = new Uint8Array(0);
 
 // One open reply subject. Kept as a small class so an in-flight request costs one object, and the
 // object doubles as the Exchange handed back to the caller.
 class Slot implements Exchange {
+  /** A stream's flow control, from its STREAM_START on. */
+  credit: StreamCredit | null = null;
   constructor(
     private readonly owner: NatsTransport,
     readonly key: string,
     readonly target: ReplyTarget,
   ) {}
   close(): void {
+    // A stream closed before its end (cancelled, timed out, client closed) tells its replica.
+    this.credit?.close();
     this.owner.release(this.key);
   }
 }
@@ -128,15 +134,31 @@ export class NatsTransport {
     return this.slots.size;
   }
 
-  /** Unsubscribes the inbox; open exchanges get no more replies. */
+  /** Unsubscribes the inbox; open exchanges get no more replies (open streams are cancelled). */
   close(): void {
+    for (const slot of this.slots.values()) slot.credit?.close();
     this.slots.clear();
     if (!this.nc.isClosed()) this.sub.unsubscribe();
   }
 
+  /** A STREAM_START for an exchange closed before it arrived: CANCEL it, or it holds a replica slot. */
+  private cancelOrphanStream(msg: Msg): void {
+    try {
+      const reply = decodeReply(msg.data);
+      if (reply.kind === ReplyKind.STREAM_START && reply.flow !== undefined)
+        this.nc.publish(reply.flow.creditSubject, encodeStreamCancel());
+    } catch {
+      // Unreadable or the connection closed: the replica's credit timeout ends the stream.
+    }
+  }
+
   private dispatch(msg: Msg): void {
     const slot = this.slots.get(msg.subject);
-    if (slot === undefined) return; // cancelled or timed out meanwhile
+    if (slot === undefined) {
+      // Cancelled or timed out meanwhile. A stream that started only now must still be stopped.
+      if (msg.data[0] === 0x93 && msg.data[1] === ReplyKind.STREAM_START) this.cancelOrphanStream(msg);
+      return;
+    }
     if (isNoResponders(msg)) {
       slot.target.onReply(null);
       return;
@@ -148,6 +170,17 @@ export class NatsTransport {
       const error = e instanceof ProtocolError ? e : new ProtocolError(String(e));
       reply = { kind: ReplyKind.ERROR, queueLen: -1, error: errorToWire(error) };
     }
+    const kind = reply.kind;
+    if (kind === ReplyKind.CHUNK) slot.credit?.arrived(msg.data.length);
+    else if (kind === ReplyKind.STREAM_START) {
+      if (reply.flow !== undefined && slot.credit === null) {
+        slot.credit = new StreamCredit(this.nc, reply.flow);
+        slot.target.onStreamCredit?.(slot.credit);
+      }
+    } else if (kind === ReplyKind.STREAM_END) slot.credit?.ended();
+    // From the replica an ERROR ends the stream; an unreadable reply (queueLen -1) does not: the
+    // exchange's close then cancels the stream at the replica.
+    else if (kind === ReplyKind.ERROR && reply.queueLen >= 0) slot.credit?.ended();
     slot.target.onReply(reply);
   }
 }

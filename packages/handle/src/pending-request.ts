@@ -1,7 +1,7 @@
 import type { ReplicaInfo, Reply } from "@tsserve/protocol";
 import type { Queued } from "./dispatch/wait-queue.js";
 import type { RoutingRequest } from "./request-router.js";
-import type { Exchange, ReplyTarget } from "./replica-transport.js";
+import type { ConsumerCredit, Exchange, ReplyTarget } from "./replica-transport.js";
 
 /** Where a request's outcome goes: a DeploymentResponse (unary) or a response stream. */
 export interface ResultSink {
@@ -10,6 +10,8 @@ export interface ResultSink {
   reject(error: Error): void;
   /** One stream chunk. */
   chunk(value: unknown): void;
+  /** A stream with flow control started: report consumed chunks to `credit`. */
+  attachCredit?(credit: ConsumerCredit): void;
 }
 
 /** Lifecycle of a pending request: waiting for a slot, sent to a replica, or done. */
@@ -84,6 +86,11 @@ export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<Pendi
   /** ReplyTarget: the transport delivers replies here. */
   onReply(reply: Reply | null): void {
     this.handler.handleReply(this, reply);
+  }
+
+  /** ReplyTarget: a stream with flow control started; its sink reports consumption. */
+  onStreamCredit(credit: ConsumerCredit): void {
+    this.sink.attachCredit?.(credit);
   }
 
   get done(): boolean {

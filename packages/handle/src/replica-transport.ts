@@ -9,10 +9,20 @@ export type ProbeResult = number | null | typeof NO_RESPONDERS;
 /** NATS told us nobody is subscribed to the subject: the message reached no replica. */
 export const NO_RESPONDERS = "no-responders";
 
+/** A stream consumer's side of flow control: report each chunk the reader takes. */
+export interface ConsumerCredit {
+  /** The reader took one chunk; credit goes back to the replica as the window drains. */
+  consumed(): void;
+  /** The most chunks a well-behaved replica can have in the consumer's buffer. */
+  readonly windowChunks: number;
+}
+
 /** Receives the replies of one sent request. */
 export interface ReplyTarget {
   /** One reply, in arrival order; `null` means NATS no-responders (the request reached nobody). */
   onReply(reply: Reply | null): void;
+  /** A stream with flow control started (called just before its STREAM_START reply). */
+  onStreamCredit?(credit: ConsumerCredit): void;
 }
 
 /** One request's open reply channel; `close()` stops delivery (idempotent). */

@@ -82,6 +82,11 @@ export interface ReplicaSpec {
   cwd: string;
   config: ResolvedDeploymentConfig;
   codeVersion: string;
+  /**
+   * Stream flow-control overrides (tests, tuning); absent = the `DEFAULT_STREAM_*` values of
+   * stream-flow.ts. Agents leave it out.
+   */
+  streamFlow?: { windowChunks?: number; windowBytes?: number; creditTimeoutMs?: number };
 }
 
 export const REPLICA_SPEC_ENV = "TSSERVE_REPLICA_SPEC";

@@ -1,5 +1,6 @@
 import { decode, encode } from "./codec.js";
 import { ProtocolError } from "./errors.js";
+import { decodeStreamFlow, type StreamFlow } from "./stream-flow.js";
 import type { WireError } from "./wire-error.js";
 
 /**
@@ -43,7 +44,7 @@ type RequestTuple = [
 export function encodeRequest(r: RequestMessage): Uint8Array {
   const flags = (r.stream ? RequestFlags.STREAM : 0) | (r.acks === true ? RequestFlags.ACKS : 0);
   const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, flags];
-  return encode(t);
+  return encode(t, "the call's arguments");
 }
 
 export function decodeRequest(bytes: Uint8Array): RequestMessage {
@@ -79,7 +80,10 @@ export const ReplyKind = {
   REJECTED: 1,
   /** The request failed. payload = WireError. */
   ERROR: 2,
-  /** A stream was accepted; chunks follow on the same reply subject. */
+  /**
+   * A stream was accepted; chunks follow on the same reply subject. payload = the StreamFlow
+   * (credit subject and window, see stream-flow.ts); absent from replicas without flow control.
+   */
   STREAM_START: 3,
   /** One stream chunk. payload = the value. */
   CHUNK: 4,
@@ -100,18 +104,19 @@ export type Reply =
   | { kind: typeof ReplyKind.OK; queueLen: number; value: unknown }
   | { kind: typeof ReplyKind.CHUNK; queueLen: number; value: unknown }
   | { kind: typeof ReplyKind.ERROR; queueLen: number; error: WireError }
+  | { kind: typeof ReplyKind.STREAM_START; queueLen: number; flow?: StreamFlow }
   | {
       kind:
         | typeof ReplyKind.REJECTED
-        | typeof ReplyKind.STREAM_START
         | typeof ReplyKind.STREAM_END
         | typeof ReplyKind.QUEUE_LEN
         | typeof ReplyKind.ACCEPTED;
       queueLen: number;
     };
 
+/** Encodes a reply; an unencodable payload raises BadRequestError (see `encode`). */
 export function encodeReply(kind: ReplyKind, queueLen: number, payload?: unknown): Uint8Array {
-  return encode(payload === undefined ? [kind, queueLen] : [kind, queueLen, payload]);
+  return encode(payload === undefined ? [kind, queueLen] : [kind, queueLen, payload], "reply");
 }
 
 const KINDS = new Set<number>(Object.values(ReplyKind));
@@ -130,6 +135,8 @@ export function decodeReply(bytes: Uint8Array): Reply {
       return { kind, queueLen, value: t[2] };
     case ReplyKind.ERROR:
       return { kind, queueLen, error: t[2] as WireError };
+    case ReplyKind.STREAM_START:
+      return t[2] === undefined ? { kind, queueLen } : { kind, queueLen, flow: decodeStreamFlow(t[2]) };
     default:
       return { kind: kind as typeof ReplyKind.REJECTED, queueLen };
   }

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   BAD_REQUEST: { retryable: false },
   /** A payload over the NATS server's max_payload. */
   PAYLOAD_TOO_LARGE: { retryable: false },
+  /** The replica's reply (or a stream chunk) was over the NATS server's max_payload: the server's fault, not the caller's. */
+  REPLY_TOO_LARGE: { retryable: false },
   /** Invalid configuration: deployment options, router kwargs, config files. */
   INVALID_CONFIG: { retryable: false },
   /** The controller (or another control-plane peer) could not be reached. */

@@ -95,10 +95,30 @@ export class ProtocolError extends TsserveError {
   }
 }
 
+/**
+ * The call's arguments cannot be sent: nested too deeply, cyclic, or holding a value the wire
+ * cannot carry (a symbol, a BigInt over 64 bits, an object whose getter throws). Raised by the
+ * caller's own handle before anything is sent.
+ */
+export class BadRequestError extends TsserveError {
+  override name = "BadRequestError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("BAD_REQUEST", message, options);
+  }
+}
+
 export class PayloadTooLargeError extends TsserveError {
   override name = "PayloadTooLargeError";
   constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
     super("PAYLOAD_TOO_LARGE", message, options);
+  }
+}
+
+/** The replica's reply or a stream chunk was over the NATS server's max_payload (HTTP 502, not 413). */
+export class ReplyTooLargeError extends TsserveError {
+  override name = "ReplyTooLargeError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("REPLY_TOO_LARGE", message, options);
   }
 }
 
@@ -132,4 +152,6 @@ export const isDeploymentNotFoundError = (e: unknown): e is DeploymentNotFoundEr
   hasCode(e, "DEPLOYMENT_NOT_FOUND");
 export const isMethodNotFoundError = (e: unknown): e is MethodNotFoundError => hasCode(e, "METHOD_NOT_FOUND");
 export const isUserCodeError = (e: unknown): e is UserCodeError => hasCode(e, "USER_CODE");
+export const isBadRequestError = (e: unknown): e is BadRequestError => hasCode(e, "BAD_REQUEST");
+export const isReplyTooLargeError = (e: unknown): e is ReplyTooLargeError => hasCode(e, "REPLY_TOO_LARGE");
 export const isConfigError = (e: unknown): e is ConfigError => hasCode(e, "INVALID_CONFIG");

@@ -4,6 +4,8 @@ export * from "./wire-error.js";
 export * from "./subjects.js";
 export * from "./codec.js";
 export * from "./data-plane.js";
+export * from "./stream-flow.js";
+export { MAX_NESTING_DEPTH } from "./encode-diagnosis.js";
 export * from "./options.js";
 export * from "./control-plane.js";
 export * from "./controller-api.js";

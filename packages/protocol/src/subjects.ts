@@ -12,6 +12,8 @@ export const VERBS = {
   request: "req",
   /** Data plane: a queue-length probe of one replica. `probe.<app>.<deployment>.<replica>` */
   probe: "probe",
+  /** Data plane: stream credit from a consumer. `credit.<app>.<deployment>.<replica>.<stream>` */
+  credit: "credit",
   /** Control plane: replica heartbeats and state reports. `hb.<app>.<deployment>.<replica>` */
   heartbeat: "hb",
   /** Control plane: RUNNING-set broadcasts. `members.<app>.<deployment>` */
@@ -68,6 +70,17 @@ export const requestSubject = (prefix: string, app: string, deployment: string, 
   subject(prefix, VERBS.request, app, deployment, replicaId);
 export const probeSubject = (prefix: string, app: string, deployment: string, replicaId: string): string =>
   subject(prefix, VERBS.probe, app, deployment, replicaId);
+/** The credit subject of one stream a replica serves; `stream` is the replica's own counter. */
+export const creditSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+  stream: string,
+): string => subject(prefix, VERBS.credit, app, deployment, replicaId, stream);
+/** What a replica subscribes to hear the credit of all its streams. */
+export const creditPattern = (prefix: string, app: string, deployment: string, replicaId: string): string =>
+  subjectPattern(prefix, VERBS.credit, app, deployment, replicaId, "*");
 export const heartbeatSubject = (
   prefix: string,
   app: string,

@@ -1,12 +1,14 @@
 import { ERROR_CODES, isErrorCode, type ErrorCode } from "./error-codes.js";
 import {
   BackPressureError,
+  BadRequestError,
   ConfigError,
   DeploymentNotFoundError,
   MethodNotFoundError,
   PayloadTooLargeError,
   ProtocolError,
   ReplicaDiedError,
+  ReplyTooLargeError,
   RequestCancelledError,
   RequestTimeoutError,
   TsserveError,
@@ -93,10 +95,16 @@ export function errorFromWire(value: unknown): TsserveError {
       error = new UserCodeError(message, String(data?.["remoteName"] ?? "Error"), opts);
       break;
     case "BAD_REQUEST":
-      error = new ProtocolError(message, opts);
+      error =
+        value["name"] === "BadRequestError"
+          ? new BadRequestError(message, opts)
+          : new ProtocolError(message, opts);
       break;
     case "PAYLOAD_TOO_LARGE":
       error = new PayloadTooLargeError(message, opts);
+      break;
+    case "REPLY_TOO_LARGE":
+      error = new ReplyTooLargeError(message, opts);
       break;
     case "INVALID_CONFIG":
       error = new ConfigError(message, opts);

@@ -35,6 +35,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   USER_CODE: 500,
   BAD_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
+  // The replica's answer was too large for NATS: not the client's fault (413 would say it was).
+  REPLY_TOO_LARGE: 502,
   INVALID_CONFIG: 500,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -282,6 +282,60 @@ describe("HTTP proxy over a real cluster", () => {
     expect(text).toMatch(/tsserve_replica_queue_length\{app="api",deployment="Api",replica="[^"]+"\} \d+/);
   });
 
+  it("answers 400 BAD_REQUEST for a 100,000-deep JSON body, not a stack overflow", async () => {
+    const depth = 100_000;
+    const res = await fetch(`${proxy.url}/api`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "[".repeat(depth) + "]".repeat(depth),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as ErrorJson;
+    expect(body.error.code).toBe("BAD_REQUEST");
+    expect(body.error.name).toBe("BadRequestError");
+    expect(body.error.message).toMatch(/nested 10000\d levels deep/);
+    expect(body.error.message).not.toMatch(/call stack/i);
+    expect((await post(proxy, "/api", { after: 1 })).status).toBe(200);
+  });
+
+  it("answers 502 REPLY_TOO_LARGE (not 413) when the reply is over NATS max_payload", async () => {
+    const res = await post(proxy, "/api/big", 1_100_000);
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as ErrorJson;
+    expect(body.error.code).toBe("REPLY_TOO_LARGE");
+    expect(body.error.message).toMatch(/over the NATS server's max_payload/);
+  });
+
+  it("streams NDJSON at the HTTP client's pace: a client that stops reading stops the replica", async () => {
+    const session = { "x-session-id": "slow-reader" };
+    const before = (await (await post(proxy, "/api/producedSoFar", undefined, session)).json()) as number;
+    const req = httpRequest(`${proxy.url}/api/fast?stream=1`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session },
+    });
+    req.on("error", () => undefined);
+    const firstData = new Promise<void>((resolve) =>
+      req.on("response", (res) => {
+        res.once("data", () => {
+          // Stop reading: the socket, then the proxy, then the handle's window fill up.
+          res.pause();
+          resolve();
+        });
+      }),
+    );
+    // 100,000 × 10 KB = 1 GB if nothing held the replica back.
+    req.end(JSON.stringify({ n: 100_000, size: 10_000 }));
+    await firstData;
+    await new Promise((r) => setTimeout(r, 800));
+    const produced =
+      ((await (await post(proxy, "/api/producedSoFar", undefined, session)).json()) as number) - before;
+    req.destroy();
+    console.log(`HTTP reader paused 800 ms: the replica produced ${produced} of 100,000 chunks of 10 KB`);
+    // Kernel socket buffers (a few MB), the proxy's write buffer and one handle window (2 MiB).
+    expect(produced).toBeGreaterThan(0);
+    expect(produced).toBeLessThan(5000);
+  });
+
   it("keeps the last route table while the controller is unreachable", async () => {
     await cluster.stopController();
     await proxy.refreshRoutes();

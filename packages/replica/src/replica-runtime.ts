@@ -1,11 +1,18 @@
 import { connect, type NatsConnection, type Subscription } from "nats";
-import { ConfigError, probeSubject, requestSubject, type ReplicaSpec } from "@tsserve/protocol";
+import {
+  ConfigError,
+  creditPattern,
+  probeSubject,
+  requestSubject,
+  type ReplicaSpec,
+} from "@tsserve/protocol";
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
 import { Heartbeats } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
+import { StreamCredits } from "./stream-credits.js";
 import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
@@ -94,20 +101,31 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     );
   }
 
+  const credits = new StreamCredits({
+    prefix: spec.prefix,
+    app: spec.app,
+    deployment: spec.deployment,
+    replicaId: spec.replicaId,
+    ...spec.streamFlow,
+  });
   const server = new RequestServer(
     instance,
     new MethodTable(instance),
     spec.config.maxOngoingRequests,
     spec.deployment,
     log,
+    credits,
   );
   hb.ongoing = () => server.ongoing;
-  hb.rejectedMessages = () => server.rejectedMessages;
+  hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
     callback: server.onRequest,
   });
   const probeSub = nc.subscribe(probeSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
     callback: server.onProbe,
+  });
+  const creditSub = nc.subscribe(creditPattern(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
+    callback: credits.onCredit,
   });
   await nc.flush();
   hb.report("RUNNING");
@@ -117,7 +135,8 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   const running: RunningReplica = {
     server,
     connection: nc,
-    drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log)),
+    drain: () =>
+      (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub, creditSub }, log)),
   };
   return running;
 }
@@ -151,7 +170,7 @@ async function drainReplica(
   server: RequestServer,
   handles: HandleSource,
   hb: Heartbeats,
-  subs: { reqSub: Subscription; probeSub: Subscription },
+  subs: { reqSub: Subscription; probeSub: Subscription; creditSub: Subscription },
   log: LogLine,
 ): Promise<void> {
   const { gracefulShutdownWaitLoopMs: waitLoopMs, gracefulShutdownTimeoutMs: timeoutMs } = spec.config;
@@ -166,6 +185,8 @@ async function drainReplica(
     // Probes are answered until the last request finished: handles probe replicas with requests
     // in flight, and "no responders" would make them fail those requests as ReplicaDiedError.
     await drainSub(subs.probeSub);
+    // Streams still running needed their consumers' credit until now.
+    await drainSub(subs.creditSub);
     // After the last request: the user's requests may still have been using their handles.
     await handles.close();
   };
@@ -176,7 +197,7 @@ async function drainReplica(
       `gracefulShutdownTimeoutMs (${timeoutMs}) passed: stopping with ${server.ongoing} requests still running`,
     );
   }
-  server.acks.close();
+  server.replies.acks.close();
   hb.stop();
   hb.report("STOPPED");
   await within(nc.flush(), 1000, log);

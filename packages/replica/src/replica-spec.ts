@@ -44,5 +44,15 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
   numberAtLeast(`${path}.config.heartbeatPeriodMs`, config["heartbeatPeriodMs"], 0, true);
   numberAtLeast(`${path}.config.gracefulShutdownWaitLoopMs`, config["gracefulShutdownWaitLoopMs"], 0);
   numberAtLeast(`${path}.config.gracefulShutdownTimeoutMs`, config["gracefulShutdownTimeoutMs"], 0);
+  const flow = raw["streamFlow"];
+  if (flow !== undefined) {
+    if (!isPlainObject(flow)) fail(`${path}.streamFlow`, "an object", flow);
+    const opt = (f: string, min: number): void => {
+      if (flow[f] !== undefined) intAtLeast(`${path}.streamFlow.${f}`, flow[f], min);
+    };
+    opt("windowChunks", 1);
+    opt("windowBytes", 1024);
+    opt("creditTimeoutMs", 100);
+  }
   return raw as unknown as ReplicaSpec;
 }

@@ -4,32 +4,30 @@ import {
   encodeReply,
   errorToWire,
   isTsserveError,
-  PayloadTooLargeError,
   ProtocolError,
   ReplyKind,
-  TsserveError,
   type RequestMessage,
 } from "@tsserve/protocol";
-import { AcceptanceAcks } from "./acceptance-acks.js";
 import { requestStorage } from "./context.js";
 import { MethodKind, type MethodTable } from "./method-table.js";
-import { isGeneratorObject, serveStream, serveUnary } from "./serve-call.js";
+import { ReplyWriter, type LogLine } from "./reply-writer.js";
+import { serveStream, serveUnary, type CallScope } from "./serve-call.js";
+import type { StreamCredits } from "./stream-credits.js";
 
-/** Writes one diagnostic line (stderr in the replica process). */
-export type LogLine = (line: string) => void;
+export type { LogLine } from "./reply-writer.js";
 
 const storage = requestStorage();
 
 /**
  * Serves one deployment instance on the request and probe subjects: decodes, applies the strict
- * `maxOngoingRequests` limit, calls the method and replies. The hot path allocates only what the
- * wire needs (the decoded request and the reply bytes): no per-request closures or timers; the
+ * `maxOngoingRequests` limit and starts the call (`serve-call.ts`). The hot path allocates only what
+ * the wire needs (the decoded request and the reply bytes): no per-request closures or timers; the
  * decoded request itself is the AsyncLocalStorage store that `getRequestContext()` returns.
  */
 export class RequestServer {
-  /** Requests accepted and not yet finished (unary: until the reply; streams: until the end). */
-  ongoing = 0;
-  private idleWaiter: (() => void) | undefined;
+  /** Sends replies and counts the calls running. */
+  readonly replies: ReplyWriter;
+  private readonly scope: CallScope;
   // Replies without payload depend only on the count: encode each once.
   private readonly rejectedReplies: Uint8Array[] = [];
   private readonly queueLenReplies: Uint8Array[] = [];
@@ -37,8 +35,6 @@ export class RequestServer {
   rejectedMessages = 0;
   private lastBadLogAt = 0;
   private badSinceLog = 0;
-  /** ACCEPTED replies for calls still running a few ms after they arrived. */
-  readonly acks = new AcceptanceAcks(() => this.ongoing);
 
   constructor(
     /** The deployment instance. */
@@ -47,7 +43,17 @@ export class RequestServer {
     private readonly maxOngoingRequests: number,
     private readonly deploymentName: string,
     private readonly log: LogLine,
-  ) {}
+    /** The replica's stream windows (credit subscription callback: `credits.onCredit`). */
+    readonly credits: StreamCredits,
+  ) {
+    this.replies = new ReplyWriter(deploymentName, log);
+    this.scope = { instance, replies: this.replies, credits, log };
+  }
+
+  /** Requests accepted and not yet finished (unary: until the reply; streams: until the end). */
+  get ongoing(): number {
+    return this.replies.ongoing;
+  }
 
   /** Subscription callback for `req.<app>.<deployment>.<replica>`. */
   readonly onRequest = (err: NatsError | null, msg: Msg): void => {
@@ -62,32 +68,33 @@ export class RequestServer {
       this.badRequest(msg, e);
       return;
     }
+    const r = this.replies;
     const entry = this.methods.get(req.method);
     if (entry === undefined) {
-      this.send(
+      r.send(
         msg,
         ReplyKind.ERROR,
-        this.ongoing,
+        r.ongoing,
         errorToWire(this.methods.notFound(req.method, this.deploymentName)),
       );
       return;
     }
-    if (this.ongoing >= this.maxOngoingRequests) {
-      if (msg.reply) msg.respond(this.rejectedReply(this.ongoing));
+    if (r.ongoing >= this.maxOngoingRequests) {
+      r.respond(msg, this.rejectedReply(r.ongoing));
       return;
     }
     if (!req.stream && entry.kind === MethodKind.GENERATOR) {
       const e = new ProtocolError(
         `method ${JSON.stringify(req.method)} of deployment ${this.deploymentName} is a generator: call it with options({ stream: true })`,
       );
-      this.send(msg, ReplyKind.ERROR, this.ongoing, errorToWire(e));
+      r.send(msg, ReplyKind.ERROR, r.ongoing, errorToWire(e));
       return;
     }
-    this.ongoing++;
-    if (req.stream) void storage.run(req, serveStream, this, msg, req, entry);
+    r.accept();
+    if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else {
-      if (req.acks === true) this.acks.track(msg);
-      storage.run(req, serveUnary, this, msg, req, entry);
+      if (req.acks === true) r.acks.track(msg);
+      storage.run(req, serveUnary, this.scope, msg, req, entry);
     }
   };
 
@@ -97,95 +104,19 @@ export class RequestServer {
       this.log(`probe subscription error: ${err.message}`);
       return;
     }
-    if (msg.reply) msg.respond(this.queueLenReply(this.ongoing));
+    this.replies.respond(msg, this.queueLenReply(this.replies.ongoing));
   };
 
   /** Resolves once no request is running (at once if none is). */
   whenIdle(): Promise<void> {
-    if (this.ongoing === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.idleWaiter = resolve;
-    });
-  }
-
-  /** Ends one accepted request: decrements the count and sends the final reply (unless `silent`). */
-  finish(msg: Msg, kind: ReplyKind, payload?: unknown, silent = false): void {
-    this.acks.done(msg);
-    const q = --this.ongoing;
-    if (!silent) this.send(msg, kind, q, payload);
-    if (q === 0 && this.idleWaiter !== undefined) {
-      const w = this.idleWaiter;
-      this.idleWaiter = undefined;
-      w();
-    }
-  }
-
-  /** Ends a unary request with the method's result (or a clear error if it is a generator). */
-  finishValue(msg: Msg, value: unknown): void {
-    if (isGeneratorObject(value)) {
-      void value.return(undefined);
-      const e = new ProtocolError("the method returned a generator: call it with options({ stream: true })");
-      this.finish(msg, ReplyKind.ERROR, errorToWire(e));
-      return;
-    }
-    this.finish(msg, ReplyKind.OK, value);
-  }
-
-  /** Awaits an async method's result and ends the request. */
-  async settle(msg: Msg, pending: PromiseLike<unknown>): Promise<void> {
-    let value: unknown;
-    try {
-      value = await pending;
-    } catch (e) {
-      this.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
-      return;
-    }
-    this.finishValue(msg, value);
-  }
-
-  /**
-   * Encodes and sends one reply. Returns false when the value could not be sent as is (not
-   * encodable, or over the server's max_payload); an ERROR reply went out in its place.
-   */
-  send(msg: Msg, kind: ReplyKind, queueLen: number, payload?: unknown): boolean {
-    if (!msg.reply) return true;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeReply(kind, queueLen, payload);
-    } catch (e) {
-      const err = new TsserveError(
-        "INTERNAL",
-        `reply of deployment ${this.deploymentName} could not be encoded: ${String(e)}`,
-      );
-      this.sendQuietly(msg, encodeReply(ReplyKind.ERROR, queueLen, errorToWire(err)));
-      return false;
-    }
-    try {
-      msg.respond(bytes);
-      return true;
-    } catch (e) {
-      const tooLarge = (e as { code?: unknown }).code === "MAX_PAYLOAD_EXCEEDED";
-      const err = tooLarge
-        ? new PayloadTooLargeError(`reply of ${bytes.length} bytes exceeds the NATS server's max_payload`)
-        : new TsserveError("INTERNAL", `reply could not be sent: ${(e as Error).message}`);
-      this.sendQuietly(msg, encodeReply(ReplyKind.ERROR, queueLen, errorToWire(err)));
-      return false;
-    }
-  }
-
-  private sendQuietly(msg: Msg, bytes: Uint8Array): void {
-    try {
-      msg.respond(bytes);
-    } catch (e) {
-      this.log(`reply to ${msg.reply} lost: ${(e as Error).message}`);
-    }
+    return this.replies.whenIdle();
   }
 
   private badRequest(msg: Msg, e: unknown): void {
     this.rejectedMessages++;
     const err = isTsserveError(e) ? e : new ProtocolError(`undecodable request: ${String(e)}`, { cause: e });
     if (msg.reply) {
-      this.send(msg, ReplyKind.ERROR, this.ongoing, errorToWire(err));
+      this.replies.send(msg, ReplyKind.ERROR, this.replies.ongoing, errorToWire(err));
       return;
     }
     // No one to answer: one log line, at most once a second so a flood cannot fill the disk.

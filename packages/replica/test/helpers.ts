@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import { createInbox, type NatsConnection } from "nats";
 import {
   decodeReply,
+  encodeCredit,
   encodeRequest,
+  encodeStreamCancel,
   probeSubject,
   requestSubject,
   resolveDeploymentOptions,
@@ -13,6 +15,7 @@ import {
   type DeploymentOptions,
   type Reply,
   type ReplicaSpec,
+  type StreamFlow,
 } from "@tsserve/protocol";
 import { startReplicaProcess } from "@tsserve/replica";
 import { waitForReplicaState } from "@tsserve/test-utils";
@@ -132,11 +135,67 @@ export async function callStream(
     { reply: inbox },
   );
   const out: Reply[] = [];
+  let chunks = 0;
+  let bytes = 0;
+  let flow: StreamFlow | undefined;
   for await (const m of sub) {
     const r = decodeReply(m.data);
     out.push(r);
+    // Grant credit for every chunk at once: this helper reads everything.
+    if (r.kind === ReplyKind.STREAM_START) flow = r.flow;
+    if (r.kind === ReplyKind.CHUNK && flow !== undefined) {
+      chunks++;
+      bytes += m.data.length;
+      nc.publish(flow.creditSubject, encodeCredit(chunks, bytes));
+    }
     if (r.kind === ReplyKind.STREAM_END || r.kind === ReplyKind.ERROR || r.kind === ReplyKind.REJECTED) break;
   }
   sub.unsubscribe();
   return out;
+}
+
+/**
+ * A streaming request that reads chunks as they come and grants credit only when told: for tests
+ * of the replica's flow control. `grant()` publishes the cumulative credit of every chunk received.
+ */
+export function openStream(
+  nc: NatsConnection,
+  subject: string,
+  method: string,
+  args: unknown[] = [],
+): {
+  replies: Reply[];
+  flow: () => StreamFlow | undefined;
+  grant: () => void;
+  cancel: () => void;
+  close: () => void;
+} {
+  const inbox = createInbox();
+  const replies: Reply[] = [];
+  let chunks = 0;
+  let bytes = 0;
+  let flow: StreamFlow | undefined;
+  const sub = nc.subscribe(inbox, {
+    callback: (_err, m) => {
+      const r = decodeReply(m.data);
+      replies.push(r);
+      if (r.kind === ReplyKind.STREAM_START) flow = r.flow;
+      if (r.kind === ReplyKind.CHUNK) {
+        chunks++;
+        bytes += m.data.length;
+      }
+    },
+  });
+  nc.publish(
+    subject,
+    encodeRequest({ requestId: randomUUID(), method, args, sessionId: null, stream: true }),
+    { reply: inbox },
+  );
+  return {
+    replies,
+    flow: () => flow,
+    grant: () => nc.publish(flow!.creditSubject, encodeCredit(chunks, bytes)),
+    cancel: () => nc.publish(flow!.creditSubject, encodeStreamCancel()),
+    close: () => sub.unsubscribe(),
+  };
 }

@@ -27,6 +27,8 @@ describe("tsserve facade", () => {
       [new tsserve.DeploymentNotFoundError("nope"), tsserve.isDeploymentNotFoundError],
       [new tsserve.UserCodeError("boom", "TypeError"), tsserve.isUserCodeError],
       [new tsserve.ConfigError("bad"), tsserve.isConfigError],
+      [new tsserve.BadRequestError("too deep"), tsserve.isBadRequestError],
+      [new tsserve.ReplyTooLargeError("too large"), tsserve.isReplyTooLargeError],
     ];
     for (const [error, guard] of pairs) {
       expect(guard(error), error.name).toBe(true);

@@ -62,6 +62,8 @@ export {
   UserCodeError,
   ConfigError,
   UnavailableError,
+  BadRequestError,
+  ReplyTooLargeError,
   isTsserveError,
   isBackPressureError,
   isRequestTimeoutError,
@@ -71,6 +73,8 @@ export {
   isMethodNotFoundError,
   isUserCodeError,
   isConfigError,
+  isBadRequestError,
+  isReplyTooLargeError,
 } from "@tsserve/protocol";
 
 // Option and status shapes (serve.yaml deployment entries use DeploymentOptions).

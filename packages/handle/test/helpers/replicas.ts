@@ -5,7 +5,12 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "nats";
-import { resolveDeploymentOptions, type DeploymentOptions, type ReplicaInfo } from "@tsserve/protocol";
+import {
+  resolveDeploymentOptions,
+  type DeploymentOptions,
+  type ReplicaInfo,
+  type ReplicaSpec,
+} from "@tsserve/protocol";
 import { startReplicaProcess } from "@tsserve/replica";
 import { waitForReplicaState } from "@tsserve/test-utils";
 
@@ -32,6 +37,8 @@ export interface StartReplicasOptions {
   /** `file#export` under fixtures. @default "echo-app.ts#app" */
   importPath?: string;
   prefix?: string;
+  /** Stream flow-control overrides for the replicas (ReplicaSpec.streamFlow). */
+  streamFlow?: ReplicaSpec["streamFlow"];
 }
 
 /** Starts one process per id and waits until each reports RUNNING. */
@@ -84,6 +91,7 @@ export async function startReplicas(o: StartReplicasOptions): Promise<ReplicaGro
             cwd: FIXTURES,
             config,
             codeVersion: "test",
+            ...(o.streamFlow === undefined ? {} : { streamFlow: o.streamFlow }),
           }),
         );
         await ready;

@@ -8,6 +8,12 @@ import { formatStatus } from "./format-status.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
+/** Writes a line; when stdout's buffer is full, resolves only once it drained (a slow pipe paces the stream). */
+function outPaced(line: string): Promise<void> | undefined {
+  if (process.stdout.write(`${line}\n`)) return undefined;
+  return new Promise((resolve) => process.stdout.once("drain", () => resolve()));
+}
+
 /** `tsserve deploy FILE`: validate, import the code, send, wait for HEALTHY. */
 export async function deployCommand(
   file: string,
@@ -55,7 +61,7 @@ export async function callCommand(
       ...(opts.session === undefined ? {} : { sessionId: opts.session }),
       ...(opts.data === undefined ? {} : { data: opts.data }),
     },
-    (chunk) => out(JSON.stringify(chunk) ?? "null"),
+    (chunk) => outPaced(JSON.stringify(chunk) ?? "null"),
   );
   if (!opts.stream) out(JSON.stringify(result, null, 2) ?? "null");
 }

@@ -50,13 +50,15 @@ export function assertDeployed(report: StatusReport, app: string, deployment?: s
  * Calls one deployment through a real DeploymentHandle (same routing as any client). The app and
  * deployment are checked against the controller first so a typo gets a list of what exists.
  * Unary calls resolve to the value; streams hand each chunk to `onChunk` and resolve to undefined.
+ * A promise from `onChunk` is awaited before the next chunk is read, so a slow sink (a full stdout
+ * pipe) slows the replica down through the stream's flow control instead of buffering here.
  */
 export async function callDeployment(
   target: Target,
   app: string,
   deployment: string,
   options: CallOptions,
-  onChunk: (chunk: unknown) => void = () => {},
+  onChunk: (chunk: unknown) => void | Promise<void> = () => {},
 ): Promise<unknown> {
   const args = parseCallData(options.data);
   const nc = await openConnection(target);
@@ -72,7 +74,10 @@ export async function callDeployment(
         timeoutMs: options.timeoutMs ?? 60_000,
       };
       if (options.stream) {
-        for await (const chunk of base.options({ ...callOpts, stream: true }).remote(...args)) onChunk(chunk);
+        for await (const chunk of base.options({ ...callOpts, stream: true }).remote(...args)) {
+          const wait = onChunk(chunk);
+          if (wait !== undefined) await wait;
+        }
         return undefined;
       }
       return await base.options({ ...callOpts, stream: false }).remote(...args);
