@@ -7,9 +7,7 @@ import { rawCappedMode } from "../harness/raw-capped.js";
 import { rawRequestMode } from "../harness/raw-nats.js";
 import { ratio, round } from "../harness/stats.js";
 import type { Column, Row, SuiteContext } from "../harness/suite.js";
-
-const APP = "bench-overhead";
-const DEPLOYMENT = "Noop";
+import { APP, DEPLOYMENT, leadColumns, type SliceConfig } from "./overhead-common.js";
 
 /** One cell of the defaults table: replicas × concurrent callers, more callers than slots. */
 export interface DefaultsCell {
@@ -24,20 +22,11 @@ export const DEFAULT_CELLS: readonly DefaultsCell[] = [
 ];
 
 /** Measurement settings shared by the cells. */
-export interface DefaultsConfig {
-  rounds: number;
-  sliceMs: number;
-  warmupMs: number;
-}
+export type DefaultsConfig = SliceConfig;
 
 /** Columns of the defaults table. */
 export const DEFAULTS_COLUMNS: Column[] = [
-  { key: "replicas", label: "replicas" },
-  { key: "concurrency", label: "callers" },
-  { key: "mode", label: "mode" },
-  { key: "reqPerSec", label: "req/s" },
-  { key: "p50Us", label: "p50 µs" },
-  { key: "p99Us", label: "p99 µs" },
+  ...leadColumns("callers"),
   { key: "maxUs", label: "max µs" },
   { key: "cpuUs", label: "CPU µs/call", digits: 1 },
   { key: "rejectionsPerCall", label: "rejections/call", digits: 4 },

@@ -6,28 +6,19 @@ import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawFloorMode, rawRequestMode } from "../harness/raw-nats.js";
 import { ratio, round } from "../harness/stats.js";
 import type { Column, Row, SuiteContext } from "../harness/suite.js";
+import { APP, DEPLOYMENT, leadColumns, type SliceConfig } from "./overhead-common.js";
 
-const APP = "bench-overhead";
-const DEPLOYMENT = "Noop";
 const ROUTERS = { PowerOfTwo: "PowerOfTwoChoices", ConsistentHash: "ConsistentHash" } as const;
 
 /** Matrix and slices of the tuned table. */
-export interface TunedConfig {
+export interface TunedConfig extends SliceConfig {
   replicas: number[];
   concurrency: number[];
-  rounds: number;
-  sliceMs: number;
-  warmupMs: number;
 }
 
 /** Columns of the tuned (`maxOngoingRequests` 1024) table. */
 export const TUNED_COLUMNS: Column[] = [
-  { key: "replicas", label: "replicas" },
-  { key: "concurrency", label: "concurrency" },
-  { key: "mode", label: "mode" },
-  { key: "reqPerSec", label: "req/s" },
-  { key: "p50Us", label: "p50 µs" },
-  { key: "p99Us", label: "p99 µs" },
+  ...leadColumns("concurrency"),
   { key: "cpuUs", label: "CPU µs/req", digits: 1 },
   { key: "clientUs", label: "client", digits: 1 },
   { key: "replicasUs", label: "replicas", digits: 1 },

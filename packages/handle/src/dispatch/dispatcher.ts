@@ -1,6 +1,5 @@
 import {
   BackPressureError,
-  DEFAULT_MAX_RETRIES,
   encodeRequest,
   errorFromWire,
   ReplicaDiedError,
@@ -9,57 +8,27 @@ import {
   RequestTimeoutError,
   type ReplicaInfo,
   type Reply,
-  type RequestRouterConfig,
   type RoutingConfig,
 } from "@tsserve/protocol";
 import { backoffDelayMs } from "../backoff.js";
-import type { MembershipSource } from "../membership/membership-source.js";
 import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
-import type { RequestRouter, RouterContext } from "../request-router.js";
-import { OwnerPatience } from "./owner-patience.js";
+import type { RouterContext } from "../request-router.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
+import { mayRetry } from "./retry-policy.js";
+import { SlotAssigner } from "./slot-assigner.js";
+import {
+  UNREACHABLE_DROP_PROBES,
+  UNREACHABLE_FAIL_PROBES,
+  type DispatcherOptions,
+  type SubmitOptions,
+} from "./types.js";
 import { WaitQueue } from "./wait-queue.js";
 
-/** Timed-out probes in a row (of a replica with calls in flight) that take it out of routing. */
-export const UNREACHABLE_DROP_PROBES = 2;
-/** Timed-out probes in a row after which its calls in flight fail (or retry, when idempotent). */
-export const UNREACHABLE_FAIL_PROBES = 3;
-
-/** Options of a {@link DeploymentDispatcher}. */
-export interface DispatcherOptions {
-  app: string;
-  deployment: string;
-  /** Where the replica set and routing config come from. */
-  membership: MembershipSource;
-  /** The data plane bound to this deployment. */
-  transport: DeploymentTransport;
-  /** Makes a unique request id (the client's id plus a counter). */
-  newRequestId: () => string;
-  metrics?: HandleMetricsSink | undefined;
-  /** Directory custom router module paths resolve from. */
-  cwd?: string | undefined;
-  /** Clock in milliseconds (monotonic); tests may replace it. @default performance.now */
-  now?: () => number;
-  /** Builds the router a config names. @default the router registry */
-  createRouter?: (
-    config: Required<RequestRouterConfig>,
-    context: RouterContext,
-    cwd?: string,
-  ) => Promise<RequestRouter>;
-}
-
-/** What a call asks for; see `HandleCallOptions`. */
-export interface SubmitOptions {
-  method: string;
-  sessionId: string | null;
-  stream: boolean;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-}
+export { UNREACHABLE_DROP_PROBES, UNREACHABLE_FAIL_PROBES, type DispatcherOptions, type SubmitOptions };
 
 /**
  * Sends one deployment's calls to its replicas (docs/design.md §4), shared by every handle of that
@@ -90,11 +59,10 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly replicas: ReplicaSet;
   private readonly load: ReplicaLoad;
   private readonly prober: ReplicaProber;
-  private readonly patience: OwnerPatience;
+  private readonly slots: SlotAssigner;
   private readonly waiting = new WaitQueue<PendingRequest>();
   private readonly live = new Set<PendingRequest>();
   private closedError: Error | null = null;
-  private readonly routableId = (id: string): boolean => this.replicas.isRoutable(id);
   private readonly onTimeout = (req: PendingRequest): void =>
     this.finish(
       req,
@@ -126,7 +94,15 @@ export class DeploymentDispatcher implements ReplyHandler {
       timedOut: (id, n) => this.probeTimedOut(id, n),
       wanted: () => this.waiting.size > 0,
     });
-    this.patience = new OwnerPatience(this.now, (req) => this.placeOrWait(req));
+    this.slots = new SlotAssigner({
+      replicas: this.replicas,
+      load: this.load,
+      prober: this.prober,
+      waiting: this.waiting,
+      now: this.now,
+      send: (req, id, rank) => this.send(req, id, rank),
+      finish: (req, error) => this.finish(req, error),
+    });
   }
 
   /** Calls waiting for a slot (what `maxQueuedRequests` limits). */
@@ -202,7 +178,7 @@ export class DeploymentDispatcher implements ReplyHandler {
       req.abortListener = () => this.finish(req, new RequestCancelledError());
       o.signal.addEventListener("abort", req.abortListener, { once: true });
     }
-    this.placeOrWait(req);
+    this.slots.placeOrWait(req);
     return req;
   }
 
@@ -220,7 +196,7 @@ export class DeploymentDispatcher implements ReplyHandler {
       this.release(req);
       const changed = this.dropReplica(id);
       this.requeue(req);
-      if (changed) this.dispatchAll();
+      if (changed) this.slots.dispatchAll();
       return;
     }
     const kind = reply.kind;
@@ -261,7 +237,7 @@ export class DeploymentDispatcher implements ReplyHandler {
       case ReplyKind.QUEUE_LEN:
         return;
     }
-    this.dispatchTo(id);
+    this.slots.dispatchTo(id);
   }
 
   /** Replicas with a call of this handle in flight for at least `minAgeMs` (the liveness sweep's suspects). */
@@ -311,16 +287,12 @@ export class DeploymentDispatcher implements ReplyHandler {
         );
       }
     }
-    if (changed) this.dispatchAll();
+    if (changed) this.slots.dispatchAll();
   }
 
-  /** An idempotent unary call with retries left (a stream may have delivered chunks already). */
   private mayRetry(req: PendingRequest): boolean {
     const config = this.replicas.config;
-    if (config === null || req.stream) return false;
-    const idempotent = config.idempotent ?? false;
-    if (idempotent !== true && !(Array.isArray(idempotent) && idempotent.includes(req.method))) return false;
-    return req.retries < (config.maxRetries ?? DEFAULT_MAX_RETRIES);
+    return config !== null && mayRetry(config, req);
   }
 
   /** Sends an idempotent call again after a backoff (25 ms doubling), to what is left. */
@@ -332,7 +304,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.acked = false;
     req.retryTimer = setTimeout(() => {
       req.retryTimer = null;
-      if (req.state === RequestState.WAITING) this.placeOrWait(req);
+      if (req.state === RequestState.WAITING) this.slots.placeOrWait(req);
     }, backoffDelayMs(req.retries++));
   }
 
@@ -342,7 +314,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     for (const req of [...this.live]) this.finish(req, error);
     this.replicas.close();
     this.prober.close();
-    this.patience.close();
+    this.slots.close();
   }
 
   /**
@@ -379,177 +351,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.metrics?.requestCompleted?.(this.app, this.deployment, this.now() - req.createdAt, outcome);
     if (error === null) req.sink.resolve(value);
     else req.sink.reject(error);
-    if (guessedFree !== null) this.dispatchTo(guessedFree);
-  }
-
-  /** Sends `req` now if a replica it may use has a free slot; otherwise it waits (in arrival order). */
-  private placeOrWait(req: PendingRequest): void {
-    if (!this.place(req)) this.waiting.insertByAge(req);
-  }
-
-  /** Tries to send `req`; true when it left the queue (sent, or failed by its router). */
-  private place(req: PendingRequest): boolean {
-    const routerError = this.replicas.routerError;
-    if (routerError !== null) {
-      this.finish(req, routerError);
-      return true;
-    }
-    const config = this.replicas.config;
-    const groups = this.groupsOf(req);
-    if (groups === null || config === null) return req.state === RequestState.DONE;
-    const max = config.maxOngoingRequests;
-    const usable = this.usableRanks(req, groups);
-    for (let rank = 0; rank < usable; rank++) {
-      const g = groups[rank]!;
-      const id = this.load.bestFree(g, max, this.routableId);
-      if (id !== null && (rank === 0 || req.spillAt === 0 || !this.ownerWaits(id))) {
-        this.send(req, id, rank);
-        // Learn the rest of the group for the next call (Ray probes the group it chooses from).
-        if (g.length > 1 && g !== this.replicas.candidates) this.probeUnknown(g);
-        return true;
-      }
-    }
-    this.seekRoom(req, groups, usable, max);
-    return false;
-  }
-
-  private probeUnknown(group: readonly ReplicaInfo[]): void {
-    for (let i = 0; i < group.length; i++) {
-      const id = group[i]!.replicaId;
-      if (this.load.queueLen(id) === undefined && !this.prober.isPending(id) && this.replicas.isRoutable(id))
-        void this.prober.probe(id);
-    }
-  }
-
-  /**
-   * Every slot free on `replicaId` goes to the oldest waiting calls that may use it. A call whose
-   * owner patience ran out takes a fallback's slot only when no call waits for that replica as its
-   * own first choice: spills use spare capacity, they do not push other sessions off their owner.
-   */
-  private dispatchTo(replicaId: string): void {
-    const config = this.replicas.config;
-    if (this.waiting.size === 0 || config === null || !this.replicas.isRoutable(replicaId)) return;
-    const max = config.maxOngoingRequests;
-    let spills: PendingRequest[] | null = null;
-    for (let req = this.waiting.head; req !== null && this.load.free(replicaId, max) > 0;) {
-      const next = req.qNext;
-      const rank = req.probing ? -1 : this.rankOf(req, replicaId);
-      if (rank > 0 && req.spillAt > 0) (spills ??= []).push(req);
-      else if (rank >= 0) this.send(req, replicaId, rank);
-      req = next;
-    }
-    if (spills === null) return;
-    for (const req of spills) {
-      if (this.load.free(replicaId, max) === 0) return;
-      if (req.state === RequestState.WAITING) this.send(req, replicaId, this.rankOf(req, replicaId));
-    }
-  }
-
-  /** True when a waiting call with owner patience has `replicaId` in its first group. */
-  private ownerWaits(replicaId: string): boolean {
-    for (let w = this.waiting.head; w !== null; w = w.qNext) {
-      if (w.spillAt === 0 || w.groups === null || w.groupsVersion !== this.replicas.version) continue;
-      const g = w.groups[0];
-      if (g !== undefined) for (let i = 0; i < g.length; i++) if (g[i]!.replicaId === replicaId) return true;
-    }
-    return false;
-  }
-
-  /** Offers every waiting call, oldest first, whatever is free (after a change of the replica set). */
-  private dispatchAll(): void {
-    for (let req = this.waiting.head; req !== null;) {
-      const next = req.qNext;
-      this.place(req);
-      req = next;
-    }
-  }
-
-  /** The rank through which `req` may use `replicaId` now, or -1. */
-  private rankOf(req: PendingRequest, replicaId: string): number {
-    const groups = this.groupsOf(req);
-    if (groups === null) return -1;
-    const all = this.replicas.candidates;
-    const usable = this.usableRanks(req, groups);
-    for (let rank = 0; rank < usable; rank++) {
-      const g = groups[rank]!;
-      if (g === all) return rank;
-      for (let i = 0; i < g.length; i++) if (g[i]!.replicaId === replicaId) return rank;
-    }
-    return -1;
-  }
-
-  /** The router's ranked groups for `req`, recomputed after a change of the replica set; null = none yet. */
-  private groupsOf(req: PendingRequest): ReplicaInfo[][] | null {
-    const version = this.replicas.version;
-    if (req.groups !== null && req.groupsVersion === version) return req.groups;
-    const router = this.replicas.router;
-    const candidates = this.replicas.candidates;
-    if (router === null || candidates.length === 0) return null;
-    try {
-      req.groups = router.chooseReplicas(candidates, req);
-    } catch (e) {
-      this.finish(req, e instanceof Error ? e : new Error(String(e)));
-      return null;
-    }
-    req.groupsVersion = version;
-    return req.groups;
-  }
-
-  /** How many of `req`'s groups may take it now: only the first while owner patience lasts. */
-  private usableRanks(req: PendingRequest, groups: ReplicaInfo[][]): number {
-    if (groups.length <= 1 || req.patienceOver) return groups.length;
-    if (req.spillAt === 0) {
-      const ms = this.replicas.router!.spillAfterMs(req);
-      if (!(ms > 0) || this.now() - req.createdAt >= ms) {
-        req.patienceOver = true;
-        return groups.length;
-      }
-      req.spillAt = req.createdAt + ms;
-      this.patience.add(req);
-    }
-    return 1;
-  }
-
-  /**
-   * Nothing usable is free: learn what replies will not tell. Unknown members of the router's
-   * explicit groups are probed and `req` waits for those answers before it chooses (as Ray's loop
-   * does), so it takes the shortest queue rather than the first to answer; in the group of every
-   * candidate at most two are probed, in the background. Full replicas whose slots other handles
-   * hold are re-checked with backoff.
-   */
-  private seekRoom(req: PendingRequest, groups: ReplicaInfo[][], usable: number, max: number): void {
-    const all = this.replicas.candidates;
-    let probesOfAll = 0;
-    let awaited: Promise<ProbeResult>[] | null = null;
-    for (let rank = 0; rank < usable; rank++) {
-      const g = groups[rank]!;
-      for (let i = 0; i < g.length; i++) {
-        const id = g[i]!.replicaId;
-        if (!this.replicas.isRoutable(id)) continue;
-        const q = this.load.queueLen(id);
-        if (q === undefined) {
-          if (g !== all) {
-            const p = this.prober.probeOrJoin(id);
-            if (p !== null) (awaited ??= []).push(p);
-          } else if (!this.prober.isPending(id) && probesOfAll++ < 2) void this.prober.probe(id);
-        } else if (q >= max) this.recheckIfForeign(id, q);
-      }
-    }
-    if (awaited !== null) {
-      req.probing = true;
-      void Promise.all(awaited).then(() => {
-        req.probing = false;
-        if (req.state === RequestState.WAITING) {
-          this.waiting.remove(req);
-          this.placeOrWait(req);
-        }
-      });
-    }
-  }
-
-  /** A full replica whose slots are not all this handle's: its replies will not say when one frees. */
-  private recheckIfForeign(replicaId: string, queueLen: number): void {
-    if (this.load.inFlight(replicaId) < queueLen) this.prober.recheckLater(replicaId);
+    if (guessedFree !== null) this.slots.dispatchTo(guessedFree);
   }
 
   private send(req: PendingRequest, replicaId: string, rank: number): void {
@@ -568,7 +370,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.exchange?.close();
     req.exchange = null;
     req.state = RequestState.WAITING;
-    this.placeOrWait(req);
+    this.slots.placeOrWait(req);
   }
 
   /** The call's slot is free again (its replica answered or never got it). */
@@ -588,10 +390,10 @@ export class DeploymentDispatcher implements ReplyHandler {
     // An answer from a replica removed meanwhile is ignored (Ray: test_replica_responds_after_being_removed).
     if (!this.replicas.isRoutable(replicaId)) return;
     this.learn(replicaId, queueLen);
-    this.dispatchTo(replicaId);
+    this.slots.dispatchTo(replicaId);
     const q = this.load.queueLen(replicaId) ?? 0;
     if (this.waiting.size > 0 && q >= (this.replicas.config?.maxOngoingRequests ?? 0)) {
-      this.recheckIfForeign(replicaId, q);
+      this.slots.recheckIfForeign(replicaId, q);
     }
   }
 
@@ -605,7 +407,8 @@ export class DeploymentDispatcher implements ReplyHandler {
   private probeTimedOut(replicaId: string, silentSeconds: number): void {
     if (this.load.inFlight(replicaId) > 0 && silentSeconds > 0) {
       if (silentSeconds >= UNREACHABLE_FAIL_PROBES) this.replicaLost(replicaId, false);
-      else if (silentSeconds >= UNREACHABLE_DROP_PROBES && this.dropReplica(replicaId)) this.dispatchAll();
+      else if (silentSeconds >= UNREACHABLE_DROP_PROBES && this.dropReplica(replicaId))
+        this.slots.dispatchAll();
       return;
     }
     if (this.waiting.size > 0 && this.replicas.isRoutable(replicaId)) this.prober.recheckLater(replicaId);
@@ -631,7 +434,7 @@ export class DeploymentDispatcher implements ReplyHandler {
   private replicasChanged(): void {
     this.load.prune(this.replicas.routable);
     this.prober.prune(this.replicas.routable);
-    this.dispatchAll();
+    this.slots.dispatchAll();
   }
 
   private failWaiting(error: Error): void {

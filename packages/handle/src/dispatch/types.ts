@@ -1,0 +1,37 @@
+import type { MembershipSource } from "../membership/membership-source.js";
+import type { HandleMetricsSink } from "../metrics-sink.js";
+import type { DeploymentTransport } from "../replica-transport.js";
+import type { ReplicaSetOptions } from "./replica-set.js";
+
+/** Timed-out probes in a row (of a replica with calls in flight) that take it out of routing. */
+export const UNREACHABLE_DROP_PROBES = 2;
+/** Timed-out probes in a row after which its calls in flight fail (or retry, when idempotent). */
+export const UNREACHABLE_FAIL_PROBES = 3;
+
+/** Options of a {@link DeploymentDispatcher}. */
+export interface DispatcherOptions {
+  app: string;
+  deployment: string;
+  /** Where the replica set and routing config come from. */
+  membership: MembershipSource;
+  /** The data plane bound to this deployment. */
+  transport: DeploymentTransport;
+  /** Makes a unique request id (the client's id plus a counter). */
+  newRequestId: () => string;
+  metrics?: HandleMetricsSink | undefined;
+  /** Directory custom router module paths resolve from. */
+  cwd?: string | undefined;
+  /** Clock in milliseconds (monotonic); tests may replace it. @default performance.now */
+  now?: () => number;
+  /** Builds the router a config names. @default the router registry */
+  createRouter?: ReplicaSetOptions["createRouter"];
+}
+
+/** What a call asks for; see `HandleCallOptions`. */
+export interface SubmitOptions {
+  method: string;
+  sessionId: string | null;
+  stream: boolean;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
