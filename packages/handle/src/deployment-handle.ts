@@ -1,10 +1,19 @@
-import { ConfigError } from "@tsserve/protocol";
+import {
+  attachHttpInfo,
+  ConfigError,
+  decodeHttpInfo,
+  httpInfoTuple,
+  type HttpRequestInfo,
+} from "@tsserve/protocol";
 import { DeploymentResponse } from "./deployment-response.js";
 import { DeploymentResponseStream } from "./deployment-response-stream.js";
 import { DEFAULT_METHOD, type HandleCallOptions } from "./options.js";
 import type { DeploymentRouter, SubmitOptions } from "./routing-loop.js";
 
 type AnyFn = (...args: any[]) => any;
+
+/** Call options a handle keeps: what the routing loop reads, plus the HTTP info it passes along. */
+type CallOptions = SubmitOptions & { http?: HttpRequestInfo | undefined };
 
 /** What one chunk of a streamed method is: the element type of its async generator. */
 export type StreamElement<R> =
@@ -79,7 +88,7 @@ class HandleImpl {
 
   constructor(
     readonly _router: DeploymentRouter,
-    readonly _opts: SubmitOptions,
+    readonly _opts: CallOptions,
   ) {}
 
   get deploymentName(): string {
@@ -99,6 +108,7 @@ class HandleImpl {
       ? new DeploymentResponseStream<unknown>()
       : new DeploymentResponse<unknown>();
     sink.router = this._router;
+    if (this._opts.http !== undefined) attachHttpInfo(args, this._opts.http);
     const req = this._router.submit(args, this._opts, sink);
     if (req !== null && !req.done) sink.request = req;
     return sink;
@@ -125,7 +135,7 @@ const proxyHandler: ProxyHandler<HandleImpl> = {
 };
 
 /** @internal Builds a handle (a Proxy over HandleImpl) for `router` with resolved call options. */
-export function makeHandle(router: DeploymentRouter, opts: SubmitOptions): unknown {
+export function makeHandle(router: DeploymentRouter, opts: CallOptions): unknown {
   return new Proxy(new HandleImpl(router, opts), proxyHandler);
 }
 
@@ -134,11 +144,11 @@ export function defaultCallOptions(): SubmitOptions {
   return { method: DEFAULT_METHOD, sessionId: null, stream: false, timeoutMs: 0, signal: undefined };
 }
 
-function mergeOptions(base: SubmitOptions, o: HandleCallOptions): SubmitOptions {
+function mergeOptions(base: CallOptions, o: HandleCallOptions): CallOptions {
   if (typeof o !== "object" || o === null) {
     throw new ConfigError(`handle.options() expects an object of call options, got ${String(o)}`);
   }
-  const next: SubmitOptions = { ...base };
+  const next: CallOptions = { ...base };
   if (o.method !== undefined) {
     if (typeof o.method !== "string" || o.method.length === 0) {
       throw new ConfigError(`options.method must be a non-empty string, got ${JSON.stringify(o.method)}`);
@@ -161,5 +171,14 @@ function mergeOptions(base: SubmitOptions, o: HandleCallOptions): SubmitOptions 
     next.timeoutMs = o.timeoutMs;
   }
   if (o.signal !== undefined) next.signal = o.signal;
+  if (o.http !== undefined) {
+    try {
+      // Same checks as the replica's decoder: a bad value fails here, not on the replica.
+      decodeHttpInfo(httpInfoTuple(o.http));
+    } catch (e) {
+      throw new ConfigError(`options.http: ${(e as Error).message}`);
+    }
+    next.http = o.http;
+  }
   return next;
 }

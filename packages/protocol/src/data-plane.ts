@@ -1,6 +1,7 @@
 import { decode, encode } from "./codec.js";
 import { ProtocolError } from "./errors.js";
 import type { WireError } from "./wire-error.js";
+import { attachedHttpInfo, decodeHttpInfo, httpInfoTuple, type HttpRequestInfo } from "./http-info.js";
 
 /**
  * Data-plane messages. Metadata and payload travel in one msgpack body (see DESIGN.md §4: NATS
@@ -21,7 +22,18 @@ export interface RequestMessage {
   sessionId: string | null;
   /** True when the caller expects a stream of chunks from an async generator. */
   stream: boolean;
+  /**
+   * The HTTP request behind the call, when the proxy sent one; absent on the JSON fast path and
+   * for handle calls. Read by user code as `getRequestContext().http`.
+   */
+  http?: HttpRequestInfo | undefined;
 }
+
+/**
+ * Position of the optional HTTP info: a trailing field after the fixed ones, so requests without
+ * it keep their 6-element shape and cost nothing more to pack or decode.
+ */
+export const HTTP_INFO_INDEX = 6;
 
 type RequestTuple = [
   version: number,
@@ -34,7 +46,11 @@ type RequestTuple = [
 
 export function encodeRequest(r: RequestMessage): Uint8Array {
   const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, r.stream ? 1 : 0];
-  return encode(t);
+  const http = r.http ?? attachedHttpInfo(r.args);
+  if (http === undefined) return encode(t);
+  const withHttp: unknown[] = t;
+  withHttp[HTTP_INFO_INDEX] = httpInfoTuple(http);
+  return encode(withHttp);
 }
 
 export function decodeRequest(bytes: Uint8Array): RequestMessage {
@@ -50,7 +66,9 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
   if (sessionId !== null && typeof sessionId !== "string")
     throw new ProtocolError("session id must be a string or null");
   if (stream !== 0 && stream !== 1) throw new ProtocolError("stream flag must be 0 or 1");
-  return { requestId, method, args, sessionId, stream: stream === 1 };
+  if (t.length <= HTTP_INFO_INDEX) return { requestId, method, args, sessionId, stream: stream === 1 };
+  const http = decodeHttpInfo(t[HTTP_INFO_INDEX]);
+  return { requestId, method, args, sessionId, stream: stream === 1, http };
 }
 
 /** What a reply says. Every reply carries the replica's current queue length. */

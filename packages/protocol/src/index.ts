@@ -4,6 +4,7 @@ export * from "./wire-error.js";
 export * from "./subjects.js";
 export * from "./codec.js";
 export * from "./data-plane.js";
+export * from "./http-info.js";
 export * from "./options.js";
 export * from "./control-plane.js";
 export * from "./controller-api.js";

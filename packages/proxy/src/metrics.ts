@@ -24,6 +24,8 @@ export class ProxyMetrics {
 
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly httpDuration: Histogram<"route">;
+  private readonly grpcRequests: Counter<"method" | "code">;
+  private readonly grpcDuration: Histogram<"method">;
   private readonly handleRequests: Counter<"app" | "deployment" | "outcome">;
   private readonly rejections: Counter<"app" | "deployment">;
   private readonly queueLength: Gauge<"app" | "deployment" | "replica">;
@@ -47,6 +49,19 @@ export class ProxyMetrics {
       name: "tsserve_http_request_duration_seconds",
       help: "Time from receiving an HTTP request to finishing its answer, by route prefix",
       labelNames: ["route"],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.grpcRequests = new Counter({
+      name: "tsserve_grpc_requests_total",
+      help: "gRPC calls answered by the gRPC ingress, by RPC path and status code name",
+      labelNames: ["method", "code"],
+      registers,
+    });
+    this.grpcDuration = new Histogram({
+      name: "tsserve_grpc_request_duration_seconds",
+      help: "Time from receiving a gRPC call to its status, by RPC path",
+      labelNames: ["method"],
       buckets: HTTP_DURATION_BUCKETS,
       registers,
     });
@@ -120,6 +135,12 @@ export class ProxyMetrics {
   observeHttp(route: string, status: number, durationSeconds: number): void {
     this.httpRequests.inc({ route, status: String(status) });
     this.httpDuration.observe({ route }, durationSeconds);
+  }
+
+  /** Records one finished gRPC call. `method` is a configured RPC path (a bounded set). */
+  observeGrpc(method: string, code: string, durationSeconds: number): void {
+    this.grpcRequests.inc({ method, code });
+    this.grpcDuration.observe({ method }, durationSeconds);
   }
 
   /**

@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
+import { startGrpcIngress, type GrpcIngress } from "./grpc/grpc-ingress.js";
+import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { MAX_HEADERS_TIMEOUT_MS, resolveProxyOptions, type ProxyOptions } from "./options.js";
 import { declaredLength } from "./request-body.js";
@@ -22,6 +24,8 @@ export interface Proxy extends AsyncDisposable {
   readonly url: string;
   /** The series `/metrics` renders. */
   readonly metrics: ProxyMetrics;
+  /** The gRPC ingress port, or null when no `grpc` option was given. */
+  readonly grpcPort: number | null;
   /** Re-reads the route table from the controller now (tests and deploy scripts need no wait). */
   refreshRoutes(): Promise<void>;
   /**
@@ -73,8 +77,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     refreshMs: o.routeRefreshMs,
     request: async (subject, body, timeoutMs) =>
       (await nc.request(subject, body, { timeout: timeoutMs })).data,
-    onStatus: (apps) => metrics.updateFromStatus(apps),
+    onStatus: (apps) => {
+      grpcApps.update(apps);
+      metrics.updateFromStatus(apps);
+    },
   });
+  const grpcApps = new GrpcApplications();
 
   // One handle per (app, deployment): handles share the client's router, cache and connection.
   const handles = new Map<string, DeploymentHandle>();
@@ -96,6 +104,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     maxBodyBytes: o.maxBodyBytes,
     maxHeadersCount: o.maxHeadersCount,
     requestTimeoutMs: o.requestTimeoutMs,
+    forwardHttpInfo: o.forwardHttpInfo,
   });
   const server = createServer(
     {
@@ -121,10 +130,20 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   });
 
   let port: number;
+  let grpc: GrpcIngress | undefined;
   try {
     await routes.start();
     port = await listen(server, o.port, o.host);
+    if (o.grpc !== undefined) {
+      grpc = await startGrpcIngress(o.grpc, o.host, {
+        apps: grpcApps,
+        call,
+        metrics,
+        requestTimeoutMs: o.requestTimeoutMs,
+      });
+    }
   } catch (error) {
+    server.close();
     await routes.stop();
     if (ownsClient) await client.close();
     throw error;
@@ -135,10 +154,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const grpcStopped = grpc?.close(CLOSE_GRACE_MS);
       // Long streams would hold close() forever: after a grace period, cut what is left.
       const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       force.unref();
       await stopped;
+      await grpcStopped;
       clearTimeout(force);
       await routes.stop();
       handles.clear();
@@ -150,6 +171,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     port,
     url: `http://${hostForUrl}:${port}`,
     metrics,
+    grpcPort: grpc?.port ?? null,
     refreshRoutes: () => routes.refresh(),
     close,
     [Symbol.asyncDispose]: close,

@@ -1,9 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { DeploymentNotFoundError, MethodNotFoundError, TsserveError } from "@tsserve/protocol";
+import {
+  DeploymentNotFoundError,
+  isHttpResponse,
+  MethodNotFoundError,
+  TsserveError,
+  type HttpRequestInfo,
+} from "@tsserve/protocol";
 import { methodNotAllowedError, sendError, tooManyHeadersError } from "./http-errors.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { NDJSON_CONTENT_TYPE, writeNdjson } from "./ndjson-stream.js";
+import { requestInfo, sendHttpResponse } from "./http-shaping.js";
 import { parseJsonBody, readBody } from "./request-body.js";
 import type { RoutePoller } from "./route-poller.js";
 import type { RouteMatch } from "./route-table.js";
@@ -15,6 +22,8 @@ export interface ProxyCallOptions {
   stream: boolean;
   timeoutMs: number;
   signal: AbortSignal;
+  /** The HTTP request for user code (`getRequestContext().http`), when the proxy forwards it. */
+  http?: HttpRequestInfo;
 }
 
 /** Calls one deployment; returns a thenable (unary) or an async iterable (stream). */
@@ -29,6 +38,8 @@ export interface HandlerContext {
   maxBodyBytes: number;
   maxHeadersCount: number;
   requestTimeoutMs: number;
+  /** Forward method, path, query and headers to user code with every call. */
+  forwardHttpInfo: boolean;
 }
 
 /** Paths the proxy answers itself; every other path goes through the route table. */
@@ -133,13 +144,14 @@ export function createRequestHandler(
       res.setHeader("allow", "GET, POST");
       return { route, status: sendError(res, methodNotAllowedError(req.method)) };
     }
-    return { route, status: await callRoute(req, res, match, query) };
+    return { route, status: await callRoute(req, res, match, path, query) };
   };
 
   const callRoute = async (
     req: IncomingMessage,
     res: ServerResponse,
     match: RouteMatch,
+    path: string,
     query: string,
   ): Promise<number> => {
     const { app, ingress } = match.route;
@@ -174,6 +186,7 @@ export function createRequestHandler(
       timeoutMs: ctx.requestTimeoutMs,
       signal: abort.signal,
     };
+    if (ctx.forwardHttpInfo) options.http = requestInfo(req, match.route.routePrefix, path, query);
     if (stream) {
       let chunks: AsyncIterable<unknown>;
       try {
@@ -190,6 +203,7 @@ export function createRequestHandler(
       return sendError(res, error);
     }
     if (res.destroyed) return 499;
+    if (isHttpResponse(value)) return sendHttpResponse(res, value, `${ingress}.${match.method}`);
     let body: string;
     try {
       body = JSON.stringify(value === undefined ? null : value);
