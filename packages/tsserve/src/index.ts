@@ -55,6 +55,7 @@ export {
   DeploymentNotFoundError,
   MethodNotFoundError,
   UserCodeError,
+  ServeError,
   ConfigError,
   UnavailableError,
   isTsserveError,
@@ -66,7 +67,12 @@ export {
   isMethodNotFoundError,
   isUserCodeError,
   isConfigError,
+  isServeError,
 } from "@tsserve/protocol";
+
+// HTTP for user code: shape the proxy's answer (status, headers, body).
+export { httpResponse, isHttpResponse } from "@tsserve/protocol";
+export type { HttpRequestInfo, HttpResponse, HttpResponseInit, ServeErrorOptions } from "@tsserve/protocol";
 
 // Option and status shapes (serve.yaml deployment entries use DeploymentOptions).
 export type {

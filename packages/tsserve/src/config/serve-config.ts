@@ -11,6 +11,7 @@ import {
   type DeploymentOptions,
 } from "@tsserve/protocol";
 import { parseDocument } from "yaml";
+import { validateGrpcConfig, type GrpcConfig } from "./grpc-config.js";
 
 /** One application of a serve.yaml, validated but not yet resolved against its code. */
 export interface ServeApplicationConfig {
@@ -27,9 +28,11 @@ export interface ServeApplicationConfig {
 /** A validated serve.yaml (or serve.json). */
 export interface ServeConfig {
   applications: ServeApplicationConfig[];
+  /** The gRPC ingress (port, proto files), when the file has a `grpcOptions` block. */
+  grpcOptions?: GrpcConfig;
 }
 
-const TOP_KEYS = ["applications"] as const;
+const TOP_KEYS = ["applications", "grpcOptions"] as const;
 const APP_KEYS = ["name", "routePrefix", "importPath", "deployments"] as const;
 
 /**
@@ -97,7 +100,8 @@ export function validateServeConfig(raw: unknown): ServeConfig {
     applications.map((a) => a.routePrefix),
     (i) => `applications[${i}].routePrefix`,
   );
-  return { applications };
+  if (raw["grpcOptions"] === undefined) return { applications };
+  return { applications, grpcOptions: validateGrpcConfig("grpcOptions", raw["grpcOptions"]) };
 }
 
 function validateApplication(path: string, value: unknown): ServeApplicationConfig {
