@@ -1,10 +1,4 @@
-import {
-  attachHttpInfo,
-  ConfigError,
-  decodeHttpInfo,
-  httpInfoTuple,
-  type HttpRequestInfo,
-} from "@tsserve/protocol";
+import { attachHttpInfo, ConfigError, type HttpRequestInfo } from "@tsserve/protocol";
 import { DeploymentResponse } from "./deployment-response.js";
 import { DeploymentResponseStream } from "./deployment-response-stream.js";
 import { DEFAULT_METHOD, type HandleCallOptions } from "./options.js";
@@ -172,11 +166,16 @@ function mergeOptions(base: CallOptions, o: HandleCallOptions): CallOptions {
   }
   if (o.signal !== undefined) next.signal = o.signal;
   if (o.http !== undefined) {
-    try {
-      // Same checks as the replica's decoder: a bad value fails here, not on the replica.
-      decodeHttpInfo(httpInfoTuple(o.http));
-    } catch (e) {
-      throw new ConfigError(`options.http: ${(e as Error).message}`);
+    // A cheap shape check per call (the proxy sets this on every request); the replica's decoder
+    // checks every field and bound, and answers BAD_REQUEST for anything wrong.
+    const h = o.http as Partial<HttpRequestInfo> | null;
+    if (
+      typeof h !== "object" ||
+      h === null ||
+      typeof h.method !== "string" ||
+      typeof h.headers !== "object"
+    ) {
+      throw new ConfigError("options.http must be { method, path, query, headers } (HttpRequestInfo)");
     }
     next.http = o.http;
   }

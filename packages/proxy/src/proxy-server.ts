@@ -6,7 +6,7 @@ import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { MAX_HEADERS_TIMEOUT_MS, resolveProxyOptions, type ProxyOptions } from "./options.js";
 import { declaredLength } from "./request-body.js";
-import { createRequestHandler, type ProxyCallOptions } from "./request-handler.js";
+import { createRequestHandler, type CallResponse, type ProxyCallOptions } from "./request-handler.js";
 import { RoutePoller } from "./route-poller.js";
 import { sessionIdReader } from "./session-header.js";
 
@@ -86,7 +86,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
 
   // One handle per (app, deployment): handles share the client's router, cache and connection.
   const handles = new Map<string, DeploymentHandle>();
-  const call = (app: string, deployment: string, callOptions: ProxyCallOptions, arg: unknown): unknown => {
+  const call = (
+    app: string,
+    deployment: string,
+    callOptions: ProxyCallOptions,
+    arg: unknown,
+  ): CallResponse => {
     const key = `${app}\u0000${deployment}`;
     let h = handles.get(key);
     if (h === undefined) {

@@ -21,13 +21,23 @@ export interface ProxyCallOptions {
   method: string;
   stream: boolean;
   timeoutMs: number;
-  signal: AbortSignal;
   /** The HTTP request for user code (`getRequestContext().http`), when the proxy forwards it. */
   http?: HttpRequestInfo;
 }
 
-/** Calls one deployment; returns a thenable (unary) or an async iterable (stream). */
-export type CallFn = (app: string, deployment: string, options: ProxyCallOptions, arg: unknown) => unknown;
+/** A call in flight: a DeploymentResponse (thenable) or a response stream (async iterable). */
+export interface CallResponse {
+  /** Stops the call (routing, or the replica's stream) when the client went away. */
+  cancel(): void;
+}
+
+/** Calls one deployment; returns a thenable (unary) or an async iterable (stream), both cancellable. */
+export type CallFn = (
+  app: string,
+  deployment: string,
+  options: ProxyCallOptions,
+  arg: unknown,
+) => CallResponse;
 
 /** What the request handler needs from the proxy. */
 export interface HandlerContext {
@@ -174,9 +184,10 @@ export function createRequestHandler(
       );
     }
     // A client that goes away cancels the call: routing stops and the replica's stream is closed.
-    const abort = new AbortController();
+    // (DeploymentResponse.cancel(), not an AbortSignal: an AbortController per request costs ~2 %.)
+    let response: CallResponse | undefined;
     res.once("close", () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) response?.cancel();
     });
     const stream = wantsStream(query, req.headers.accept);
     const options: ProxyCallOptions = {
@@ -184,21 +195,17 @@ export function createRequestHandler(
       method: match.method,
       stream,
       timeoutMs: ctx.requestTimeoutMs,
-      signal: abort.signal,
     };
     if (ctx.forwardHttpInfo) options.http = requestInfo(req, match.route.routePrefix, path, query);
-    if (stream) {
-      let chunks: AsyncIterable<unknown>;
-      try {
-        chunks = ctx.call(app, ingress, options, arg) as AsyncIterable<unknown>;
-      } catch (error) {
-        return sendError(res, error);
-      }
-      return writeNdjson(res, chunks);
+    try {
+      response = ctx.call(app, ingress, options, arg);
+    } catch (error) {
+      return sendError(res, error);
     }
+    if (stream) return writeNdjson(res, response as unknown as AsyncIterable<unknown>);
     let value: unknown;
     try {
-      value = await (ctx.call(app, ingress, options, arg) as PromiseLike<unknown>);
+      value = await (response as unknown as PromiseLike<unknown>);
     } catch (error) {
       return sendError(res, error);
     }

@@ -9,7 +9,8 @@ import {
 } from "@grpc/grpc-js";
 import { isMethodNotFoundError } from "@tsserve/protocol";
 import type { ProxyMetrics } from "../metrics.js";
-import type { CallFn, ProxyCallOptions } from "../request-handler.js";
+import { RequestCancelledError } from "@tsserve/protocol";
+import type { CallFn, CallResponse, ProxyCallOptions } from "../request-handler.js";
 import type { RpcInfo } from "./grpc-services.js";
 
 /** What unary and streaming calls share (grpc-js does not export its ServerSurfaceCall type). */
@@ -116,23 +117,26 @@ export function rpcHandler(ctx: GrpcCallContext, rpc: RpcInfo): UntypedHandleCal
 function prepare(ctx: GrpcCallContext, call: ServerSurfaceCall) {
   const target = ctx.apps.resolve(call.metadata);
   const deadlineAt = Date.now() + timeLeftMs(call, ctx.requestTimeoutMs);
-  const abort = new AbortController();
-  // The client went away or its deadline passed: stop routing, stop the replica's stream.
-  call.once("cancelled", () => abort.abort());
-  return { target, deadlineAt, signal: abort.signal };
+  // The client went away or its deadline passed: stop routing, stop the replica's stream. (The
+  // call in flight is cancelled directly: an AbortController per call costs ~2 % of throughput.)
+  const inFlight: { current: CallResponse | undefined } = { current: undefined };
+  call.once("cancelled", () => inFlight.current?.cancel());
+  return { target, deadlineAt, inFlight };
 }
 
+/** Call options of one attempt; the time left before the deadline becomes the call's timeout. */
 function options(
+  call: ServerSurfaceCall,
   target: GrpcTarget,
   method: string,
   stream: boolean,
   deadlineAt: number,
-  signal: AbortSignal,
 ): ProxyCallOptions {
+  if (call.cancelled) throw new RequestCancelledError("the gRPC client cancelled the call");
   const timeoutMs = deadlineAt - Date.now();
   if (timeoutMs <= 0)
     throw new GrpcCallError(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call was sent");
-  return { sessionId: target.sessionId, method, stream, timeoutMs, signal };
+  return { sessionId: target.sessionId, method, stream, timeoutMs };
 }
 
 async function serveUnary(
@@ -141,14 +145,16 @@ async function serveUnary(
   names: MethodNames,
   call: ServerUnaryCall<object, object>,
 ): Promise<object> {
-  const { target, deadlineAt, signal } = prepare(ctx, call);
+  const { target, deadlineAt, inFlight } = prepare(ctx, call);
   const key = `${target.app}\u0000${target.ingress}\u0000${rpc.path}`;
   let method = names.first(key, rpc);
   let triedOther = false;
   for (;;) {
     try {
-      const opts = options(target, method, false, deadlineAt, signal);
-      const value = await (ctx.call(target.app, target.ingress, opts, call.request) as PromiseLike<unknown>);
+      const opts = options(call, target, method, false, deadlineAt);
+      const response = ctx.call(target.app, target.ingress, opts, call.request);
+      inFlight.current = response;
+      const value = await (response as unknown as PromiseLike<unknown>);
       names.worked(key, method);
       return (value ?? {}) as object;
     } catch (error) {
@@ -195,16 +201,16 @@ async function serveStream(
   const start = performance.now();
   let it: AsyncIterator<unknown> | undefined;
   try {
-    const { target, deadlineAt, signal } = prepare(ctx, call);
+    const { target, deadlineAt, inFlight } = prepare(ctx, call);
     const key = `${target.app}\u0000${target.ingress}\u0000${rpc.path}`;
     let method = names.first(key, rpc);
     let triedOther = false;
     let next: IteratorResult<unknown>;
     for (;;) {
-      const opts = options(target, method, true, deadlineAt, signal);
-      it = (ctx.call(target.app, target.ingress, opts, call.request) as AsyncIterable<unknown>)[
-        Symbol.asyncIterator
-      ]();
+      const opts = options(call, target, method, true, deadlineAt);
+      const response = ctx.call(target.app, target.ingress, opts, call.request);
+      inFlight.current = response;
+      it = (response as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]();
       try {
         next = await it.next();
         names.worked(key, method);
