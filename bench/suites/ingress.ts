@@ -36,7 +36,9 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     : { rounds: 8, sliceMs: 1000, warmupMs: 1000 };
   const proto = join(ctx.benchDir, "fixtures/ingress-echo.proto");
   const servers = join(ctx.benchDir, "fixtures/ingress-servers.ts");
-  await using nats = await benchNats(ctx);
+  // Always a private nats-server: the controller stand-in must never answer a real cluster's
+  // controller subjects (--address is ignored here).
+  await using nats = await benchNats({ ...ctx, address: null });
   const nc = await natsConnect({ servers: nats.url, noAsyncTraces: true });
   const children: ChildServer[] = [];
   const modes: ReturnType<typeof httpMode>[] = [];
