@@ -72,6 +72,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   }
   // The client's own connection carries the proxy's `ctl.status` polls: no second connection.
   const { nc } = client;
+  // Every application, also those without a route prefix, for the gRPC ingress's `application` lookup.
+  const grpcApps = new GrpcApplications();
   const routes = new RoutePoller({
     prefix: o.prefix,
     refreshMs: o.routeRefreshMs,
@@ -82,7 +84,6 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       metrics.updateFromStatus(apps);
     },
   });
-  const grpcApps = new GrpcApplications();
 
   // One handle per (app, deployment): handles share the client's router, cache and connection.
   const handles = new Map<string, DeploymentHandle>();

@@ -1,6 +1,8 @@
 import { performance } from "node:perf_hooks";
 import {
   status as Status,
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   type ServerUnaryCall,
@@ -18,7 +20,7 @@ type ServerSurfaceCall = Pick<
   ServerUnaryCall<object, object>,
   "getDeadline" | "metadata" | "once" | "cancelled"
 >;
-import { GrpcCallError, grpcStatusFor, type GrpcStatus } from "./grpc-status.js";
+import { GrpcCallError, grpcStatusFor } from "./grpc-status.js";
 import type { GrpcApplications, GrpcTarget } from "./grpc-target.js";
 
 /** What the RPC handlers need from the proxy. */
@@ -79,18 +81,25 @@ function notFoundBoth(rpc: RpcInfo, target: GrpcTarget, cause: unknown): GrpcCal
 const done = (ctx: GrpcCallContext, rpc: RpcInfo, start: number, code: Status): void =>
   ctx.metrics.observeGrpc(rpc.path, Status[code] ?? String(code), (performance.now() - start) / 1000);
 
+/** Client- and bidirectional-streaming RPCs: UNIMPLEMENTED with a message that says why. */
+function unsupported(rpc: RpcInfo): UntypedHandleCall {
+  const kind = rpc.responseStream ? "bidirectional-streaming" : "client-streaming";
+  const status = {
+    code: Status.UNIMPLEMENTED,
+    details: `RPC ${rpc.path} is ${kind}; the tsserve gRPC ingress serves unary and server-streaming RPCs`,
+  };
+  if (rpc.responseStream) {
+    const bidi: handleBidiStreamingCall<object, object> = (call) => call.emit("error", status);
+    return bidi;
+  }
+  const clientStream: handleClientStreamingCall<object, object> = (_call, callback) => callback(status);
+  return clientStream;
+}
+
 /** Builds the grpc-js handler of one RPC: unary, server-streaming, or UNIMPLEMENTED for the others. */
 export function rpcHandler(ctx: GrpcCallContext, rpc: RpcInfo): UntypedHandleCall {
   const names = new MethodNames();
-  if (rpc.requestStream) {
-    const kind = rpc.responseStream ? "bidirectional-streaming" : "client-streaming";
-    const details = `RPC ${rpc.path} is ${kind}; the tsserve gRPC ingress serves unary and server-streaming RPCs`;
-    if (rpc.responseStream)
-      return ((call: ServerWritableStream<object, object>) =>
-        call.emit("error", { code: Status.UNIMPLEMENTED, details })) as never;
-    return ((_call: unknown, callback: (e: GrpcStatus) => void) =>
-      callback({ code: Status.UNIMPLEMENTED, details })) as never;
-  }
+  if (rpc.requestStream) return unsupported(rpc);
   if (rpc.responseStream) {
     const handler: handleServerStreamingCall<object, object> = (call) =>
       void serveStream(ctx, rpc, names, call);
