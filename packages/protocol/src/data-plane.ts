@@ -45,12 +45,15 @@ type RequestTuple = [
 ];
 
 export function encodeRequest(r: RequestMessage): Uint8Array {
-  const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, r.stream ? 1 : 0];
   const http = r.http ?? attachedHttpInfo(r.args);
-  if (http === undefined) return encode(t);
-  const withHttp: unknown[] = t;
-  withHttp[HTTP_INFO_INDEX] = httpInfoTuple(http);
-  return encode(withHttp);
+  const stream = r.stream ? 1 : 0;
+  if (http === undefined) {
+    const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, stream];
+    return encode(t);
+  }
+  // HTTP info at HTTP_INFO_INDEX, in a 7-element literal: growing the 6-tuple by one index packed
+  // measurably slower (msgpackr, ~1 µs).
+  return encode([WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, stream, httpInfoTuple(http)]);
 }
 
 export function decodeRequest(bytes: Uint8Array): RequestMessage {
