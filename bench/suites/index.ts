@@ -3,6 +3,7 @@ import { affinityScalingSuite } from "./affinity-scaling.js";
 import { backPressureSuite } from "./back-pressure.js";
 import { balanceSuite } from "./balance.js";
 import { controlSuite } from "./control.js";
+import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
@@ -16,4 +17,5 @@ export const SUITES: readonly Suite[] = [
   llmAffinitySuite,
   backPressureSuite,
   controlSuite,
+  ingressSuite,
 ];

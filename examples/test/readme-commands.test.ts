@@ -33,7 +33,12 @@ function shimDir(): string {
 
 async function runReadme(readme: string): Promise<string> {
   const port = await freePort();
-  const script = shBlocks(readme).replaceAll("localhost:8000", `localhost:${port}`);
+  const grpcPort = await freePort();
+  // The gRPC example's port (9000 in its README) gets a free one too.
+  const script = shBlocks(readme)
+    .replaceAll("localhost:8000", `localhost:${port}`)
+    .replaceAll("--grpc-port 9000", `--grpc-port ${grpcPort}`)
+    .replaceAll("localhost:9000", `localhost:${grpcPort}`);
   const shim = shimDir();
   try {
     return await new Promise<string>((resolve, reject) => {
@@ -169,6 +174,31 @@ describe("example READMEs run as written", () => {
       expect(acme.size).toBeGreaterThanOrEqual(1);
       expect(acme.size).toBeLessThanOrEqual(2); // replicasPerTenant: 2
       expect(replies.filter((r) => r.tenant === "globex")).toHaveLength(1);
+      expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "06 grpc: a session's gRPC, HTTP and CLI calls reach one replica and one counter",
+    async () => {
+      const out = await runReadme("grpc");
+      expect(out).toMatch(/gRPC ingress {2}127\.0\.0\.1:\d+/);
+      expect(out).toMatch(
+        /^greeter: HEALTHY \(Greeter ×2; ingress Greeter; HTTP \/greeter; code [0-9a-f]+\)$/m,
+      );
+      const user1 = [...out.matchAll(/^SayHello user_1: Hello, Ada! replica=(Greeter-\w+) calls=(\d+)$/gm)];
+      expect(user1.map((m) => m[2])).toEqual(["1", "2", "3"]);
+      const replica = user1[0]![1]!;
+      expect(new Set(user1.map((m) => m[1]))).toEqual(new Set([replica]));
+      expect(out).toMatch(/^SayHello user_2: Hello, Bob! replica=Greeter-\w+ calls=1$/m);
+      const chunks = [...out.matchAll(/^CountUp user_1: i=(\d) replica=(Greeter-\w+)$/gm)];
+      expect(chunks.map((m) => m[1])).toEqual(["1", "2", "3"]);
+      expect(out).toMatch(/^SayHello without a name: code=3 details="ServeError: name is required"$/m);
+      expect(out).toContain(
+        `{"message":"Hello, curl!","replica":"${replica}","calls":4,"session_id":"user_1"}`,
+      );
+      expect(out).toMatch(new RegExp(`"replica": "${replica}",\\n\\s+"calls": 5`));
       expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
     },
     TEST_TIMEOUT_MS,

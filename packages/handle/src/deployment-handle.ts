@@ -1,10 +1,12 @@
-import { ConfigError } from "@tsserve/protocol";
+import { ConfigError, type HttpRequestInfo } from "@tsserve/protocol";
 import { DeploymentResponse } from "./deployment-response.js";
 import { DeploymentResponseStream } from "./deployment-response-stream.js";
 import { DEFAULT_METHOD, type HandleCallOptions } from "./options.js";
 import type { DeploymentDispatcher, SubmitOptions } from "./dispatch/dispatcher.js";
 
 type AnyFn = (...args: any[]) => any;
+
+/** Call options a handle keeps: what the routing loop reads, plus the HTTP info it passes along. */
 
 /** What one chunk of a streamed method is: the element type of its async generator. */
 export type StreamElement<R> =
@@ -161,5 +163,19 @@ function mergeOptions(base: SubmitOptions, o: HandleCallOptions): SubmitOptions 
     next.timeoutMs = o.timeoutMs;
   }
   if (o.signal !== undefined) next.signal = o.signal;
+  if (o.http !== undefined) {
+    // A cheap shape check per call (the proxy sets this on every request); the replica's decoder
+    // checks every field and bound, and answers BAD_REQUEST for anything wrong.
+    const h = o.http as Partial<HttpRequestInfo> | null;
+    if (
+      typeof h !== "object" ||
+      h === null ||
+      typeof h.method !== "string" ||
+      typeof h.headers !== "object"
+    ) {
+      throw new ConfigError("options.http must be { method, path, query, headers } (HttpRequestInfo)");
+    }
+    next.http = o.http;
+  }
   return next;
 }

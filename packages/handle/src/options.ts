@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from "nats";
+import type { HttpRequestInfo } from "@tsserve/protocol";
 import type { HandleMetricsSink } from "./metrics-sink.js";
 import type { MembershipSource } from "./membership/membership-source.js";
 
@@ -76,6 +77,11 @@ export interface HandleCallOptions {
   timeoutMs?: number;
   /** Cancels the request (routing stops at once; the caller sees RequestCancelledError). */
   signal?: AbortSignal;
+  /**
+   * The HTTP request behind this call, passed to the replica (`getRequestContext().http`). The
+   * HTTP proxy sets it; handle callers usually leave it out. @default undefined (not sent)
+   */
+  http?: HttpRequestInfo;
 }
 
 /** The name of the default method, as in Ray Serve. */

@@ -1,4 +1,4 @@
-import type { ReplicaInfo, Reply } from "@tsserve/protocol";
+import type { HttpRequestInfo, ReplicaInfo, Reply } from "@tsserve/protocol";
 import type { Queued } from "./dispatch/wait-queue.js";
 import type { RoutingRequest } from "./request-router.js";
 import type { ConsumerCredit, Exchange, ReplyTarget } from "./replica-transport.js";
@@ -32,6 +32,8 @@ export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<Pendi
   state: RequestState = RequestState.WAITING;
   /** Handles ask replicas to acknowledge calls still running (RequestMessage.acks). */
   readonly acks = true;
+  /** The HTTP request behind the call (RequestMessage.http), when the proxy made it. */
+  http: HttpRequestInfo | undefined = undefined;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
   /** Rank of the router group the replica came from (0 = first choice). */

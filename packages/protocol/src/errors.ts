@@ -88,6 +88,88 @@ export class UserCodeError extends TsserveError {
   }
 }
 
+/** Options of {@link ServeError}. */
+export interface ServeErrorOptions {
+  /** HTTP status the proxy answers with, 400–599. @default 500, or the one matching `grpcCode` */
+  status?: number;
+  /** gRPC status code (0–16) the gRPC ingress answers with. @default the one matching `status` (INTERNAL = 13) */
+  grpcCode?: number;
+  /** Extra machine-readable detail; crosses the wire. */
+  data?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** gRPC code → HTTP status, for a ServeError that names only its gRPC code. */
+const STATUS_BY_GRPC: Record<number, number> = {
+  1: 499,
+  2: 500,
+  3: 400,
+  4: 504,
+  5: 404,
+  6: 409,
+  7: 403,
+  8: 429,
+  9: 400,
+  10: 409,
+  11: 400,
+  12: 501,
+  13: 500,
+  14: 503,
+  15: 500,
+  16: 401,
+};
+/** HTTP status → gRPC code, for a ServeError that names only its HTTP status. */
+const GRPC_BY_STATUS: Record<number, number> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  408: 4,
+  409: 6,
+  412: 9,
+  429: 8,
+  499: 1,
+  501: 12,
+  503: 14,
+  504: 4,
+};
+
+/**
+ * An error user code throws to choose how the ingress answers: the HTTP proxy sends `status`
+ * (with the usual `{ error: { code, name, message } }` body), the gRPC ingress sends `grpcCode`
+ * with the message. Handle callers get it back as a ServeError (code USER_CODE) with both fields.
+ *
+ * ```ts
+ * throw new ServeError("no such item", { status: 404 });            // gRPC: NOT_FOUND
+ * throw new ServeError("slow down", { status: 429, grpcCode: 8 });  // RESOURCE_EXHAUSTED
+ * ```
+ */
+export class ServeError extends UserCodeError {
+  override name = "ServeError";
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** gRPC status code of the answer. */
+  readonly grpcCode: number;
+
+  constructor(message: string, options: ServeErrorOptions = {}) {
+    const { status, grpcCode } = options;
+    if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) {
+      throw new RangeError(`ServeError: status must be an integer 400-599, got ${String(status)}`);
+    }
+    if (grpcCode !== undefined && (!Number.isInteger(grpcCode) || grpcCode < 1 || grpcCode > 16)) {
+      throw new RangeError(`ServeError: grpcCode must be an integer 1-16, got ${String(grpcCode)}`);
+    }
+    const s = status ?? (grpcCode === undefined ? 500 : (STATUS_BY_GRPC[grpcCode] ?? 500));
+    const g = grpcCode ?? GRPC_BY_STATUS[s] ?? (s >= 500 ? 13 : 2);
+    super(message, "ServeError", {
+      cause: options.cause,
+      data: { ...options.data, httpStatus: s, grpcCode: g },
+    });
+    this.status = s;
+    this.grpcCode = g;
+  }
+}
+
 export class ProtocolError extends TsserveError {
   override name = "ProtocolError";
   constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
@@ -155,3 +237,6 @@ export const isUserCodeError = (e: unknown): e is UserCodeError => hasCode(e, "U
 export const isBadRequestError = (e: unknown): e is BadRequestError => hasCode(e, "BAD_REQUEST");
 export const isReplyTooLargeError = (e: unknown): e is ReplyTooLargeError => hasCode(e, "REPLY_TOO_LARGE");
 export const isConfigError = (e: unknown): e is ConfigError => hasCode(e, "INVALID_CONFIG");
+/** True for a ServeError, also one rebuilt from the wire or from another package copy. */
+export const isServeError = (e: unknown): e is ServeError =>
+  hasCode(e, "USER_CODE") && typeof (e as { status?: unknown }).status === "number";

@@ -9,6 +9,7 @@ import {
   ProtocolError,
   ReplicaDiedError,
   ReplyTooLargeError,
+  ServeError,
   RequestCancelledError,
   RequestTimeoutError,
   TsserveError,
@@ -92,7 +93,9 @@ export function errorFromWire(value: unknown): TsserveError {
       error = new MethodNotFoundError(message, opts);
       break;
     case "USER_CODE":
-      error = new UserCodeError(message, String(data?.["remoteName"] ?? "Error"), opts);
+      error =
+        serveErrorFromWire(message, data) ??
+        new UserCodeError(message, String(data?.["remoteName"] ?? "Error"), opts);
       break;
     case "BAD_REQUEST":
       error =
@@ -119,6 +122,22 @@ export function errorFromWire(value: unknown): TsserveError {
   if (typeof value["stack"] === "string")
     error.stack = `${error.stack}\n--- remote stack ---\n${value["stack"]}`;
   return error;
+}
+
+/** A ServeError again when the wire data carries a valid status and gRPC code; else undefined. */
+function serveErrorFromWire(
+  message: string,
+  data: Record<string, unknown> | undefined,
+): ServeError | undefined {
+  const status = data?.["httpStatus"];
+  const grpcCode = data?.["grpcCode"];
+  if (typeof status !== "number" || typeof grpcCode !== "number") return undefined;
+  try {
+    const { httpStatus: _s, grpcCode: _g, remoteName: _r, ...rest } = data as Record<string, unknown>;
+    return new ServeError(message, { status, grpcCode, data: rest });
+  } catch {
+    return undefined; // out-of-range values from a peer: an ordinary UserCodeError
+  }
 }
 
 function safePreview(v: unknown): string {

@@ -54,6 +54,11 @@ function codeOf(error: unknown): ErrorCode | undefined {
 export function statusForError(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   const code = codeOf(error);
+  if (code === "USER_CODE") {
+    // A ServeError: the user chose the status (validated 400-599 where it was built).
+    const s = (error as { status?: unknown }).status;
+    if (typeof s === "number" && Number.isInteger(s) && s >= 400 && s <= 599) return s;
+  }
   return code === undefined ? 500 : STATUS_BY_CODE[code];
 }
 

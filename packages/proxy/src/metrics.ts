@@ -24,6 +24,8 @@ export class ProxyMetrics {
 
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly httpDuration: Histogram<"route">;
+  private readonly grpcRequests: Counter<"method" | "code">;
+  private readonly grpcDuration: Histogram<"method">;
   private readonly handleRequests: Counter<"app" | "deployment" | "outcome">;
   private readonly rejections: Counter<"app" | "deployment">;
   private readonly queueLength: Gauge<"app" | "deployment" | "replica">;
@@ -33,7 +35,18 @@ export class ProxyMetrics {
   private readonly rebuilds: Counter<"app" | "deployment">;
   // Queue-length series by replica, so series of replicas that left can be dropped on the next poll
   // instead of exporting their last value forever.
-  private readonly queueSeries = new Map<string, { app: string; deployment: string; replica: string }>();
+  private readonly queueSeries = new Map<
+    string,
+    {
+      labels: Record<"app" | "deployment" | "replica", string>;
+      child: { set(v: number): void };
+      last: number;
+    }
+  >();
+  private readonly httpSeries = new Children((l) => ({
+    count: this.httpRequests.labels(l),
+    duration: this.httpDuration.labels({ route: l["route"] as string }),
+  }));
 
   constructor() {
     const registers = [this.registry];
@@ -47,6 +60,19 @@ export class ProxyMetrics {
       name: "tsserve_http_request_duration_seconds",
       help: "Time from receiving an HTTP request to finishing its answer, by route prefix",
       labelNames: ["route"],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.grpcRequests = new Counter({
+      name: "tsserve_grpc_requests_total",
+      help: "gRPC calls answered by the gRPC ingress, by RPC path and status code name",
+      labelNames: ["method", "code"],
+      registers,
+    });
+    this.grpcDuration = new Histogram({
+      name: "tsserve_grpc_request_duration_seconds",
+      help: "Time from receiving a gRPC call to its status, by RPC path",
+      labelNames: ["method"],
       buckets: HTTP_DURATION_BUCKETS,
       registers,
     });
@@ -93,21 +119,38 @@ export class ProxyMetrics {
       labelNames: ["app", "deployment"],
       registers,
     });
-    // Arrow functions: the handle calls these detached from the object, on its hot path.
+    // Arrow functions: the handle calls these detached from the object, on its hot path. The
+    // per-call series use label-bound children cached by key: prom-client otherwise validates and
+    // hashes a label object on every call (about a third of its cost per update).
+    const routed = new Children((l) => this.fallbackRank.labels(l));
+    const completed = new Children((l) => this.handleRequests.labels(l));
     this.sink = {
       requestRouted: (app, deployment, _replicaId, rank) => {
-        this.fallbackRank.inc({ app, deployment, rank: String(rank) });
+        routed
+          .get(`${app}\u0000${deployment}\u0000${rank}`, () => ({ app, deployment, rank: String(rank) }))
+          .inc();
       },
       requestRejected: (app, deployment) => {
         this.rejections.inc({ app, deployment });
       },
       requestCompleted: (app, deployment, _durationMs, outcome) => {
-        this.handleRequests.inc({ app, deployment, outcome });
+        completed
+          .get(`${app}\u0000${deployment}\u0000${outcome}`, () => ({ app, deployment, outcome }))
+          .inc();
       },
       queueLength: (app, deployment, replica, queueLen) => {
         const key = `${app}\u0000${deployment}\u0000${replica}`;
-        if (!this.queueSeries.has(key)) this.queueSeries.set(key, { app, deployment, replica });
-        this.queueLength.set({ app, deployment, replica }, queueLen);
+        let q = this.queueSeries.get(key);
+        if (q === undefined) {
+          const labels = { app, deployment, replica };
+          q = { labels, child: this.queueLength.labels(labels), last: -1 };
+          this.queueSeries.set(key, q);
+        }
+        // Every reply reports a queue length; most repeat the last one.
+        if (q.last !== queueLen) {
+          q.child.set(queueLen);
+          q.last = queueLen;
+        }
       },
       routerRebuilt: (app, deployment, durationMs) => {
         this.rebuilds.inc({ app, deployment });
@@ -118,8 +161,15 @@ export class ProxyMetrics {
 
   /** Records one answered HTTP request. `route` is the matched prefix or a fixed name, never the raw path. */
   observeHttp(route: string, status: number, durationSeconds: number): void {
-    this.httpRequests.inc({ route, status: String(status) });
-    this.httpDuration.observe({ route }, durationSeconds);
+    const s = this.httpSeries.get(`${route}\u0000${status}`, () => ({ route, status: String(status) }));
+    s.count.inc();
+    s.duration.observe(durationSeconds);
+  }
+
+  /** Records one finished gRPC call. `method` is a configured RPC path (a bounded set). */
+  observeGrpc(method: string, code: string, durationSeconds: number): void {
+    this.grpcRequests.inc({ method, code });
+    this.grpcDuration.observe({ method }, durationSeconds);
   }
 
   /**
@@ -139,7 +189,7 @@ export class ProxyMetrics {
         for (const [state, n] of counts) this.replicas.set({ app: app.name, deployment: d.name, state }, n);
       }
     }
-    for (const [key, labels] of this.queueSeries) {
+    for (const [key, { labels }] of this.queueSeries) {
       if (live.has(key)) continue;
       this.queueLength.remove(labels);
       this.queueSeries.delete(key);
@@ -154,5 +204,20 @@ export class ProxyMetrics {
   /** The Prometheus text of every series. */
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** Label-bound metric children by key, made on first use (the label sets are bounded: routes, apps). */
+class Children<C> {
+  private readonly byKey = new Map<string, C>();
+  constructor(private readonly make: (labels: Record<string, string>) => C) {}
+
+  get(key: string, labels: () => Record<string, string>): C {
+    let c = this.byKey.get(key);
+    if (c === undefined) {
+      c = this.make(labels());
+      this.byKey.set(key, c);
+    }
+    return c;
   }
 }

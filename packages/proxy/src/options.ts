@@ -1,5 +1,10 @@
 import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
 import type { Client } from "@tsserve/handle";
+import {
+  resolveGrpcOptions,
+  type GrpcIngressOptions,
+  type ResolvedGrpcOptions,
+} from "./grpc/grpc-options.js";
 import { ProxyMetrics } from "./metrics.js";
 
 /** Interface the proxy listens on when none is given: loopback only, so nothing is exposed by accident. */
@@ -50,6 +55,13 @@ export interface ProxyOptions {
   sessionHeader?: string;
   /** Route table refresh period (polls `<prefix>.ctl.status`). @default 1000 */
   routeRefreshMs?: number;
+  /**
+   * Forward each request's method, path below the route prefix, query and headers to the ingress
+   * (`getRequestContext().http`). Off saves encoding the headers on every call. @default true
+   */
+  forwardHttpInfo?: boolean;
+  /** Also serve gRPC (on its own port) with these options. @default no gRPC ingress */
+  grpc?: GrpcIngressOptions;
 }
 
 /** {@link ProxyOptions} validated, every default filled in. */
@@ -65,6 +77,8 @@ export interface ResolvedProxyOptions {
   maxHeadersCount: number;
   sessionHeader: string;
   routeRefreshMs: number;
+  forwardHttpInfo: boolean;
+  grpc: ResolvedGrpcOptions | undefined;
 }
 
 const KNOWN_KEYS = [
@@ -79,6 +93,8 @@ const KNOWN_KEYS = [
   "maxHeadersCount",
   "sessionHeader",
   "routeRefreshMs",
+  "forwardHttpInfo",
+  "grpc",
 ] as const;
 
 function bad(field: string, expected: string, value: unknown): never {
@@ -98,6 +114,12 @@ function int(
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
     bad(field, `an integer between ${min} and ${max}`, v);
   }
+  return v;
+}
+
+function bool(field: string, value: unknown, dflt: boolean): boolean {
+  const v = value ?? dflt;
+  if (typeof v !== "boolean") bad(field, "true or false", v);
   return v;
 }
 
@@ -143,5 +165,7 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
     maxHeadersCount: int("maxHeadersCount", options.maxHeadersCount, DEFAULT_MAX_HEADERS_COUNT, 1, 10_000),
     sessionHeader,
     routeRefreshMs: int("routeRefreshMs", options.routeRefreshMs, DEFAULT_ROUTE_REFRESH_MS, 10),
+    forwardHttpInfo: bool("forwardHttpInfo", options.forwardHttpInfo, true),
+    grpc: options.grpc === undefined ? undefined : resolveGrpcOptions(options.grpc),
   };
 }

@@ -1,10 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
+import { startGrpcIngress, type GrpcIngress } from "./grpc/grpc-ingress.js";
+import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { MAX_HEADERS_TIMEOUT_MS, resolveProxyOptions, type ProxyOptions } from "./options.js";
 import { declaredLength } from "./request-body.js";
-import { createRequestHandler, type ProxyCallOptions } from "./request-handler.js";
+import { createRequestHandler, type CallResponse, type ProxyCallOptions } from "./request-handler.js";
 import { RoutePoller } from "./route-poller.js";
 import { sessionIdReader } from "./session-header.js";
 
@@ -22,6 +24,8 @@ export interface Proxy extends AsyncDisposable {
   readonly url: string;
   /** The series `/metrics` renders. */
   readonly metrics: ProxyMetrics;
+  /** The gRPC ingress port, or null when no `grpc` option was given. */
+  readonly grpcPort: number | null;
   /** Re-reads the route table from the controller now (tests and deploy scripts need no wait). */
   refreshRoutes(): Promise<void>;
   /**
@@ -68,17 +72,27 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   }
   // The client's own connection carries the proxy's `ctl.status` polls: no second connection.
   const { nc } = client;
+  // Every application, also those without a route prefix, for the gRPC ingress's `application` lookup.
+  const grpcApps = new GrpcApplications();
   const routes = new RoutePoller({
     prefix: o.prefix,
     refreshMs: o.routeRefreshMs,
     request: async (subject, body, timeoutMs) =>
       (await nc.request(subject, body, { timeout: timeoutMs })).data,
-    onStatus: (apps) => metrics.updateFromStatus(apps),
+    onStatus: (apps) => {
+      grpcApps.update(apps);
+      metrics.updateFromStatus(apps);
+    },
   });
 
   // One handle per (app, deployment): handles share the client's router, cache and connection.
   const handles = new Map<string, DeploymentHandle>();
-  const call = (app: string, deployment: string, callOptions: ProxyCallOptions, arg: unknown): unknown => {
+  const call = (
+    app: string,
+    deployment: string,
+    callOptions: ProxyCallOptions,
+    arg: unknown,
+  ): CallResponse => {
     const key = `${app}\u0000${deployment}`;
     let h = handles.get(key);
     if (h === undefined) {
@@ -96,6 +110,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     maxBodyBytes: o.maxBodyBytes,
     maxHeadersCount: o.maxHeadersCount,
     requestTimeoutMs: o.requestTimeoutMs,
+    forwardHttpInfo: o.forwardHttpInfo,
   });
   const server = createServer(
     {
@@ -121,10 +136,20 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   });
 
   let port: number;
+  let grpc: GrpcIngress | undefined;
   try {
     await routes.start();
     port = await listen(server, o.port, o.host);
+    if (o.grpc !== undefined) {
+      grpc = await startGrpcIngress(o.grpc, o.host, {
+        apps: grpcApps,
+        call,
+        metrics,
+        requestTimeoutMs: o.requestTimeoutMs,
+      });
+    }
   } catch (error) {
+    server.close();
     await routes.stop();
     if (ownsClient) await client.close();
     throw error;
@@ -135,10 +160,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const grpcStopped = grpc?.close(CLOSE_GRACE_MS);
       // Long streams would hold close() forever: after a grace period, cut what is left.
       const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       force.unref();
       await stopped;
+      await grpcStopped;
       clearTimeout(force);
       await routes.stop();
       handles.clear();
@@ -150,6 +177,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     port,
     url: `http://${hostForUrl}:${port}`,
     metrics,
+    grpcPort: grpc?.port ?? null,
     refreshRoutes: () => routes.refresh(),
     close,
     [Symbol.asyncDispose]: close,

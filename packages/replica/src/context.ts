@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { TsserveError } from "@tsserve/protocol";
+import { TsserveError, type HttpRequestInfo } from "@tsserve/protocol";
 
 /** Where a replica runs; what `getReplicaContext()` returns inside a replica process. */
 export interface ReplicaContext {
@@ -21,6 +21,11 @@ export interface RequestContext {
   readonly sessionId: string | null;
   /** The method called: `__call__` or a method name. */
   readonly method: string;
+  /**
+   * The HTTP request (method, path below the route prefix, query, headers) when the call came
+   * through the HTTP proxy; undefined for handle and gRPC calls.
+   */
+  readonly http?: HttpRequestInfo | undefined;
 }
 
 interface RuntimeSlot {
@@ -60,7 +65,7 @@ export function getReplicaContext(): ReplicaContext {
 }
 
 /**
- * Returns `{ requestId, sessionId, method }` of the request the caller is serving, or `undefined`
+ * Returns `{ requestId, sessionId, method, http? }` of the request the caller is serving, or `undefined`
  * outside a request (constructor, timers started outside a request, plain scripts). The context
  * follows `await`s and async-generator steps of the method that serves the request. It is the
  * decoded request itself (no copy per request), so treat it as read-only.

@@ -60,6 +60,7 @@ export {
   DeploymentNotFoundError,
   MethodNotFoundError,
   UserCodeError,
+  ServeError,
   ConfigError,
   UnavailableError,
   BadRequestError,
@@ -75,7 +76,12 @@ export {
   isConfigError,
   isBadRequestError,
   isReplyTooLargeError,
+  isServeError,
 } from "@tsserve/protocol";
+
+// HTTP for user code: shape the proxy's answer (status, headers, body).
+export { httpResponse, isHttpResponse } from "@tsserve/protocol";
+export type { HttpRequestInfo, HttpResponse, HttpResponseInit, ServeErrorOptions } from "@tsserve/protocol";
 
 // Option and status shapes (serve.yaml deployment entries use DeploymentOptions).
 export type {

@@ -164,6 +164,7 @@ export class DeploymentDispatcher implements ReplyHandler {
       this,
       o.signal,
     );
+    if (o.http !== undefined) req.http = o.http;
     try {
       req.body = encodeRequest(req);
     } catch (e) {

@@ -1,3 +1,4 @@
+import type { HttpRequestInfo } from "@tsserve/protocol";
 import type { MembershipSource } from "../membership/membership-source.js";
 import type { HandleMetricsSink } from "../metrics-sink.js";
 import type { DeploymentTransport } from "../replica-transport.js";
@@ -34,4 +35,6 @@ export interface SubmitOptions {
   stream: boolean;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** The HTTP request behind the call (the proxy sets it); user code reads it from its request context. */
+  http?: HttpRequestInfo | undefined;
 }

@@ -1,13 +1,15 @@
 import { relative } from "node:path";
+import { ConfigError } from "@tsserve/protocol";
 import { startDetachedHead } from "../head/detach.js";
 import { startHead, type Head, type HeadOptions } from "../head/local-head.js";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
 import { stateDirPath, type HeadRecord } from "../head/state-dir.js";
 import { deployConfig } from "../ops/deploy.js";
+import { grpcArgs, grpcForRun, grpcFromFlags, type GrpcFlags } from "./grpc-flags.js";
 import { oneLine } from "./report-error.js";
 
 /** Flags of `start` and `run` as commander parses them. */
-export interface HeadFlags extends TargetFlags {
+export interface HeadFlags extends TargetFlags, GrpcFlags {
   httpPort: number;
   httpHost: string;
   /** false with `--no-http`. */
@@ -19,8 +21,12 @@ export interface HeadFlags extends TargetFlags {
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
-function headOptions(flags: HeadFlags): HeadOptions {
+function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions {
+  if (grpc !== undefined && !flags.http) {
+    throw new ConfigError("--grpc-port: the gRPC ingress runs in the proxy; drop --no-http to serve gRPC");
+  }
   return {
+    ...(grpc === undefined ? {} : { grpc }),
     ...(flags.address === undefined ? {} : { address: flags.address }),
     ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
     ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
@@ -38,6 +44,7 @@ function foregroundArgs(flags: HeadFlags): string[] {
   if (!flags.http) args.push("--no-http");
   if (flags.address !== undefined) args.push("--address", flags.address);
   if (flags.prefix !== undefined) args.push("--prefix", flags.prefix);
+  args.push(...grpcArgs(flags));
   return args;
 }
 
@@ -54,6 +61,7 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
     `  NATS address  ${rec.address}${rec.natsPid !== null ? ` (embedded nats-server, pid ${rec.natsPid})` : ""}`,
   );
   out(`  HTTP proxy    ${rec.httpUrl ?? "off"}`);
+  if (rec.grpcAddress) out(`  gRPC ingress  ${rec.grpcAddress}`);
   out(
     `  controller    pid ${rec.controllerPid ?? "-"}; agents: ${rec.agentPids.map((p) => `pid ${p}`).join(", ") || "none"}`,
   );
@@ -93,7 +101,7 @@ export async function startCommand(flags: HeadFlags): Promise<void> {
 
 /** `tsserve run FILE`: a foreground head plus a deploy; Ctrl-C shuts everything down. */
 export async function runCommand(file: string, flags: HeadFlags): Promise<void> {
-  const head = await startHead(headOptions(flags));
+  const head = await startHead(headOptions(flags, grpcForRun(file, flags)));
   try {
     printSummary(head.record, head.stateDir);
     const target = resolveTarget({

@@ -9,6 +9,7 @@ import {
   shutdownCommand,
   statusCommand,
 } from "./commands.js";
+import { withGrpcFlags } from "./grpc-flags.js";
 import { runCommand, startCommand } from "./head-commands.js";
 import { initCommand } from "./init-command.js";
 import { reportError } from "./report-error.js";
@@ -69,7 +70,7 @@ function withTarget(cmd: Command): Command {
 
 /** Adds the flags of a head (`start`, `run`). */
 function withHeadFlags(cmd: Command): Command {
-  return withTarget(cmd)
+  return withGrpcFlags(withTarget(cmd), intArg)
     .addOption(
       new Option("--http-port <port>", "HTTP proxy port (0 = any free port)")
         .env("TSSERVE_HTTP_PORT")

@@ -65,7 +65,7 @@ describe("serve config validation", () => {
 
   it("rejects unknown fields at every level and lists the known ones", () => {
     expect(errorOf(`${GOOD}extra: 1\n`)).toMatch(
-      /^serve\.yaml: extra: unknown field; known fields are applications$/,
+      /^serve\.yaml: extra: unknown field; known fields are applications, grpcOptions$/,
     );
     expect(errorOf(GOOD.replace("routePrefix: /chat", "routePrefx: /chat"))).toMatch(
       /^serve\.yaml: applications\[0\]\.routePrefx: unknown field; known fields are name, routePrefix, importPath, deployments; did you mean routePrefix\?$/,
@@ -181,5 +181,33 @@ describe("serve config validation", () => {
     const file = join(dir, "serve.yaml");
     writeFileSync(file, GOOD);
     expect(loadServeConfig(file).applications[0]!.name).toBe("chat");
+  });
+});
+
+describe("serve config grpcOptions", () => {
+  it("reads port and proto files, defaulting the port to 9000", () => {
+    const text = `${GOOD}grpcOptions:\n  protoFiles: [./greeter.proto]\n`;
+    expect(parseServeConfig(text, "serve.yaml").grpcOptions).toEqual({
+      port: 9000,
+      protoFiles: ["./greeter.proto"],
+    });
+    const withPort = `${GOOD}grpcOptions: { port: 9100, protoFiles: [a.proto, b.proto] }\n`;
+    expect(parseServeConfig(withPort, "serve.yaml").grpcOptions).toEqual({
+      port: 9100,
+      protoFiles: ["a.proto", "b.proto"],
+    });
+    expect(parseServeConfig(GOOD, "serve.yaml").grpcOptions).toBeUndefined();
+  });
+
+  it("names the bad field of a grpcOptions block", () => {
+    expect(errorOf(`${GOOD}grpcOptions: { port: 70000, protoFiles: [a.proto] }\n`)).toMatch(
+      /grpcOptions\.port: expected an integer between 0 and 65535, got 70000/,
+    );
+    expect(errorOf(`${GOOD}grpcOptions: { port: 9000 }\n`)).toMatch(
+      /grpcOptions\.protoFiles: expected a non-empty list/,
+    );
+    expect(errorOf(`${GOOD}grpcOptions: { protoFiles: [a.proto], servicers: [] }\n`)).toMatch(
+      /grpcOptions.*servicers/,
+    );
   });
 });

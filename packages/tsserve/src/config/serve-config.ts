@@ -4,6 +4,7 @@ import { ConfigError, resolveDeploymentOptions, type DeploymentOptions } from "@
 import { parseDocument } from "yaml";
 import { configErrorOf } from "./schema-kit.js";
 import { serveConfigSchema } from "./serve-schema.js";
+import type { GrpcConfig } from "./grpc-config.js";
 
 /** One application of a serve.yaml, validated but not yet resolved against its code. */
 export interface ServeApplicationConfig {
@@ -20,6 +21,8 @@ export interface ServeApplicationConfig {
 /** A validated serve.yaml (or serve.json). */
 export interface ServeConfig {
   applications: ServeApplicationConfig[];
+  /** The gRPC ingress (port, proto files), when the file has a `grpcOptions` block. */
+  grpcOptions?: GrpcConfig;
 }
 
 /**
@@ -102,7 +105,9 @@ export function validateServeConfig(raw: unknown): ServeConfig {
     applications.map((a) => a.routePrefix),
     (i) => `applications[${i}].routePrefix`,
   );
-  return { applications };
+  const grpc = parsed.data.grpcOptions;
+  if (grpc === undefined) return { applications };
+  return { applications, grpcOptions: { port: grpc.port ?? 9000, protoFiles: grpc.protoFiles } };
 }
 
 /** Absent → `/<name>`; `null` → not exposed; a trailing "/" is dropped. */

@@ -111,12 +111,29 @@ export const applicationSchema = strict("a mapping with name, importPath, routeP
     .describe("Per-deployment overrides, each naming a deployment of the application's graph"),
 });
 
+/** `grpcOptions` (Ray Serve's `grpc_options`): the gRPC ingress `tsserve run` starts. */
+export const grpcOptionsSchema = strict("a mapping with port and protoFiles", {
+  port: z
+    .int({ error: "an integer between 0 and 65535" })
+    .min(0, { error: "an integer between 0 and 65535" })
+    .max(65535, { error: "an integer between 0 and 65535" })
+    .optional()
+    .describe("TCP port of the gRPC ingress. Default 9000"),
+  protoFiles: z
+    .array(nonEmpty(), { error: "a non-empty list of .proto files" })
+    .min(1, { error: "a non-empty list of .proto files" })
+    .describe(".proto files whose services the ingress serves, relative to this file"),
+}).describe(
+  "gRPC ingress: each RPC calls the ingress deployment's method of that name (exact, else lowerCamel)",
+);
+
 /** The whole serve.yaml. */
 export const serveConfigSchema = strict("a mapping with an `applications` list", {
   applications: z
     .array(applicationSchema, { error: "a non-empty list of applications" })
     .min(1, { error: "a non-empty list of applications" })
     .describe("The applications to deploy; a deploy replaces the listed applications"),
+  grpcOptions: grpcOptionsSchema.optional(),
 }).describe("tsserve serve config (serve.yaml): applications and their deployments' options");
 
 /** The serve config as written (before defaults: routePrefix absent means "/<name>"). */

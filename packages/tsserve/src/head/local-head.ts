@@ -28,6 +28,11 @@ export interface HeadOptions {
   agents?: number;
   /** Port of the embedded nats-server (a free one if taken). @default 4222 */
   natsPort?: number;
+  /**
+   * Serve gRPC beside the HTTP proxy (on the proxy's host): port (0 = any free one) and the proto
+   * files whose services it serves. @default no gRPC ingress
+   */
+  grpc?: { port: number; protoFiles: string[] };
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -70,6 +75,7 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
         prefix,
         port: httpPort,
         host: options.httpHost ?? "127.0.0.1",
+        ...(options.grpc === undefined ? {} : { grpc: options.grpc }),
       });
     }
   } catch (e) {
@@ -91,6 +97,7 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     controllerPid: cluster.pids.controller,
     agentPids: cluster.pids.agents,
     httpUrl: proxy?.url ?? null,
+    grpcAddress: proxy?.grpcPort == null ? null : `${options.httpHost ?? "127.0.0.1"}:${proxy.grpcPort}`,
     startedAt: Date.now(),
   };
   writeHeadRecord(stateDir, record);

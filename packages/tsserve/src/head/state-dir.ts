@@ -28,6 +28,8 @@ export interface HeadRecord {
   agentPids: number[];
   /** The HTTP proxy's URL, e.g. http://127.0.0.1:8000, or null when disabled. */
   httpUrl: string | null;
+  /** The gRPC ingress's `host:port`, or null/absent when it is off. */
+  grpcAddress?: string | null;
   /** Epoch ms. */
   startedAt: number;
 }
