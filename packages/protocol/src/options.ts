@@ -48,6 +48,15 @@ export interface DeploymentOptions {
   heartbeatPeriodS?: number;
   /** A replica silent for this long is presumed lost. @default 5 */
   heartbeatTimeoutS?: number;
+  /**
+   * A replica not READY (constructor and `initialize()` done) this long after its start request
+   * fails the deployment at once: a hanging constructor is not retried (DEPLOY_FAILED). @default 60
+   */
+  startupTimeoutS?: number;
+  /** How often a RUNNING replica calls the class's optional `checkHealth()` method. @default 10 */
+  healthCheckPeriodS?: number;
+  /** A `checkHealth()` call slower than this counts as failed, like one that throws. @default 30 */
+  healthCheckTimeoutS?: number;
 }
 
 export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
@@ -62,6 +71,11 @@ export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S = 20;
 export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = 2;
 export const DEFAULT_HEARTBEAT_PERIOD_S = 1;
 export const DEFAULT_HEARTBEAT_TIMEOUT_S = 5;
+export const DEFAULT_STARTUP_TIMEOUT_S = 60;
+/** Ray Serve's `health_check_period_s` default. */
+export const DEFAULT_HEALTH_CHECK_PERIOD_S = 10;
+/** Ray Serve's `health_check_timeout_s` default. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 30;
 
 export interface ResolvedAutoscaling {
   minReplicas: number;
@@ -85,6 +99,9 @@ export interface ResolvedDeploymentConfig {
   gracefulShutdownWaitLoopMs: number;
   heartbeatPeriodMs: number;
   heartbeatTimeoutMs: number;
+  startupTimeoutMs: number;
+  healthCheckPeriodMs: number;
+  healthCheckTimeoutMs: number;
 }
 
 const DEPLOYMENT_KEYS = [
@@ -98,6 +115,9 @@ const DEPLOYMENT_KEYS = [
   "gracefulShutdownWaitLoopS",
   "heartbeatPeriodS",
   "heartbeatTimeoutS",
+  "startupTimeoutS",
+  "healthCheckPeriodS",
+  "healthCheckTimeoutS",
 ] as const;
 
 const AUTOSCALING_KEYS = [
@@ -186,5 +206,8 @@ export function resolveDeploymentOptions(
     gracefulShutdownWaitLoopMs: ms("gracefulShutdownWaitLoopS", DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S),
     heartbeatPeriodMs: ms("heartbeatPeriodS", DEFAULT_HEARTBEAT_PERIOD_S, 0.01),
     heartbeatTimeoutMs: ms("heartbeatTimeoutS", DEFAULT_HEARTBEAT_TIMEOUT_S, 0.05),
+    startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),
+    healthCheckPeriodMs: ms("healthCheckPeriodS", DEFAULT_HEALTH_CHECK_PERIOD_S, 0.05),
+    healthCheckTimeoutMs: ms("healthCheckTimeoutS", DEFAULT_HEALTH_CHECK_TIMEOUT_S, 0.05),
   };
 }

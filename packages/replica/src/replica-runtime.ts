@@ -3,6 +3,7 @@ import { ConfigError, probeSubject, requestSubject, type ReplicaSpec } from "@ts
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
+import { startHealthChecks } from "./health-check.js";
 import { Heartbeats } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
@@ -112,12 +113,18 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   await nc.flush();
   hb.report("RUNNING");
   hb.start();
+  const stopHealthChecks = startHealthChecks(
+    instance,
+    hb,
+    { periodMs: spec.config.healthCheckPeriodMs, timeoutMs: spec.config.healthCheckTimeoutMs },
+    log,
+  );
 
   let draining: Promise<void> | undefined;
   const running: RunningReplica = {
     server,
     connection: nc,
-    drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log)),
+    drain: () => (draining ??= (stopHealthChecks(), drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log))),
   };
   return running;
 }

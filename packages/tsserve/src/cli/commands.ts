@@ -17,6 +17,7 @@ export async function deployCommand(
   const { applications, status } = await deployConfig(target, file, {
     wait: opts.wait,
     timeoutMs: opts.timeout,
+    onProgress: (line) => out(`… ${line}`),
   });
   for (const app of applications) {
     const deps = app.deployments.map((d) => `${d.config.name} ×${d.config.numReplicas}`).join(", ");

@@ -102,7 +102,10 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
       prefix: head.record.prefix,
       stateDir: head.stateDir,
     });
-    const { applications } = await deployConfig(target, file, { timeoutMs: 120_000 });
+    const { applications } = await deployConfig(target, file, {
+      timeoutMs: 120_000,
+      onProgress: (line) => out(`… ${line}`),
+    });
     for (const app of applications) {
       const route =
         app.routePrefix !== null && head.record.httpUrl !== null
@@ -113,6 +116,8 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
     out("Ctrl-C stops everything");
   } catch (e) {
     process.stderr.write(`tsserve run: ${oneLine(e)}\n`);
+    const detail = (e as { detail?: unknown }).detail;
+    if (typeof detail === "string" && detail.length > 0) process.stderr.write(`${detail}\n`);
     await head.stop();
     process.exit(1);
   }
