@@ -9,3 +9,5 @@ export * from "./control-plane.js";
 export * from "./controller-api.js";
 export * from "./agent-api.js";
 export * from "./validate.js";
+export * from "./logger.js";
+export * from "./logs-api.js";

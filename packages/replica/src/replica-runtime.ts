@@ -7,7 +7,9 @@ import { startHealthChecks } from "./health-check.js";
 import { Heartbeats } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
+import { natsAuthFromEnv, serveMetrics, setProcessLabels } from "@tsserve/handle";
+import { ReplicaMetrics } from "./replica-metrics.js";
+import { RequestHooks } from "./request-hooks.js";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -72,6 +74,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     }
   })();
   const hb = new Heartbeats(nc, spec, (e) => log(`heartbeat not sent: ${errorText(e)}`));
+  setProcessLabels("replica", spec.replicaId);
   setReplicaContext({
     appName: spec.app,
     deploymentName: spec.deployment,
@@ -102,6 +105,8 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     spec.deployment,
     log,
   );
+  server.hooks = new RequestHooks(spec, new ReplicaMetrics(spec));
+  serveMetrics(nc, spec.prefix);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages;
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {

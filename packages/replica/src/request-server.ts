@@ -12,6 +12,7 @@ import {
 } from "@tsserve/protocol";
 import { requestStorage } from "./context.js";
 import { MethodKind, type MethodTable } from "./method-table.js";
+import type { RequestHooks } from "./request-hooks.js";
 import { isGeneratorObject, serveStream, serveUnary } from "./serve-call.js";
 
 /** Writes one diagnostic line (stderr in the replica process). */
@@ -34,6 +35,8 @@ export class RequestServer {
   private readonly queueLenReplies: Uint8Array[] = [];
   /** Malformed requests answered BAD_REQUEST or dropped: reported on every heartbeat. */
   rejectedMessages = 0;
+  /** Request logging (errors with request and session id) and metrics; set by the runtime. */
+  hooks: RequestHooks | undefined;
   private lastBadLogAt = 0;
   private badSinceLog = 0;
 
@@ -81,6 +84,7 @@ export class RequestServer {
       return;
     }
     this.ongoing++;
+    this.hooks?.accepted(req, this.ongoing);
     if (req.stream) void storage.run(req, serveStream, this, msg, req, entry);
     else storage.run(req, serveUnary, this, msg, req, entry);
   };
@@ -105,6 +109,8 @@ export class RequestServer {
   /** Ends one accepted request: decrements the count and sends the final reply (unless `silent`). */
   finish(msg: Msg, kind: ReplyKind, payload?: unknown, silent = false): void {
     const q = --this.ongoing;
+    // Runs in the request's async context, so the store is this request.
+    this.hooks?.finished(storage.getStore() as RequestMessage | undefined, kind, payload, q);
     if (!silent) this.send(msg, kind, q, payload);
     if (q === 0 && this.idleWaiter !== undefined) {
       const w = this.idleWaiter;

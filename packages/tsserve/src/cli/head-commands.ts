@@ -5,6 +5,7 @@ import { resolveTarget, type TargetFlags } from "../head/target.js";
 import type { HeadRecord } from "../head/state-dir.js";
 import { deployConfig } from "../ops/deploy.js";
 import { oneLine } from "./report-error.js";
+import { streamReplicaOutput } from "./run-output.js";
 
 /** Flags of `start` and `run` as commander parses them. */
 export interface HeadFlags extends TargetFlags {
@@ -62,13 +63,14 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
 }
 
 /** Stays until Ctrl-C / SIGTERM or until the controller exits (`tsserve shutdown`), then stops all. */
-async function holdHead(head: Head): Promise<void> {
+async function holdHead(head: Head, beforeStop?: () => Promise<void>): Promise<void> {
   const why = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("Ctrl-C"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
     void head.controllerExited.then(() => resolve("the controller exited"));
   });
   out(`tsserve: ${why}; stopping the head`);
+  await beforeStop?.();
   await head.stop();
   out("tsserve: head stopped");
 }
@@ -95,6 +97,7 @@ export async function startCommand(flags: HeadFlags): Promise<void> {
 /** `tsserve run FILE`: a foreground head plus a deploy; Ctrl-C shuts everything down. */
 export async function runCommand(file: string, flags: HeadFlags): Promise<void> {
   const head = await startHead(headOptions(flags));
+  let stopOutput = async (): Promise<void> => undefined;
   try {
     printSummary(head.record, head.stateDir);
     const target = resolveTarget({
@@ -102,6 +105,7 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
       prefix: head.record.prefix,
       stateDir: head.stateDir,
     });
+    stopOutput = await streamReplicaOutput(target);
     const { applications } = await deployConfig(target, file, {
       timeoutMs: 120_000,
       onProgress: (line) => out(`… ${line}`),
@@ -118,8 +122,9 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
     process.stderr.write(`tsserve run: ${oneLine(e)}\n`);
     const detail = (e as { detail?: unknown }).detail;
     if (typeof detail === "string" && detail.length > 0) process.stderr.write(`${detail}\n`);
+    await stopOutput();
     await head.stop();
     process.exit(1);
   }
-  await holdHead(head);
+  await holdHead(head, stopOutput);
 }

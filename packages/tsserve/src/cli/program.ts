@@ -10,6 +10,8 @@ import {
   statusCommand,
 } from "./commands.js";
 import { runCommand, startCommand } from "./head-commands.js";
+import { logsCommand, type LogsFlags } from "./logs-command.js";
+import { applyLogFlags } from "./log-flags.js";
 import { reportError } from "./report-error.js";
 
 /** `--flag <n>` parser: an integer in [min, max], else commander's one-line "invalid argument". */
@@ -56,7 +58,9 @@ function withTarget(cmd: Command): Command {
       "--prefix <prefix>",
       "subject prefix of the cluster (default: $TSSERVE_PREFIX, else the head's, else tsserve)",
     )
-    .option("--state-dir <dir>", "where the local head keeps its address file", ".tsserve");
+    .option("--state-dir <dir>", "where the local head keeps its address file", ".tsserve")
+    .option("--log-level <level>", "trace, debug, info, warn, error, fatal or silent (or $TSSERVE_LOG_LEVEL)")
+    .option("--log-format <format>", "text or json (or $TSSERVE_LOG_FORMAT)");
   for (const [flag, variable] of Object.entries(NATS_AUTH_FLAGS)) {
     with_.option(`${flag} <${AUTH_FLAG_ARGS[flag as keyof typeof NATS_AUTH_FLAGS]}>`, `(or $${variable})`);
   }
@@ -115,6 +119,7 @@ export function buildProgram(): Command {
     // process and every child it starts (controller, agents, replicas) connect with them.
     .hook("preAction", (_program, command) => {
       const o = command.opts<Record<string, string | undefined>>();
+      applyLogFlags(o["logLevel"], o["logFormat"], o["stateDir"]);
       applyNatsAuthFlags({
         "--nats-user": o["natsUser"],
         "--nats-password": o["natsPassword"],
@@ -169,6 +174,23 @@ export function buildProgram(): Command {
   )
     .option("--json", "machine-readable output")
     .action(action("status", (opts: TargetFlags & { json?: boolean }) => statusCommand(opts)));
+
+  withTarget(
+    program
+      .command("logs")
+      .argument("[app]", "application name (default: all)")
+      .argument("[deployment]", "deployment name (default: all)")
+      .description("replica output (console.log, errors) from every agent's log files; -f follows"),
+  )
+    .option("--replica <id>", "only this replica")
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("--since <duration>", "only lines newer than this, e.g. 30s, 5m, 2h")
+    .option("--tail <n>", "at most this many lines per agent, the newest", intArg(1, 5000), 200)
+    .action(
+      action("logs", (app: string | undefined, dep: string | undefined, opts: LogsFlags) =>
+        logsCommand(app, dep, opts),
+      ),
+    );
 
   withTarget(
     program
