@@ -44,14 +44,16 @@ export class RequestHooks {
     const failed = kind === ReplyKind.ERROR;
     this.metrics?.finished(req?.method ?? "unknown", failed, ms, ongoing, req?.sessionId);
     if (failed) {
-      const e = (payload ?? {}) as { name?: string; message?: string; code?: string };
+      const e = (payload ?? {}) as { name?: string; message?: string; code?: string; data?: { remoteName?: unknown } };
+      // A user error travels as UserCodeError with the class the user threw in data.remoteName.
+      const name = typeof e.data?.remoteName === "string" ? e.data.remoteName : (e.name ?? "Error");
       this.logger.error(
         {
           requestId: req?.requestId,
           sessionId: req?.sessionId ?? null,
           method: req?.method,
           code: e.code,
-          error: `${e.name ?? "Error"}: ${e.message ?? ""}`,
+          error: `${name}: ${e.message ?? ""}`,
         },
         "request failed",
       );

@@ -79,6 +79,14 @@ function withHeadFlags(cmd: Command): Command {
     .option("--http-host <host>", "interface the HTTP proxy listens on", "127.0.0.1")
     .option("--no-http", "do not start the HTTP proxy")
     .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
+    .option("--access-log", "replicas log one line per request (request id, session id, method, ms)")
+    .addOption(
+      new Option("--dashboard-port <port>", "dashboard and cluster-wide /metrics port (0 = any free port)")
+        .env("TSSERVE_DASHBOARD_PORT")
+        .argParser(intArg(0, 65535))
+        .default(8265),
+    )
+    .option("--no-dashboard", "do not serve the dashboard")
     .addOption(
       new Option(
         "--nats-port <port>",
@@ -120,6 +128,7 @@ export function buildProgram(): Command {
     .hook("preAction", (_program, command) => {
       const o = command.opts<Record<string, string | undefined>>();
       applyLogFlags(o["logLevel"], o["logFormat"], o["stateDir"]);
+      if ((o as Record<string, unknown>)["accessLog"] === true) process.env["TSSERVE_ACCESS_LOG"] = "1";
       applyNatsAuthFlags({
         "--nats-user": o["natsUser"],
         "--nats-password": o["natsPassword"],
