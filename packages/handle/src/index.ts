@@ -58,3 +58,4 @@ export {
 export { PromHandleMetricsSink, promHandleMetricsSink } from "./metrics/prom-handle-sink.js";
 export { processRegistry, setProcessLabels } from "./metrics/process-registry.js";
 export { serveMetrics, metricsSubject } from "./metrics/metrics-responder.js";
+export { hashKeyBigInt } from "./consistent-hash/murmur3.js";

@@ -84,6 +84,8 @@ export interface DeploymentStatusReport {
   lastError: string;
   /** The stderr tail of the last replica that failed to start ("" when none). */
   lastErrorLog: string;
+  /** The deployment's request router (class and kwargs), e.g. for drawing its hash ring. */
+  router: { class: string; kwargs: Record<string, unknown> };
 }
 
 /** One application in `tsserve status --json`. */

@@ -2,16 +2,17 @@ import { Counter, Gauge, Histogram } from "prom-client";
 import { processRegistry } from "@tsserve/handle";
 import type { ReplicaSpec } from "@tsserve/protocol";
 
-/** Processing-latency buckets in ms (Ray Serve's `DEFAULT_LATENCY_BUCKET_MS`). */
-export const LATENCY_BUCKETS_MS = [
-  1, 2, 5, 10, 20, 50, 100, 200, 300, 400, 500, 1000, 2000, 5000, 10_000, 60_000, 120_000, 300_000,
+/** Processing-latency buckets in seconds: Ray Serve's `DEFAULT_LATENCY_BUCKET_MS`, in base units. */
+export const LATENCY_BUCKETS_S = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 5, 10, 60, 120, 300,
 ];
 
 type Labels = "app" | "deployment" | "replica";
 
 /**
  * A replica's own series, Ray Serve's names translated (`ray_serve_` → `tsserve_`):
- * - `tsserve_replica_processing_latency_ms` (Ray: `ray_serve_deployment_processing_latency_ms`), by method;
+ * - `tsserve_replica_processing_latency_seconds` (Ray: `ray_serve_deployment_processing_latency_ms`;
+ *   in seconds, Prometheus's base unit, so that `promtool check metrics` passes), by method;
  * - `tsserve_replica_requests_total` / `tsserve_replica_errors_total` (Ray:
  *   `ray_serve_deployment_request_counter` / `ray_serve_deployment_error_counter`);
  * - `tsserve_replica_ongoing_requests` (Ray: `ray_serve_replica_processing_queries`);
@@ -31,10 +32,10 @@ export class ReplicaMetrics {
     this.labels = { app: spec.app, deployment: spec.deployment, replica: spec.replicaId };
     const labelNames = ["app", "deployment", "replica", "method"] as const;
     this.latency = new Histogram({
-      name: "tsserve_replica_processing_latency_ms",
-      help: "Time a replica spent on a request, from acceptance to its final reply, in ms",
+      name: "tsserve_replica_processing_latency_seconds",
+      help: "Time a replica spent on a request, from acceptance to its final reply",
       labelNames,
-      buckets: LATENCY_BUCKETS_MS,
+      buckets: LATENCY_BUCKETS_S,
       registers,
     });
     this.requests = new Counter({
@@ -78,7 +79,7 @@ export class ReplicaMetrics {
   /** A request ended. */
   finished(method: string, failed: boolean, ms: number, ongoing: number, sessionId?: string | null): void {
     const l = { ...this.labels, method };
-    this.latency.observe(l, ms);
+    this.latency.observe(l, ms / 1000);
     this.requests.inc(l);
     if (failed) this.errors.inc(l);
     this.ongoingGauge.set(this.labels, ongoing);

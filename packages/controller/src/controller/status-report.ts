@@ -63,6 +63,7 @@ function deploymentReport(
     restarts: d.restarts ?? 0,
     lastError: d.lastError,
     lastErrorLog: d.lastErrorLog ?? "",
+    router: d.spec.config.requestRouter,
   };
 }
 

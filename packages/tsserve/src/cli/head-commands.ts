@@ -16,6 +16,9 @@ export interface HeadFlags extends TargetFlags {
   agents: number;
   natsPort: number;
   foreground?: boolean;
+  dashboardPort: number;
+  /** false with `--no-dashboard`. */
+  dashboard: boolean;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -29,6 +32,7 @@ function headOptions(flags: HeadFlags): HeadOptions {
     httpHost: flags.httpHost,
     agents: flags.agents,
     natsPort: flags.natsPort,
+    dashboardPort: flags.dashboard ? flags.dashboardPort : null,
   };
 }
 
@@ -37,6 +41,8 @@ function foregroundArgs(flags: HeadFlags): string[] {
   const args = ["--http-port", String(flags.httpPort), "--http-host", flags.httpHost];
   args.push("--agents", String(flags.agents), "--nats-port", String(flags.natsPort));
   if (!flags.http) args.push("--no-http");
+  if (!flags.dashboard) args.push("--no-dashboard");
+  else args.push("--dashboard-port", String(flags.dashboardPort));
   if (flags.address !== undefined) args.push("--address", flags.address);
   if (flags.prefix !== undefined) args.push("--prefix", flags.prefix);
   return args;
@@ -55,6 +61,7 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
     `  NATS address  ${rec.address}${rec.natsPid !== null ? ` (embedded nats-server, pid ${rec.natsPid})` : ""}`,
   );
   out(`  HTTP proxy    ${rec.httpUrl ?? "off"}`);
+  out(`  dashboard     ${rec.dashboardUrl ?? "off"}${rec.dashboardUrl ? ` (cluster metrics: ${rec.dashboardUrl}/metrics)` : ""}`);
   out(
     `  controller    pid ${rec.controllerPid ?? "-"}; agents: ${rec.agentPids.map((p) => `pid ${p}`).join(", ") || "none"}`,
   );

@@ -10,6 +10,8 @@ import {
   writeHeadRecord,
   type HeadRecord,
 } from "./state-dir.js";
+import type { Dashboard } from "../dashboard/dashboard-server.js";
+import { startHeadDashboard } from "./head-dashboard.js";
 import { validateAddress } from "./target.js";
 
 /** Options of {@link startHead}: the flags of `tsserve start`. */
@@ -28,6 +30,8 @@ export interface HeadOptions {
   agents?: number;
   /** Port of the embedded nats-server (a free one if taken). @default 4222 */
   natsPort?: number;
+  /** Dashboard and cluster-wide /metrics port; 0 picks a free one; null disables it. @default 8265 */
+  dashboardPort?: number | null;
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -83,6 +87,20 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     }
     throw e;
   }
+  let dashboard: Dashboard | undefined;
+  try {
+    dashboard = await startHeadDashboard(
+      cluster.address,
+      prefix,
+      options.dashboardPort === undefined ? 8265 : options.dashboardPort,
+      options.httpHost ?? "127.0.0.1",
+      proxy ? [proxy.metrics.registry] : [],
+    );
+  } catch (e) {
+    await proxy?.close();
+    await cluster.stop();
+    throw e;
+  }
   const record: HeadRecord = {
     address: cluster.address,
     prefix,
@@ -91,12 +109,14 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     controllerPid: cluster.pids.controller,
     agentPids: cluster.pids.agents,
     httpUrl: proxy?.url ?? null,
+    dashboardUrl: dashboard?.url ?? null,
     startedAt: Date.now(),
   };
   writeHeadRecord(stateDir, record);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await dashboard?.close();
       await proxy?.close();
       await cluster.stop();
       clearHeadRecord(stateDir, process.pid);

@@ -30,6 +30,8 @@ export interface HeadRecord {
   agentPids: number[];
   /** The HTTP proxy's URL, e.g. http://127.0.0.1:8000, or null when disabled. */
   httpUrl: string | null;
+  /** The dashboard's URL (also the cluster-wide /metrics), or null/absent when disabled. */
+  dashboardUrl?: string | null;
   /** Epoch ms. */
   startedAt: number;
 }
