@@ -64,10 +64,12 @@ export interface ReplicaStatus {
   pid: number;
   /** Malformed requests the replica has rejected (from its last heartbeat). */
   rejectedMessages?: number;
+  // The fields below are always sent by this controller; optional in the type only so that
+  // reports from an older controller (and hand-made ones in tests) still type-check.
   /** The code version it runs (changes with the code: a rolling update replaces it). */
-  codeVersion: string;
+  codeVersion?: string;
   /** Replicas lost in this slot before this one (replicas are replaced, never restarted in place). */
-  restarts: number;
+  restarts?: number;
 }
 
 /** One deployment in `tsserve status --json`. */
@@ -78,23 +80,24 @@ export interface DeploymentStatusReport {
   message: string;
   targetReplicas: number;
   replicas: ReplicaStatus[];
+  // Always sent by this controller; optional in the type for reports of older controllers.
   /** Serving replicas lost (crash, failed health check, lost node) since this version was deployed. */
-  restarts: number;
+  restarts?: number;
   /** The last failure's message ("" when none). */
-  lastError: string;
+  lastError?: string;
   /** The stderr tail of the last replica that failed to start ("" when none). */
-  lastErrorLog: string;
+  lastErrorLog?: string;
   /** The deployment's request router (class and kwargs), e.g. for drawing its hash ring. */
-  router: { class: string; kwargs: Record<string, unknown> };
+  router?: { class: string; kwargs: Record<string, unknown> };
 }
 
 /** One application in `tsserve status --json`. */
 export interface ApplicationStatusReport {
   name: string;
-  /** Ray Serve's application states. */
-  status: ApplicationStatus;
+  /** Ray Serve's application states (always sent; optional for reports of older controllers). */
+  status?: ApplicationStatus;
   /** Why it is not RUNNING; empty when RUNNING. */
-  message: string;
+  message?: string;
   routePrefix: string | null;
   ingress: string;
   deployments: DeploymentStatusReport[];

@@ -129,7 +129,9 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   const running: RunningReplica = {
     server,
     connection: nc,
-    drain: () => (draining ??= (stopHealthChecks(), drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log))),
+    drain: () =>
+      (draining ??=
+        (stopHealthChecks(), drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log))),
   };
   return running;
 }

@@ -1,5 +1,11 @@
 import { performance } from "node:perf_hooks";
-import { ReplyKind, createLogger, type Logger, type RequestMessage, type ReplicaSpec } from "@tsserve/protocol";
+import {
+  ReplyKind,
+  createLogger,
+  type Logger,
+  type RequestMessage,
+  type ReplicaSpec,
+} from "@tsserve/protocol";
 import type { ReplicaMetrics } from "./replica-metrics.js";
 
 /** Set to "1" (`tsserve start --access-log`) for one log line per finished request. */
@@ -44,7 +50,12 @@ export class RequestHooks {
     const failed = kind === ReplyKind.ERROR;
     this.metrics?.finished(req?.method ?? "unknown", failed, ms, ongoing, req?.sessionId);
     if (failed) {
-      const e = (payload ?? {}) as { name?: string; message?: string; code?: string; data?: { remoteName?: unknown } };
+      const e = (payload ?? {}) as {
+        name?: string;
+        message?: string;
+        code?: string;
+        data?: { remoteName?: unknown };
+      };
       // A user error travels as UserCodeError with the class the user threw in data.remoteName.
       const name = typeof e.data?.remoteName === "string" ? e.data.remoteName : (e.name ?? "Error");
       this.logger.error(
@@ -59,7 +70,12 @@ export class RequestHooks {
       );
     } else if (this.accessLog) {
       this.logger.info(
-        { requestId: req?.requestId, sessionId: req?.sessionId ?? null, method: req?.method, ms: Math.round(ms * 10) / 10 },
+        {
+          requestId: req?.requestId,
+          sessionId: req?.sessionId ?? null,
+          method: req?.method,
+          ms: Math.round(ms * 10) / 10,
+        },
         "request",
       );
     }

@@ -59,7 +59,12 @@ abstract class UserMetric<M extends Metric<string>> {
     const existing = registry.getSingleMetric(name) as M | undefined;
     this.metric =
       existing ??
-      make({ name, help: options.description ?? name, labelNames: [...AUTO_TAGS, ...this.keys], registers: [] });
+      make({
+        name,
+        help: options.description ?? name,
+        labelNames: [...AUTO_TAGS, ...this.keys],
+        registers: [],
+      });
     if (!existing) registry.registerMetric(this.metric);
   }
 
@@ -78,7 +83,9 @@ abstract class UserMetric<M extends Metric<string>> {
   private check(tags: Tags): void {
     for (const k of Object.keys(tags))
       if (!this.keys.has(k))
-        throw new ConfigError(`metric ${this.name}: unknown tag "${k}"; declared tag keys: ${[...this.keys].join(", ") || "(none)"}`);
+        throw new ConfigError(
+          `metric ${this.name}: unknown tag "${k}"; declared tag keys: ${[...this.keys].join(", ") || "(none)"}`,
+        );
   }
 }
 
@@ -107,8 +114,10 @@ export class Gauge extends UserMetric<PGauge<string>> {
 /** A distribution of observed values in buckets (Ray: `metrics.Histogram`). */
 export class Histogram extends UserMetric<PHistogram<string>> {
   constructor(name: string, options: HistogramOptions = {}) {
-    super(name, options, (cfg) =>
-      new PHistogram(options.boundaries ? { ...cfg, buckets: [...options.boundaries] } : cfg),
+    super(
+      name,
+      options,
+      (cfg) => new PHistogram(options.boundaries ? { ...cfg, buckets: [...options.boundaries] } : cfg),
     );
   }
   /** Records one observation. */

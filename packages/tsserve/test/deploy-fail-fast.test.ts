@@ -44,7 +44,9 @@ describe("tsserve deploy fails fast and reports the truth", { timeout: 120_000 }
     const run = await timed(["deploy", join(FIX, "crashing.yaml"), ...T]);
     expect(run.code, run.stdout + run.stderr).not.toBe(0);
     expect(run.ms).toBeLessThan(10_000);
-    expect(run.stderr).toMatch(/^tsserve deploy: crashing: DEPLOY_FAILED: Crashing: .*boom: MODEL_PATH is not set/m);
+    expect(run.stderr).toMatch(
+      /^tsserve deploy: crashing: DEPLOY_FAILED: Crashing: .*boom: MODEL_PATH is not set/m,
+    );
     // The tail of the replica's stderr: its own console.error line and the stack.
     expect(run.stderr).toMatch(/loading model weights from \/models\/missing/);
     expect(run.stdout).toMatch(/… crashing: (DEPLOYING|DEPLOY_FAILED)/);
@@ -91,7 +93,7 @@ describe("tsserve deploy fails fast and reports the truth", { timeout: 120_000 }
     const replaced = await waitUntil(
       async () => {
         const d = (await status()).applications.find((a) => a.name === "slow")?.deployments[0];
-        return d && d.restarts >= 1 ? d : undefined;
+        return d && (d.restarts ?? 0) >= 1 ? d : undefined;
       },
       { timeoutMs: 30_000, message: "health-check replacement counted" },
     );
@@ -104,7 +106,9 @@ describe("tsserve deploy fails fast and reports the truth", { timeout: 120_000 }
       },
       { timeoutMs: 30_000, message: "slow RUNNING again" },
     );
-    expect(Math.max(...healed.deployments[0]!.replicas.map((r) => r.restarts))).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...healed.deployments[0]!.replicas.map((r) => r.restarts ?? 0))).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it("a deleted application shows DELETING while its replicas drain", async () => {

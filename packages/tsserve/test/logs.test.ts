@@ -16,7 +16,11 @@ let T: string[] = [];
 const children: ChildProcess[] = [];
 
 function spawnCli(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -25,7 +29,12 @@ function spawnCli(args: string[]): { child: ChildProcess; output: () => string }
 }
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ stateDir: headDir, natsPort: await freePort(), logs: "file", nodeIds: ["head-node"] });
+  cluster = await startLocalCluster({
+    stateDir: headDir,
+    natsPort: await freePort(),
+    logs: "file",
+    nodeIds: ["head-node"],
+  });
   T = ["--address", cluster.address, "--prefix", cluster.prefix];
   spawnCli(["agent", ...T, "--state-dir", remoteDir, "--node-id", "remote-node"]);
   await waitUntil(async () => (await cluster.client.status()).nodes.some((n) => n.nodeId === "remote-node"), {
@@ -59,7 +68,9 @@ describe("replica logs", { timeout: 120_000 }, () => {
     );
     const logs = await cli(["logs", "talk", "--replica", remote!.replicaId, "--since", "5m", ...T]);
     expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout).toMatch(new RegExp(`^\\S+Z \\[talk/${remote!.replicaId}\\] hello from ${remote!.replicaId}: ping$`, "m"));
+    expect(logs.stdout).toMatch(
+      new RegExp(`^\\S+Z \\[talk/${remote!.replicaId}\\] hello from ${remote!.replicaId}: ping$`, "m"),
+    );
     // Only the other machine's directory holds that replica's file: the lines came over NATS.
     expect(existsSync(join(remoteDir, "logs/replicas/talk/Talker", `${remote!.replicaId}.log`))).toBe(true);
     expect(readdirSync(join(headDir, "logs/replicas/talk/Talker"))).not.toContain(`${remote!.replicaId}.log`);
@@ -70,7 +81,18 @@ describe("replica logs", { timeout: 120_000 }, () => {
   });
 
   it("an error thrown while serving is logged with its request id and session id", async () => {
-    const call = await cli(["call", "talk", "Talker", "--method", "fail", "--data", '"x1"', "--session", "sess-42", ...T]);
+    const call = await cli([
+      "call",
+      "talk",
+      "Talker",
+      "--method",
+      "fail",
+      "--data",
+      '"x1"',
+      "--session",
+      "sess-42",
+      ...T,
+    ]);
     expect(call.code).not.toBe(0);
     const line = await waitUntil(
       async () => {
@@ -79,15 +101,29 @@ describe("replica logs", { timeout: 120_000 }, () => {
       },
       { timeoutMs: 10_000, message: "the request error in the logs" },
     );
-    expect(line).toMatch(/ERROR \[replica\] request failed .*requestId=[\w-]{8,} sessionId=sess-42 method=fail code=USER_CODE error=TypeError: cannot handle x1/);
+    expect(line).toMatch(
+      /ERROR \[replica\] request failed .*requestId=[\w-]{8,} sessionId=sess-42 method=fail code=USER_CODE error=TypeError: cannot handle x1/,
+    );
   });
 
   it("tsserve run shows replica output live with a replica prefix", async () => {
     const runDir = mkdtempSync(join(tmpdir(), "tsserve-logs-run-"));
     try {
       const httpPort = await freePort();
-      const run = spawnCli(["run", join(FIX, "logs.yaml"), "--state-dir", runDir, "--http-port", String(httpPort), "--nats-port", "0"]);
-      await waitUntil(() => /talk: HEALTHY/.test(run.output()), { timeoutMs: 90_000, message: "run HEALTHY" });
+      const run = spawnCli([
+        "run",
+        join(FIX, "logs.yaml"),
+        "--state-dir",
+        runDir,
+        "--http-port",
+        String(httpPort),
+        "--nats-port",
+        "0",
+      ]);
+      await waitUntil(() => /talk: HEALTHY/.test(run.output()), {
+        timeoutMs: 90_000,
+        message: "run HEALTHY",
+      });
       const res = await fetch(`http://127.0.0.1:${httpPort}/talk`, { method: "POST", body: '"live"' });
       const replica = (await res.json()) as string;
       await waitUntil(() => run.output().includes(`[talk/${replica}] hello from ${replica}: live`), {

@@ -19,7 +19,16 @@ let pids: number[] = [];
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   const port = await freePort();
-  const start = await cli(["start", ...S, "--http-port", String(port), "--nats-port", "0", "--dashboard-port", "0"]);
+  const start = await cli([
+    "start",
+    ...S,
+    "--http-port",
+    String(port),
+    "--nats-port",
+    "0",
+    "--dashboard-port",
+    "0",
+  ]);
   expect(start.code, start.stderr).toBe(0);
   expect(start.stdout).toMatch(/dashboard {5}http:\/\/127\.0\.0\.1:\d+ \(cluster metrics: /);
   pids = headPids(stateDir);
@@ -57,7 +66,9 @@ describe("metrics from every component, one scrape", { timeout: 120_000 }, () =>
     const text = await waitUntil(
       async () => {
         const t = await (await fetch(`${dashboardUrl}/metrics`)).text();
-        return /talker_calls_total\{[^}]*kind="ok"/.test(t) && /tsserve_handle_owner_share\{/.test(t) ? t : undefined;
+        return /talker_calls_total\{[^}]*kind="ok"/.test(t) && /tsserve_handle_owner_share\{/.test(t)
+          ? t
+          : undefined;
       },
       { timeoutMs: 20_000, message: "a scrape with every component" },
     );
@@ -70,15 +81,28 @@ describe("metrics from every component, one scrape", { timeout: 120_000 }, () =>
     const series = (name: string, ...labels: string[]): RegExp =>
       new RegExp(`^${name}\\{${labels.map((l) => `(?=[^}]*${l})`).join("")}[^}]*\\} [0-9.e+-]+$`, "m");
     // Replicas: processing latency, requests, ongoing (component="replica").
-    expect(text).toMatch(series("tsserve_replica_processing_latency_seconds_bucket", 'app="front"', 'deployment="Talker"', 'component="replica"'));
+    expect(text).toMatch(
+      series(
+        "tsserve_replica_processing_latency_seconds_bucket",
+        'app="front"',
+        'deployment="Talker"',
+        'component="replica"',
+      ),
+    );
     expect(text).toMatch(series("tsserve_replica_requests_total", 'deployment="Front"'));
     expect(text).toMatch(series("tsserve_replica_ongoing_requests", 'app="talk"'));
     // Handles inside the Front replica: routing by rank, the owner share (ConsistentHash).
-    expect(text).toMatch(series("tsserve_router_fallback_rank_total", 'deployment="Talker"', 'rank="0"', 'component="replica"'));
+    expect(text).toMatch(
+      series("tsserve_router_fallback_rank_total", 'deployment="Talker"', 'rank="0"', 'component="replica"'),
+    );
     expect(text).toMatch(series("tsserve_handle_owner_share", 'deployment="Talker"'));
     // Controller: replicas by state, deployment and application states, queued requests.
-    expect(text).toMatch(/^tsserve_deployment_replicas\{(?=[^}]*deployment="Talker")(?=[^}]*app="talk")(?=[^}]*state="RUNNING")[^}]*\} 2$/m);
-    expect(text).toMatch(series("tsserve_application_status", 'app="front"', 'status="RUNNING"', 'component="controller"'));
+    expect(text).toMatch(
+      /^tsserve_deployment_replicas\{(?=[^}]*deployment="Talker")(?=[^}]*app="talk")(?=[^}]*state="RUNNING")[^}]*\} 2$/m,
+    );
+    expect(text).toMatch(
+      series("tsserve_application_status", 'app="front"', 'status="RUNNING"', 'component="controller"'),
+    );
     expect(text).toMatch(series("tsserve_deployment_queued_requests", 'app="front"'));
     // The head's proxy and the user's own metrics (tagged with the replica automatically).
     expect(text).toMatch(series("tsserve_http_requests_total", 'route="/front"'));
@@ -108,20 +132,31 @@ describe("dashboard in a real headless Chromium", { timeout: 120_000 }, () => {
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(dashboardUrl);
-    await page.waitForSelector('tr[data-deployment="talk/Talker"] td.replica-count:text("2/2")', { timeout: 20_000 });
+    await page.waitForSelector('tr[data-deployment="talk/Talker"] td.replica-count:text("2/2")', {
+      timeout: 20_000,
+    });
     expect(await page.textContent('div.app[data-app="talk"]')).toMatch(/talk\s+RUNNING/);
     const talkerRows = (): Promise<number> =>
-      page.$$eval("#replicas tbody tr", (rows) =>
-        rows.filter((r) => r.children[1]?.textContent === "talk/Talker" && r.children[2]?.textContent === "RUNNING").length,
+      page.$$eval(
+        "#replicas tbody tr",
+        (rows) =>
+          rows.filter(
+            (r) => r.children[1]?.textContent === "talk/Talker" && r.children[2]?.textContent === "RUNNING",
+          ).length,
       );
     expect(await talkerRows()).toBe(2);
-    const updatedBefore = await page.evaluate(() => document.body.dataset["updated"]);
+    const updatedBefore = await page.getAttribute("body", "data-updated");
     // Scale up from the CLI; the page must follow over its SSE stream, without a reload.
     const dep = await cli(["deploy", join(FIX, "logs-3.yaml"), ...S]);
     expect(dep.code, dep.stdout + dep.stderr).toBe(0);
-    await page.waitForSelector('tr[data-deployment="talk/Talker"] td.replica-count:text("3/3")', { timeout: 20_000 });
-    await waitUntil(async () => (await talkerRows()) === 3, { timeoutMs: 10_000, message: "3 RUNNING Talker rows" });
-    expect(await page.evaluate(() => document.body.dataset["updated"])).not.toBe(updatedBefore);
+    await page.waitForSelector('tr[data-deployment="talk/Talker"] td.replica-count:text("3/3")', {
+      timeout: 20_000,
+    });
+    await waitUntil(async () => (await talkerRows()) === 3, {
+      timeoutMs: 10_000,
+      message: "3 RUNNING Talker rows",
+    });
+    expect(await page.getAttribute("body", "data-updated")).not.toBe(updatedBefore);
     // The ring of the ConsistentHash deployment and the request-rate columns are drawn.
     expect(await page.$$eval(".ring", (r) => r.length)).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(OUT, "dashboard.png"), fullPage: true });

@@ -90,7 +90,12 @@ export function queryLogFiles(logDir: string, nodeId: string, q: LogQuery): LogL
 }
 
 /** Subscribes an agent to `logq`; every agent answers, so a client gathers all with request-many. */
-export function serveLogTails(nc: NatsConnection, prefix: string, nodeId: string, logDir: string): Subscription {
+export function serveLogTails(
+  nc: NatsConnection,
+  prefix: string,
+  nodeId: string,
+  logDir: string,
+): Subscription {
   return nc.subscribe(logQuerySubject(prefix), {
     callback: (err, msg) => {
       if (err || !msg.reply) return;

@@ -14,7 +14,13 @@ import {
 
 const REPLICA_STATES: readonly ReplicaState[] = ["STARTING", "RUNNING", "DRAINING", "STOPPED"];
 const DEPLOYMENT_STATES: readonly DeploymentStatus[] = ["HEALTHY", "UPDATING", "UNHEALTHY"];
-const APP_STATES: readonly ApplicationStatus[] = ["DEPLOYING", "RUNNING", "DEPLOY_FAILED", "UNHEALTHY", "DELETING"];
+const APP_STATES: readonly ApplicationStatus[] = [
+  "DEPLOYING",
+  "RUNNING",
+  "DEPLOY_FAILED",
+  "UNHEALTHY",
+  "DELETING",
+];
 /** A handle silent this long no longer counts toward queued requests (as the autoscaler). */
 const HANDLE_STALE_MS = 10_000;
 
@@ -40,7 +46,12 @@ function controllerGauges() {
     labelNames: ["app", "status"],
     registers,
   });
-  const target = new Gauge({ name: "tsserve_deployment_target_replicas", help: "Replicas wanted", labelNames: dep, registers });
+  const target = new Gauge({
+    name: "tsserve_deployment_target_replicas",
+    help: "Replicas wanted",
+    labelNames: dep,
+    registers,
+  });
   const restarts = new Gauge({
     name: "tsserve_deployment_restarts",
     help: "Serving replicas lost (crash, failed health check, lost node) since the version was deployed",
@@ -79,7 +90,8 @@ export function serveControllerMetrics(
   status: () => StatusReport | undefined,
 ): Subscription[] {
   setProcessLabels("controller", controllerId);
-  const { replicas, depStatus, appStatus, target, restarts, queued, rejected } = (gauges ??= controllerGauges());
+  const { replicas, depStatus, appStatus, target, restarts, queued, rejected } = (gauges ??=
+    controllerGauges());
   // handle id → its last report, per deployment key
   const handles = new Map<string, Map<string, { queued: number; at: number }>>();
   const refresh = (): boolean => {
@@ -95,7 +107,7 @@ export function serveControllerMetrics(
           replicas.set({ ...l, state: s }, d.replicas.filter((r) => r.state === s).length);
         for (const s of DEPLOYMENT_STATES) depStatus.set({ ...l, status: s }, d.status === s ? 1 : 0);
         target.set(l, d.targetReplicas);
-        restarts.set(l, d.restarts);
+        restarts.set(l, d.restarts ?? 0);
         let q = 0;
         for (const [id, h] of handles.get(`${app.name}/${d.name}`) ?? []) {
           if (now - h.at > HANDLE_STALE_MS) handles.get(`${app.name}/${d.name}`)?.delete(id);

@@ -10,11 +10,7 @@ export const metricsSubject = (prefix: string): string => subject(prefix, VERBS.
  * head can merge every component into one scrape (`AggregatorRegistry.aggregate`). `before`
  * refreshes gauges computed on demand (e.g. the controller's replicas by state).
  */
-export function serveMetrics(
-  nc: NatsConnection,
-  prefix: string,
-  before?: () => boolean,
-): Subscription {
+export function serveMetrics(nc: NatsConnection, prefix: string, before?: () => boolean): Subscription {
   return nc.subscribe(metricsSubject(prefix), {
     callback: (err, msg) => {
       if (err || !msg.reply) return;

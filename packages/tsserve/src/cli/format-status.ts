@@ -36,7 +36,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     ["REPLICA", "APPLICATION", "STATE", "NODE", "PID", "ONGOING", "AGE", "VERSION", "RESTARTS"],
   ];
   for (const app of report.applications) {
-    apps.push([app.name, app.status, app.message]);
+    apps.push([app.name, app.status ?? "-", app.message ?? ""]);
     for (const d of app.deployments) {
       const running = d.replicas.filter((r) => r.state === "RUNNING").length;
       const name = d.name === app.ingress ? `${d.name} (ingress)` : d.name;
@@ -57,8 +57,8 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
           String(r.pid),
           String(r.ongoing),
           age(r.startedAt, now),
-          r.codeVersion.slice(0, 8),
-          String(r.restarts),
+          (r.codeVersion ?? "-").slice(0, 8),
+          String(r.restarts ?? 0),
         ]);
       }
     }

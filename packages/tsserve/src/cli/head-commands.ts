@@ -61,7 +61,9 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
     `  NATS address  ${rec.address}${rec.natsPid !== null ? ` (embedded nats-server, pid ${rec.natsPid})` : ""}`,
   );
   out(`  HTTP proxy    ${rec.httpUrl ?? "off"}`);
-  out(`  dashboard     ${rec.dashboardUrl ?? "off"}${rec.dashboardUrl ? ` (cluster metrics: ${rec.dashboardUrl}/metrics)` : ""}`);
+  out(
+    `  dashboard     ${rec.dashboardUrl ?? "off"}${rec.dashboardUrl ? ` (cluster metrics: ${rec.dashboardUrl}/metrics)` : ""}`,
+  );
   out(
     `  controller    pid ${rec.controllerPid ?? "-"}; agents: ${rec.agentPids.map((p) => `pid ${p}`).join(", ") || "none"}`,
   );

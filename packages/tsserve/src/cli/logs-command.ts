@@ -16,7 +16,11 @@ const out = (line: string): void => void process.stdout.write(`${line}\n`);
  * `tsserve logs [app [deployment]] [--replica id] [-f] [--since 5m] [--tail n]`: the tail of the
  * matching replicas' output from every agent's log files, then (with -f) live lines until Ctrl-C.
  */
-export async function logsCommand(app: string | undefined, deployment: string | undefined, flags: LogsFlags): Promise<void> {
+export async function logsCommand(
+  app: string | undefined,
+  deployment: string | undefined,
+  flags: LogsFlags,
+): Promise<void> {
   const target = resolveTarget(flags);
   const nc = await logsConnection(target);
   try {
@@ -31,10 +35,16 @@ export async function logsCommand(app: string | undefined, deployment: string | 
     let printing = false;
     const ac = new AbortController();
     if (flags.follow) {
-      await followLogs(nc, target.prefix, filter, (l) => {
-        if (!printing) live.push(l);
-        else if (l.ts >= lastTailTs) out(formatLogLine(l));
-      }, ac.signal);
+      await followLogs(
+        nc,
+        target.prefix,
+        filter,
+        (l) => {
+          if (!printing) live.push(l);
+          else if (l.ts >= lastTailTs) out(formatLogLine(l));
+        },
+        ac.signal,
+      );
     }
     const lines = await queryLogs(nc, target.prefix, {
       ...filter,

@@ -81,7 +81,10 @@ function withHeadFlags(cmd: Command): Command {
     .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
     .option("--access-log", "replicas log one line per request (request id, session id, method, ms)")
     .addOption(
-      new Option("--dashboard-port <port>", "dashboard and cluster-wide /metrics port (a free one if taken; 0 = any free port)")
+      new Option(
+        "--dashboard-port <port>",
+        "dashboard and cluster-wide /metrics port (a free one if taken; 0 = any free port)",
+      )
         .env("TSSERVE_DASHBOARD_PORT")
         .argParser(intArg(0, 65535))
         .default(8265),

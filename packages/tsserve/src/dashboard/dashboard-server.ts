@@ -82,7 +82,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
           "cache-control": "no-store",
           connection: "keep-alive",
         });
-        const send = (s: DashboardSnapshot): void => void res.write(`event: snapshot\ndata: ${JSON.stringify(s)}\n\n`);
+        const send = (s: DashboardSnapshot): void =>
+          void res.write(`event: snapshot\ndata: ${JSON.stringify(s)}\n\n`);
         send(state.snapshot());
         const off = state.subscribe(send);
         streams.add(res);

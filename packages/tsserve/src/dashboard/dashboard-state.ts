@@ -100,7 +100,13 @@ export class DashboardState {
 
   private onLine(l: LogLine): void {
     if (!ERROR_LINE.test(l.line)) return;
-    this.errors.push({ ts: l.ts, app: l.app, deployment: l.deployment, replicaId: l.replicaId, text: l.line });
+    this.errors.push({
+      ts: l.ts,
+      app: l.app,
+      deployment: l.deployment,
+      replicaId: l.replicaId,
+      text: l.line,
+    });
     if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS);
   }
 
@@ -119,7 +125,12 @@ export class DashboardState {
         if (router?.class !== "ConsistentHash") continue;
         const n = Number(router.kwargs["numVirtualNodes"] ?? 100);
         const ids = d.replicas.filter((r) => r.state === "RUNNING").map((r) => r.replicaId);
-        rings.push({ app: app.name, deployment: d.name, numVirtualNodes: n, replicas: ringShares(ids, n, cur.sessions) });
+        rings.push({
+          app: app.name,
+          deployment: d.name,
+          numVirtualNodes: n,
+          replicas: ringShares(ids, n, cur.sessions),
+        });
       }
     }
     this.last = { at: Date.now(), status, deployments, rings, errors: [...this.errors] };

@@ -45,7 +45,10 @@ export function sampleOf(families: readonly MetricFamily[][], at = Date.now()): 
         if (f.name === "tsserve_replica_requests_total") of(k).requests += v.value;
         else if (f.name === "tsserve_replica_errors_total") of(k).errors += v.value;
         else if (f.name === "tsserve_replica_sessions") sessions.set(String(v.labels["replica"]), v.value);
-        else if (f.name === "tsserve_replica_processing_latency_seconds" && v.metricName?.endsWith("_bucket")) {
+        else if (
+          f.name === "tsserve_replica_processing_latency_seconds" &&
+          v.metricName?.endsWith("_bucket")
+        ) {
           const le = v.labels["le"] === "+Inf" ? Infinity : Number(v.labels["le"]);
           const b = of(k).buckets;
           b.set(le, (b.get(le) ?? 0) + v.value);

@@ -43,9 +43,7 @@ export function progressLine(report: StatusReport, apps: readonly string[]): str
 function isDone(app: ApplicationStatusReport): boolean {
   return (
     app.status === "RUNNING" &&
-    app.deployments.every(
-      (d) => d.replicas.filter((r) => r.state === "RUNNING").length >= d.targetReplicas,
-    )
+    app.deployments.every((d) => d.replicas.filter((r) => r.state === "RUNNING").length >= d.targetReplicas)
   );
 }
 
