@@ -26,6 +26,12 @@ export class ReplicaMetrics {
   private readonly ongoingGauge: Gauge<Labels>;
   private readonly labels: Record<Labels, string>;
   private readonly sessions = new Map<string, number>();
+  // Label children per method, so that a finished request allocates nothing for its metrics.
+  private readonly perMethod = new Map<
+    string,
+    { latency: { observe(v: number): void }; requests: { inc(): void }; errors: { inc(): void } }
+  >();
+  private current = 0;
 
   constructor(spec: ReplicaSpec) {
     const registers = [processRegistry()];
@@ -50,13 +56,18 @@ export class ReplicaMetrics {
       labelNames,
       registers,
     });
+    const now = (): number => this.current;
+    const labels = this.labels;
     this.ongoingGauge = new Gauge({
       name: "tsserve_replica_ongoing_requests",
       help: "Requests a replica is running right now",
       labelNames: ["app", "deployment", "replica"],
       registers,
+      // Read at scrape time: nothing to do per request.
+      collect() {
+        this.set(labels, now());
+      },
     });
-    this.ongoingGauge.set(this.labels, 0);
     const sessions = this.sessions;
     new Gauge({
       name: "tsserve_replica_sessions",
@@ -73,16 +84,25 @@ export class ReplicaMetrics {
 
   /** The ongoing count changed (a request was accepted). */
   ongoing(n: number): void {
-    this.ongoingGauge.set(this.labels, n);
+    this.current = n;
   }
 
   /** A request ended. */
   finished(method: string, failed: boolean, ms: number, ongoing: number, sessionId?: string | null): void {
-    const l = { ...this.labels, method };
-    this.latency.observe(l, ms / 1000);
-    this.requests.inc(l);
-    if (failed) this.errors.inc(l);
-    this.ongoingGauge.set(this.labels, ongoing);
+    let m = this.perMethod.get(method);
+    if (m === undefined) {
+      const l = { ...this.labels, method };
+      m = {
+        latency: this.latency.labels(l),
+        requests: this.requests.labels(l),
+        errors: this.errors.labels(l),
+      };
+      this.perMethod.set(method, m);
+    }
+    m.latency.observe(ms / 1000);
+    m.requests.inc();
+    if (failed) m.errors.inc();
+    this.current = ongoing;
     if (sessionId && this.sessions.size < MAX_SESSIONS) this.sessions.set(sessionId, Date.now());
     else if (sessionId && this.sessions.has(sessionId)) this.sessions.set(sessionId, Date.now());
   }
