@@ -75,7 +75,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         return;
       }
       case "/api/snapshot":
-        return json(res, state.snapshot());
+        return json(res, await state.snapshot());
       case "/api/events": {
         res.writeHead(200, {
           "content-type": "text/event-stream",
@@ -84,8 +84,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         });
         const send = (s: DashboardSnapshot): void =>
           void res.write(`event: snapshot\ndata: ${JSON.stringify(s)}\n\n`);
-        send(state.snapshot());
         const off = state.subscribe(send);
+        send(await state.snapshot());
         streams.add(res);
         req.on("close", () => {
           off();

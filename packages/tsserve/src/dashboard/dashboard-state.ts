@@ -38,6 +38,8 @@ export interface DashboardSnapshot {
 }
 
 export const MAX_ERRORS = 50;
+/** Sampling pauses this long after the last snapshot read when no SSE stream is open. */
+const IDLE_AFTER_MS = 10_000;
 const ERROR_LINE = /\b(ERROR|FATAL)\b|"level":(50|60)/;
 
 /**
@@ -52,6 +54,8 @@ export class DashboardState {
   private timer: NodeJS.Timeout | undefined;
   private readonly ctl: ControllerClient;
   private closed = false;
+  /** Epoch ms of the last `/api/snapshot` read: sampling runs only while someone looks. */
+  private lastRead = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -72,7 +76,10 @@ export class DashboardState {
   /** Starts sampling. */
   start(): void {
     const tick = async (): Promise<void> => {
-      await this.sample().catch(() => undefined);
+      // Nobody watching (no SSE stream, no recent snapshot read): collecting every component's
+      // metrics each second would be CPU spent for nothing.
+      const watched = this.listeners.size > 0 || Date.now() - this.lastRead < IDLE_AFTER_MS;
+      if (watched) await this.sample().catch(() => undefined);
       if (!this.closed) {
         this.timer = setTimeout(() => void tick(), this.periodMs);
         this.timer.unref();
@@ -81,8 +88,11 @@ export class DashboardState {
     void tick();
   }
 
-  /** The latest snapshot. */
-  snapshot(): DashboardSnapshot {
+  /** The latest snapshot (a fresh one when sampling was idle). */
+  async snapshot(): Promise<DashboardSnapshot> {
+    const idle = this.listeners.size === 0 && Date.now() - this.lastRead >= IDLE_AFTER_MS;
+    this.lastRead = Date.now();
+    if (idle || this.last.at === 0) await this.sample().catch(() => undefined);
     return this.last;
   }
 
