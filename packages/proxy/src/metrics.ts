@@ -31,6 +31,7 @@ export class ProxyMetrics {
   private readonly fallbackRank: Counter<"app" | "deployment" | "rank">;
   private readonly rebuildDuration: Histogram<"app" | "deployment">;
   private readonly rebuilds: Counter<"app" | "deployment">;
+  private readonly queued: Gauge<"app" | "deployment">;
   // Queue-length series by replica, so series of replicas that left can be dropped on the next poll
   // instead of exporting their last value forever.
   private readonly queueSeries = new Map<string, { app: string; deployment: string; replica: string }>();
@@ -93,6 +94,12 @@ export class ProxyMetrics {
       labelNames: ["app", "deployment"],
       registers,
     });
+    this.queued = new Gauge({
+      name: "tsserve_handle_queued_requests",
+      help: "Requests a handle holds waiting for a replica with a free slot",
+      labelNames: ["app", "deployment"],
+      registers,
+    });
     // Arrow functions: the handle calls these detached from the object, on its hot path.
     this.sink = {
       requestRouted: (app, deployment, _replicaId, rank) => {
@@ -108,6 +115,9 @@ export class ProxyMetrics {
         const key = `${app}\u0000${deployment}\u0000${replica}`;
         if (!this.queueSeries.has(key)) this.queueSeries.set(key, { app, deployment, replica });
         this.queueLength.set({ app, deployment, replica }, queueLen);
+      },
+      queuedChanged: (app, deployment, queued) => {
+        this.queued.set({ app, deployment }, queued);
       },
       routerRebuilt: (app, deployment, durationMs) => {
         this.rebuilds.inc({ app, deployment });
