@@ -34,6 +34,8 @@ beforeAll(async () => {
     natsPort: await freePort(),
     logs: "file",
     nodeIds: ["head-node"],
+    // The head's replicas write the access log (the remote agent's do not: it is off by default).
+    env: { TSSERVE_ACCESS_LOG: "1" },
   });
   T = ["--address", cluster.address, "--prefix", cluster.prefix];
   spawnCli(["agent", ...T, "--state-dir", remoteDir, "--node-id", "remote-node"]);
@@ -74,6 +76,18 @@ describe("replica logs", { timeout: 120_000 }, () => {
     // Only the other machine's directory holds that replica's file: the lines came over NATS.
     expect(existsSync(join(remoteDir, "logs/replicas/talk/Talker", `${remote!.replicaId}.log`))).toBe(true);
     expect(readdirSync(join(headDir, "logs/replicas/talk/Talker"))).not.toContain(`${remote!.replicaId}.log`);
+    const local = d.replicas.find((r) => r.nodeId === "head-node")!;
+    const access = await waitUntil(
+      async () => {
+        await cli(["call", "talk", "Talker", "--data", '"pong"', ...T]);
+        const l = await cli(["logs", "talk", "--replica", local.replicaId, ...T]);
+        return l.stdout.split("\n").find((x) => / INFO .*\] request .*requestId=/.test(x));
+      },
+      { timeoutMs: 60_000, intervalMs: 500, message: "an access-log line of the head's replica" },
+    );
+    expect(access).toMatch(/sessionId=null method=__call__ ms=[\d.]+$/);
+    const remoteLogs = await cli(["logs", "talk", "--replica", remote!.replicaId, ...T]);
+    expect(remoteLogs.stdout).not.toMatch(/\] request .*requestId=/);
     await waitUntil(() => follow.output().includes(`hello from ${remote!.replicaId}: ping`), {
       timeoutMs: 10_000,
       message: "logs -f printed the line",
