@@ -14,6 +14,7 @@ import {
   type LogQuery,
   type LogQueryReply,
 } from "@tsserve/protocol";
+import { pruneReplicaLogs } from "./replica-log-files.js";
 
 /** Lines an agent returns per query unless the query says otherwise. */
 export const DEFAULT_LOG_QUERY_LIMIT = 200;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseLogFileLine, type ReplicaSpec } from "@tsserve/protocol";
 import { queryLogFiles } from "./log-tail-server.js";
-import { ReplicaLogFile, replicaLogPath } from "./replica-log-files.js";
+import { pruneReplicaLogs, ReplicaLogFile, replicaLogPath } from "./replica-log-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsserve-logfiles-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,5 +37,15 @@ describe("ReplicaLogFile", () => {
     const since = queryLogFiles(dir, "n1", { app: "a", replicaId: "D-2", sinceMs: 10_030 });
     expect(since[0]!.line).toBe("line 30");
     expect(since.every((l) => l.nodeId === "n1" && l.deployment === "D")).toBe(true);
+  });
+
+  it("prunes files not written for the retention period, and their emptied directories", () => {
+    const old = replicaLogPath(dir, "gone", "G", "G-1");
+    new ReplicaLogFile(old, { ...spec, app: "gone", deployment: "G", replicaId: "G-1" }).close();
+    const later = Date.now() + 8 * 24 * 3600_000;
+    expect(pruneReplicaLogs(dir, 7 * 24 * 3600_000, Date.now())).toBe(0);
+    expect(pruneReplicaLogs(dir, 7 * 24 * 3600_000, later)).toBeGreaterThanOrEqual(1);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(join(dir, "replicas", "gone"))).toBe(false);
   });
 });

@@ -1,4 +1,15 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import {
@@ -119,4 +130,50 @@ export function captureReplicaOutput(
     const rest = file.close();
     if (rest.length > 0) publish(rest);
   });
+}
+
+/** Replica log files untouched this long are deleted (the files of replicas long gone). */
+export const DEFAULT_LOG_RETENTION_MS = 7 * 24 * 3600_000;
+
+/**
+ * Deletes replica log files (and emptied directories) not written for `maxAgeMs`: rotation bounds
+ * each file, this bounds how many a crash-looping or often-redeployed deployment leaves behind.
+ * Returns how many files it removed; errors (a file vanishing meanwhile) are skipped.
+ */
+export function pruneReplicaLogs(
+  logDir: string,
+  maxAgeMs = DEFAULT_LOG_RETENTION_MS,
+  now = Date.now(),
+): number {
+  let removed = 0;
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+        try {
+          if (readdirSync(p).length === 0) rmdirSync(p);
+        } catch {
+          // Not empty after all, or gone: leave it.
+        }
+      } else if (/\.log(\.\d+)?$/.test(e.name)) {
+        try {
+          if (now - statSync(p).mtimeMs > maxAgeMs) {
+            unlinkSync(p);
+            removed++;
+          }
+        } catch {
+          // Vanished meanwhile.
+        }
+      }
+    }
+  };
+  walk(join(logDir, "replicas"));
+  return removed;
 }
