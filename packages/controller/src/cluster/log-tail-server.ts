@@ -90,13 +90,23 @@ export function queryLogFiles(logDir: string, nodeId: string, q: LogQuery): LogL
   return lines;
 }
 
-/** Subscribes an agent to `logq`; every agent answers, so a client gathers all with request-many. */
+/** How often an agent deletes replica log files past their retention. */
+const PRUNE_EVERY_MS = 3600_000;
+
+/**
+ * Subscribes an agent to `logq` (every agent answers, so a client gathers all with request-many),
+ * and prunes its old replica log files now and hourly while the connection is open.
+ */
 export function serveLogTails(
   nc: NatsConnection,
   prefix: string,
   nodeId: string,
   logDir: string,
 ): Subscription {
+  pruneReplicaLogs(logDir);
+  const prune = setInterval(() => pruneReplicaLogs(logDir), PRUNE_EVERY_MS);
+  prune.unref();
+  void nc.closed().then(() => clearInterval(prune));
   return nc.subscribe(logQuerySubject(prefix), {
     callback: (err, msg) => {
       if (err || !msg.reply) return;
