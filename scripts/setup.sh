@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tsserve needs and builds it. Idempotent: each step is skipped when already done.
-#   pnpm (npm install -g pnpm@10), nats-server (apt-get), workspace dependencies, `pnpm build`.
+#   pnpm (npm install -g pnpm@10), nats-server, prometheus (promtool) and chromium (apt-get, for
+#   tests), workspace dependencies, `pnpm build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,22 @@ elif command -v apt-get >/dev/null 2>&1; then
   as_root apt-get install -y nats-server
 else
   echo "setup: nats-server is missing and apt-get is not available; install it from https://nats.io/download and run again" >&2
+  exit 1
+fi
+
+# Tests only: `promtool check metrics` validates the cluster's /metrics, and the dashboard test
+# drives a real headless Chromium (playwright-core with executablePath /usr/bin/chromium).
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -eq 0 ]; then
+  say "promtool and chromium found"
+elif command -v apt-get >/dev/null 2>&1; then
+  say "installing ${missing[*]} for the tests (apt-get install -y --no-install-recommends)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "setup: ${missing[*]} missing and apt-get is not available; the metrics and dashboard tests need them" >&2
   exit 1
 fi
 

@@ -152,11 +152,16 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
   const grepLogs = (re: RegExp): string[] => {
     const dir = join(stateDir, "logs");
     try {
-      return readdirSync(dir).flatMap((f) =>
-        readFileSync(join(dir, f), "utf8")
-          .split("\n")
-          .filter((l) => re.test(l)),
-      );
+      // Component logs only: `logs/replicas/` holds per-replica files (their stderr also reaches
+      // the agent's log, which is read here).
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .flatMap((f) =>
+          readFileSync(join(dir, f), "utf8")
+            .split("\n")
+            .filter((l) => re.test(l)),
+        );
     } catch {
       return [];
     }

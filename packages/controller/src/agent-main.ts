@@ -4,16 +4,19 @@
  * (or TSSERVE_ADDRESS / TSSERVE_PREFIX / TSSERVE_NODE_ID). Runs until `agent.<node>.shutdown`,
  * SIGTERM or SIGINT, each of which drains its replicas first.
  */
+import { createLogger } from "@tsserve/protocol";
 import { Agent } from "./cluster/agent.js";
 import { parseAgentArgs } from "./cluster/agent-options.js";
+
+const logger = createLogger("agent");
 
 async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2), process.env);
   const agent = await Agent.start({ address: args.address, prefix: args.prefix, nodeId: args.nodeId });
-  process.stderr.write(`tsserve agent ${agent.nodeId} (pid ${process.pid}) connected to ${args.address}\n`);
+  logger.info(`tsserve agent ${agent.nodeId} (pid ${process.pid}) connected to ${args.address}`);
 
   const stop = (why: string): void => {
-    process.stderr.write(`tsserve agent ${agent.nodeId}: ${why}; draining replicas\n`);
+    logger.info(`tsserve agent ${agent.nodeId}: ${why}; draining replicas`);
     void agent.shutdown();
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
@@ -24,6 +27,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`tsserve agent: ${e instanceof Error ? e.message : String(e)}\n`);
+  logger.fatal(`tsserve agent: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

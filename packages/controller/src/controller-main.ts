@@ -4,14 +4,17 @@
  * reconciles the cluster until `ctl.shutdown` (exit 0) or SIGTERM/SIGINT (stop, leaving replicas
  * running for a successor to adopt).
  */
+import { createLogger } from "@tsserve/protocol";
 import { Controller, parseControllerArgs } from "./controller/index.js";
+
+const logger = createLogger("controller");
 
 async function main(): Promise<void> {
   let args;
   try {
     args = parseControllerArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`[controller] ${(e as Error).message}`);
+    logger.fatal((e as Error).message);
     process.exit(2);
   }
   const controller = new Controller(args, () => process.exit(0));
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.error(`[controller] ${signal}: stopping (replicas keep running)`);
+    logger.info(`${signal}: stopping (replicas keep running)`);
     controller.stop().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -28,12 +31,12 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   await controller.start();
-  console.error(`[controller] ${controller.id} started on ${args.address} (prefix ${args.prefix})`);
+  logger.info(`${controller.id} started on ${args.address} (prefix ${args.prefix})`);
   // The lease and reconcile timers are unref'd; this keeps the process alive until told to stop.
   setInterval(() => {}, 1 << 30);
 }
 
 main().catch((e: unknown) => {
-  console.error(`[controller] fatal: ${(e as Error).stack ?? String(e)}`);
+  logger.fatal(`fatal: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
 });

@@ -61,3 +61,7 @@ export {
   NATS_AUTH_FLAGS,
   type NatsAuthOptions,
 } from "./nats-auth.js";
+export { PromHandleMetricsSink, promHandleMetricsSink } from "./metrics/prom-handle-sink.js";
+export { processRegistry, setProcessLabels } from "./metrics/process-registry.js";
+export { serveMetrics, metricsSubject } from "./metrics/metrics-responder.js";
+export { hashKeyBigInt } from "./consistent-hash/murmur3.js";

@@ -14,4 +14,6 @@ export interface HandleMetricsSink {
   queueLength?(app: string, deployment: string, replicaId: string, queueLen: number): void;
   /** A router rebuilt derived state (e.g. the hash ring) after a membership change. */
   routerRebuilt?(app: string, deployment: string, durationMs: number): void;
+  /** The number of requests this handle holds waiting for a replica changed. */
+  queuedChanged?(app: string, deployment: string, queued: number): void;
 }

@@ -62,6 +62,8 @@ export interface ReplicaHeartbeat {
   error?: string;
   /** Malformed requests this replica has rejected (answered BAD_REQUEST or dropped) since it started. */
   rejectedMessages?: number;
+  /** Set (state RUNNING) when the class's `checkHealth()` threw or timed out: the controller replaces it. */
+  healthError?: string;
 }
 
 /**

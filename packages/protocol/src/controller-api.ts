@@ -45,6 +45,15 @@ export interface DeployRequest {
   applications: ApplicationSpec[];
 }
 
+/**
+ * Application states, as Ray Serve's `ApplicationStatus` (contract): DEPLOYING while a deployment
+ * is UPDATING; RUNNING when every deployment is HEALTHY; DEPLOY_FAILED when a deployment gave up
+ * before any replica of its version was READY (a throwing or hanging constructor); UNHEALTHY when
+ * it gave up after serving; DELETING while a deleted application's replicas drain.
+ */
+export type ApplicationStatus = "DEPLOYING" | "RUNNING" | "DEPLOY_FAILED" | "DELETING" | "UNHEALTHY";
+
+/** One replica in `tsserve status --json` (docs/status-json.md). */
 export interface ReplicaStatus {
   replicaId: string;
   nodeId: string;
@@ -55,8 +64,15 @@ export interface ReplicaStatus {
   pid: number;
   /** Malformed requests the replica has rejected (from its last heartbeat). */
   rejectedMessages?: number;
+  // The fields below are always sent by this controller; optional in the type only so that
+  // reports from an older controller (and hand-made ones in tests) still type-check.
+  /** The code version it runs (changes with the code: a rolling update replaces it). */
+  codeVersion?: string;
+  /** Replicas lost in this slot before this one (replicas are replaced, never restarted in place). */
+  restarts?: number;
 }
 
+/** One deployment in `tsserve status --json`. */
 export interface DeploymentStatusReport {
   name: string;
   status: DeploymentStatus;
@@ -64,10 +80,24 @@ export interface DeploymentStatusReport {
   message: string;
   targetReplicas: number;
   replicas: ReplicaStatus[];
+  // Always sent by this controller; optional in the type for reports of older controllers.
+  /** Serving replicas lost (crash, failed health check, lost node) since this version was deployed. */
+  restarts?: number;
+  /** The last failure's message ("" when none). */
+  lastError?: string;
+  /** The stderr tail of the last replica that failed to start ("" when none). */
+  lastErrorLog?: string;
+  /** The deployment's request router (class and kwargs), e.g. for drawing its hash ring. */
+  router?: { class: string; kwargs: Record<string, unknown> };
 }
 
+/** One application in `tsserve status --json`. */
 export interface ApplicationStatusReport {
   name: string;
+  /** Ray Serve's application states (always sent; optional for reports of older controllers). */
+  status?: ApplicationStatus;
+  /** Why it is not RUNNING; empty when RUNNING. */
+  message?: string;
   routePrefix: string | null;
   ingress: string;
   deployments: DeploymentStatusReport[];

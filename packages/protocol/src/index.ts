@@ -13,3 +13,5 @@ export * from "./controller-api.js";
 export * from "./agent-api.js";
 export * from "./validate.js";
 export * from "./did-you-mean.js";
+export * from "./logger.js";
+export * from "./logs-api.js";

@@ -58,6 +58,15 @@ export interface DeploymentOptions {
   idempotent?: boolean | string[];
   /** How often an idempotent call is retried after replica deaths (backoff 25 ms doubling). @default 3 */
   maxRetries?: number;
+  /**
+   * A replica not READY (constructor and `initialize()` done) this long after its start request
+   * fails the deployment at once: a hanging constructor is not retried (DEPLOY_FAILED). @default 60
+   */
+  startupTimeoutS?: number;
+  /** How often a RUNNING replica calls the class's optional `checkHealth()` method. @default 10 */
+  healthCheckPeriodS?: number;
+  /** A `checkHealth()` call slower than this counts as failed, like one that throws. @default 30 */
+  healthCheckTimeoutS?: number;
 }
 
 export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
@@ -73,6 +82,11 @@ export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = 2;
 export const DEFAULT_HEARTBEAT_PERIOD_S = 1;
 export const DEFAULT_HEARTBEAT_TIMEOUT_S = 5;
 export const DEFAULT_MAX_RETRIES = 3;
+export const DEFAULT_STARTUP_TIMEOUT_S = 60;
+/** Ray Serve's `health_check_period_s` default. */
+export const DEFAULT_HEALTH_CHECK_PERIOD_S = 10;
+/** Ray Serve's `health_check_timeout_s` default. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 30;
 
 export interface ResolvedAutoscaling {
   minReplicas: number;
@@ -99,6 +113,9 @@ export interface ResolvedDeploymentConfig {
   /** `true`, or the idempotent method names (empty: none). */
   idempotent: boolean | string[];
   maxRetries: number;
+  startupTimeoutMs: number;
+  healthCheckPeriodMs: number;
+  healthCheckTimeoutMs: number;
 }
 
 const DEPLOYMENT_KEYS = [
@@ -112,6 +129,9 @@ const DEPLOYMENT_KEYS = [
   "gracefulShutdownWaitLoopS",
   "heartbeatPeriodS",
   "heartbeatTimeoutS",
+  "startupTimeoutS",
+  "healthCheckPeriodS",
+  "healthCheckTimeoutS",
   "idempotent",
   "maxRetries",
 ] as const;
@@ -204,6 +224,9 @@ export function resolveDeploymentOptions(
     heartbeatTimeoutMs: ms("heartbeatTimeoutS", DEFAULT_HEARTBEAT_TIMEOUT_S, 0.05),
     idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
     maxRetries: intAtLeast(`${path}.maxRetries`, o["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
+    startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),
+    healthCheckPeriodMs: ms("healthCheckPeriodS", DEFAULT_HEALTH_CHECK_PERIOD_S, 0.05),
+    healthCheckTimeoutMs: ms("healthCheckTimeoutS", DEFAULT_HEALTH_CHECK_TIMEOUT_S, 0.05),
   };
 }
 

@@ -24,6 +24,12 @@ export const VERBS = {
   controller: "ctl",
   /** Control plane: commands to and reports from agents. `agent.<nodeId>.<op>` */
   agent: "agent",
+  /** Operations: live replica output lines, published by agents. `logs.<app>.<deployment>.<replica>` */
+  logs: "logs",
+  /** Operations: log-tail queries every agent answers (request-many). `logq` */
+  logQuery: "logq",
+  /** Operations: metrics collection every component answers (request-many). `metrics` */
+  metrics: "metrics",
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

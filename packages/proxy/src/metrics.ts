@@ -33,6 +33,7 @@ export class ProxyMetrics {
   private readonly fallbackRank: Counter<"app" | "deployment" | "rank">;
   private readonly rebuildDuration: Histogram<"app" | "deployment">;
   private readonly rebuilds: Counter<"app" | "deployment">;
+  private readonly queued: Gauge<"app" | "deployment">;
   // Queue-length series by replica, so series of replicas that left can be dropped on the next poll
   // instead of exporting their last value forever.
   private readonly queueSeries = new Map<
@@ -119,6 +120,12 @@ export class ProxyMetrics {
       labelNames: ["app", "deployment"],
       registers,
     });
+    this.queued = new Gauge({
+      name: "tsserve_handle_queued_requests",
+      help: "Requests a handle holds waiting for a replica with a free slot",
+      labelNames: ["app", "deployment"],
+      registers,
+    });
     // Arrow functions: the handle calls these detached from the object, on its hot path. The
     // per-call series use label-bound children cached by key: prom-client otherwise validates and
     // hashes a label object on every call (about a third of its cost per update).
@@ -151,6 +158,9 @@ export class ProxyMetrics {
           q.child.set(queueLen);
           q.last = queueLen;
         }
+      },
+      queuedChanged: (app, deployment, queued) => {
+        this.queued.set({ app, deployment }, queued);
       },
       routerRebuilt: (app, deployment, durationMs) => {
         this.rebuilds.inc({ app, deployment });

@@ -9,7 +9,10 @@ interface HandleClient {
   close?(): Promise<void>;
 }
 interface HandleModule {
-  Client?: { fromConnection?: (nc: NatsConnection, options: { prefix: string }) => HandleClient };
+  Client?: {
+    fromConnection?: (nc: NatsConnection, options: { prefix: string; metrics?: unknown }) => HandleClient;
+  };
+  promHandleMetricsSink?: () => unknown;
 }
 
 /** Where the handles of one replica come from: one Client on the replica's own connection. */
@@ -39,7 +42,9 @@ export function handleSource(nc: NatsConnection, prefix: string, app: string): H
           "composition needs Client.fromConnection(nc, { prefix }) from @tsserve/handle, which this build does not export",
         );
       }
-      client = from.call(mod.Client, nc, { prefix });
+      // A replica's handles feed its process registry: the head's scrape collects them.
+      const metrics = mod.promHandleMetricsSink?.();
+      client = from.call(mod.Client, nc, { prefix, ...(metrics === undefined ? {} : { metrics }) });
     },
     handle(deploymentName) {
       if (client === undefined) throw new TsserveError("INTERNAL", "handle source used before init()");

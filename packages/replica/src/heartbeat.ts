@@ -54,6 +54,12 @@ export class Heartbeats {
     this.publish();
   }
 
+  /** Reports a failed `checkHealth()`: kept on every later beat, the controller replaces us. */
+  reportHealthError(why: string): void {
+    this.body.healthError = why;
+    this.publish();
+  }
+
   /** Starts the periodic beat. */
   start(): void {
     if (this.timer !== undefined) return;

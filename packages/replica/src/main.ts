@@ -3,14 +3,12 @@
  * ReplicaSpec from `TSSERVE_REPLICA_SPEC`, serves until SIGTERM/SIGINT, then drains and exits 0.
  * Exit code 1: malformed spec, NATS unreachable at start, or import/constructor failure.
  */
-import { REPLICA_SPEC_ENV } from "@tsserve/protocol";
+import { REPLICA_SPEC_ENV, createLogger, type Logger } from "@tsserve/protocol";
 import { parseReplicaSpec } from "./replica-spec.js";
 import { runReplica, type RunningReplica } from "./replica-runtime.js";
 
-let tag = "tsserve replica";
-const log = (line: string): void => {
-  process.stderr.write(`[${tag}] ${line}\n`);
-};
+let logger: Logger = createLogger("replica");
+const log = (line: string): void => logger.info(line);
 
 function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
@@ -27,10 +25,10 @@ async function main(): Promise<void> {
   try {
     spec = parseReplicaSpec(process.env[REPLICA_SPEC_ENV]);
   } catch (e) {
-    log(describeError(e));
+    logger.error(describeError(e));
     process.exit(1);
   }
-  tag = `tsserve replica ${spec.app}/${spec.deployment}/${spec.replicaId}`;
+  logger = createLogger("replica", { app: spec.app, deployment: spec.deployment, replica: spec.replicaId });
   // Handlers go in before startup: a signal that arrives while the module loads (or right after
   // READY went out) must drain, not kill the process with the default action.
   let replica: RunningReplica | undefined;
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
   try {
     replica = await runReplica(spec, log);
   } catch (e) {
-    log(describeError(e));
+    logger.error(describeError(e));
     process.exit(1);
   }
   if (stopRequested) drain(replica);

@@ -9,11 +9,14 @@ import {
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
+import { startHealthChecks } from "./health-check.js";
 import { Heartbeats } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
 import { StreamCredits } from "./stream-credits.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
+import { natsAuthFromEnv, serveMetrics, setProcessLabels } from "@tsserve/handle";
+import { ReplicaMetrics } from "./replica-metrics.js";
+import { RequestHooks } from "./request-hooks.js";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -78,6 +81,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     }
   })();
   const hb = new Heartbeats(nc, spec, (e) => log(`heartbeat not sent: ${errorText(e)}`));
+  setProcessLabels("replica", spec.replicaId);
   setReplicaContext({
     appName: spec.app,
     deploymentName: spec.deployment,
@@ -116,6 +120,8 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     log,
     credits,
   );
+  server.hooks = new RequestHooks(spec, new ReplicaMetrics(spec));
+  serveMetrics(nc, spec.prefix);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
@@ -130,13 +136,21 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   await nc.flush();
   hb.report("RUNNING");
   hb.start();
+  const stopHealthChecks = startHealthChecks(
+    instance,
+    hb,
+    { periodMs: spec.config.healthCheckPeriodMs, timeoutMs: spec.config.healthCheckTimeoutMs },
+    log,
+  );
 
   let draining: Promise<void> | undefined;
   const running: RunningReplica = {
     server,
     connection: nc,
     drain: () =>
-      (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub, creditSub }, log)),
+      (draining ??=
+        (stopHealthChecks(),
+        drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub, creditSub }, log))),
   };
   return running;
 }

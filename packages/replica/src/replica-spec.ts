@@ -1,5 +1,7 @@
 import {
   ConfigError,
+  DEFAULT_HEALTH_CHECK_PERIOD_S,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   REPLICA_SPEC_ENV,
   fail,
   intAtLeast,
@@ -54,5 +56,10 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
     opt("windowBytes", 1024);
     opt("creditTimeoutMs", 100);
   }
+  // Specs written before health checks existed (or by hand in tests) get Ray's defaults.
+  config["healthCheckPeriodMs"] ??= DEFAULT_HEALTH_CHECK_PERIOD_S * 1000;
+  config["healthCheckTimeoutMs"] ??= DEFAULT_HEALTH_CHECK_TIMEOUT_S * 1000;
+  numberAtLeast(`${path}.config.healthCheckPeriodMs`, config["healthCheckPeriodMs"], 0, true);
+  numberAtLeast(`${path}.config.healthCheckTimeoutMs`, config["healthCheckTimeoutMs"], 0, true);
   return raw as unknown as ReplicaSpec;
 }

@@ -5,10 +5,15 @@ import {
   ReplyKind,
   ReplyTooLargeError,
   TsserveError,
+  type RequestMessage,
   type WireError,
 } from "@tsserve/protocol";
 
 import { AcceptanceAcks } from "./acceptance-acks.js";
+import { requestStorage } from "./context.js";
+import type { RequestHooks } from "./request-hooks.js";
+
+const storage = requestStorage();
 
 /** Writes one diagnostic line (stderr in the replica process). */
 export type LogLine = (line: string) => void;
@@ -22,6 +27,8 @@ export class ReplyWriter {
   ongoing = 0;
   /** ACCEPTED replies for unary calls still running a few ms after they arrived. */
   readonly acks = new AcceptanceAcks(() => this.ongoing);
+  /** Request logging and metrics (set by the runtime): told of every accepted call's end. */
+  hooks: RequestHooks | undefined;
   private idleWaiter: (() => void) | undefined;
 
   constructor(
@@ -38,6 +45,8 @@ export class ReplyWriter {
   finish(msg: Msg, kind: ReplyKind, payload?: unknown, silent = false): void {
     this.acks.done(msg);
     const q = --this.ongoing;
+    // Runs in the request's async context, so the store is this request.
+    this.hooks?.finished(storage.getStore() as RequestMessage | undefined, kind, payload, q);
     if (!silent) this.send(msg, kind, q, payload);
     if (q === 0 && this.idleWaiter !== undefined) {
       const w = this.idleWaiter;

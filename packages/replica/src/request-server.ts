@@ -13,6 +13,7 @@ import { MethodKind, type MethodTable } from "./method-table.js";
 import { ReplyWriter, type LogLine } from "./reply-writer.js";
 import { serveStream, serveUnary, type CallScope } from "./serve-call.js";
 import type { StreamCredits } from "./stream-credits.js";
+import type { RequestHooks } from "./request-hooks.js";
 
 export type { LogLine } from "./reply-writer.js";
 
@@ -48,6 +49,11 @@ export class RequestServer {
   ) {
     this.replies = new ReplyWriter(deploymentName, log);
     this.scope = { instance, replies: this.replies, credits, log };
+  }
+
+  /** Request logging (errors with request and session id) and metrics; set by the runtime. */
+  set hooks(hooks: RequestHooks | undefined) {
+    this.replies.hooks = hooks;
   }
 
   /** Requests accepted and not yet finished (unary: until the reply; streams: until the end). */
@@ -91,6 +97,7 @@ export class RequestServer {
       return;
     }
     r.accept();
+    r.hooks?.accepted(req, r.ongoing);
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else {
       if (req.acks === true) r.acks.track(msg);

@@ -18,6 +18,11 @@
 
 // Declaring deployments and reading where/what a replica is serving.
 export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve/replica";
+// User metrics inside a replica (Counter, Gauge, Histogram with tags), like `ray.serve.metrics`.
+export { metrics } from "@tsserve/replica";
+export type { MetricOptions, HistogramOptions } from "@tsserve/replica";
+// Opt-in Prometheus series for a client's own handles: connect({ metrics: promHandleMetricsSink() }).
+export { promHandleMetricsSink } from "@tsserve/handle";
 export type {
   Application,
   BindArgs,

@@ -9,6 +9,7 @@ import {
   decode,
   encode,
   errorToWire,
+  logsSubject,
   requireEmptyMap,
   validatePrefix,
   validateToken,
@@ -24,6 +25,8 @@ import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
 import { ReplicaChild } from "./replica-child.js";
 import { DEFAULT_STDERR_TAIL_LINES } from "./stderr-tail.js";
+import { serveLogTails } from "./log-tail-server.js";
+import { captureReplicaOutput, replicaLogPath, ReplicaLogFile, resolveLogDir } from "./replica-log-files.js";
 import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Default period of agent heartbeats. */
@@ -45,6 +48,8 @@ export interface AgentOptions {
   forwardStderr?: boolean;
   /** How a replica process is started. @default startReplicaProcess from @tsserve/replica */
   spawnReplica?: (spec: ReplicaSpec) => ChildProcess;
+  /** Replica log files go under `<logDir>/replicas/`. @default $TSSERVE_LOG_DIR, else .tsserve/logs */
+  logDir?: string;
 }
 
 const OK: ControllerReply<null> = { ok: true, value: null };
@@ -55,7 +60,7 @@ const OK: ControllerReply<null> = { ok: true, value: null };
  */
 function spawnReplicaChild(spec: ReplicaSpec): ChildProcess {
   return startReplicaProcess(spec, {
-    stdio: ["ignore", "inherit", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { NODE_OPTIONS: nodeOptionsWithParentWatch() },
   });
 }
@@ -121,7 +126,9 @@ export class Agent {
       stderrTailLines: options.stderrTailLines ?? DEFAULT_STDERR_TAIL_LINES,
       forwardStderr: options.forwardStderr ?? true,
       spawnReplica: options.spawnReplica ?? spawnReplicaChild,
+      logDir: resolveLogDir(options.logDir),
     });
+    serveLogTails(nc, prefix, nodeId, agent.options.logDir);
     agent.subscribe(AGENT_OPS.start, (body) => agent.startReplica(body));
     agent.subscribe(AGENT_OPS.stop, (body) => agent.stopReplica(body));
     agent.subscribe(AGENT_OPS.shutdown, (body) => {
@@ -208,6 +215,7 @@ export class Agent {
     }
     const rc = new ReplicaChild(spec, child, this.options.stderrTailLines, this.options.forwardStderr);
     this.children.set(spec.replicaId, rc);
+    this.captureOutput(spec, child);
     void rc.exited.then((exit) => {
       if (this.children.get(spec.replicaId) === rc) this.children.delete(spec.replicaId);
       const report: ReplicaExit = {
@@ -222,6 +230,21 @@ export class Agent {
       if (!this.nc.isClosed())
         this.nc.publish(agentSubject(this.prefix, this.nodeId, AGENT_OPS.exit), encode(report));
     });
+  }
+
+  /** Per-replica log file, and each line live on `logs.<app>.<deployment>.<replica>`. */
+  private captureOutput(spec: ReplicaSpec, child: ChildProcess): void {
+    const { logDir, forwardStderr } = this.options;
+    const file = new ReplicaLogFile(replicaLogPath(logDir, spec.app, spec.deployment, spec.replicaId), spec);
+    const subject = logsSubject(this.prefix, spec.app, spec.deployment, spec.replicaId);
+    captureReplicaOutput(
+      file,
+      child,
+      (lines) => {
+        if (!this.nc.isClosed()) this.nc.publish(subject, encode(lines));
+      },
+      forwardStderr,
+    );
   }
 
   private stopReplica(body: unknown): void {

@@ -101,7 +101,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const deadline = Date.now() + timeoutMs;
   const nats = options.address ? null : await startEmbeddedNats({ stateDir, port: options.natsPort ?? 4222 });
   const address = options.address ?? (nats as EmbeddedNats).url;
-  const env = { ...options.env, TSSERVE_ADDRESS: address, TSSERVE_PREFIX: prefix };
+  // Agents keep replica log files under the state dir (`tsserve logs` reads them through NATS).
+  const env = {
+    TSSERVE_LOG_DIR: join(stateDir, "logs"),
+    ...options.env,
+    TSSERVE_ADDRESS: address,
+    TSSERVE_PREFIX: prefix,
+  };
   const nodeIds = Array.from(
     { length: options.agents ?? 1 },
     (_, i) => options.nodeIds?.[i] ?? defaultNodeId(),

@@ -1,5 +1,5 @@
 import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
-import { fail, intAtLeast, nonEmptyString } from "@tsserve/protocol";
+import { createLogger, fail, intAtLeast, nonEmptyString } from "@tsserve/protocol";
 
 /** Options of {@link Controller}. */
 export interface ControllerOptions {
@@ -31,7 +31,7 @@ export interface ControllerOptions {
   backoffMaxMs?: number;
   /** JetStream KV bucket for the checkpoint and the lease. @default `tsserve_<prefix>` (other characters than letters, digits, _ and - become _) */
   bucket?: string;
-  /** Where log lines go. @default console.error with a "[controller]" prefix */
+  /** Where log lines go. @default a pino logger, component "controller", on stderr */
   log?: (line: string) => void;
 }
 
@@ -48,6 +48,12 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 export const DEFAULT_AGENT_REQUEST_TIMEOUT_MS = 5000;
 export const DEFAULT_BACKOFF_BASE_MS = 200;
 export const DEFAULT_BACKOFF_MAX_MS = 10_000;
+
+/** The controller's pino logger (level and format from TSSERVE_LOG_LEVEL / TSSERVE_LOG_FORMAT). */
+function defaultLog(): (line: string) => void {
+  const logger = createLogger("controller");
+  return (line) => logger.info(line);
+}
 
 /** Validates options once and fills in defaults; a bad value raises a ConfigError naming it. */
 export function resolveControllerOptions(o: ControllerOptions): ResolvedControllerOptions {
@@ -84,6 +90,6 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     backoffMaxMs: ms("backoffMaxMs", o.backoffMaxMs, DEFAULT_BACKOFF_MAX_MS),
     // KV bucket names allow only letters, digits, _ and -.
     bucket: o.bucket ?? `tsserve_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-    log: o.log ?? ((line: string) => console.error(`[controller] ${line}`)),
+    log: o.log ?? defaultLog(),
   };
 }

@@ -30,6 +30,8 @@ import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-e
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
 import { natsAuthFromEnv } from "@tsserve/handle";
+import { serveControllerMetrics } from "./controller-metrics.js";
+import { buildStatusReport } from "./status-report.js";
 
 /** Membership changes closer together than this are folded into one broadcast. */
 export const MEMBERSHIP_COALESCE_MS = 25;
@@ -113,6 +115,9 @@ export class Controller implements ControllerCore {
     this.kv = await this.nc.jetstream().views.kv(this.opts.bucket, { history: 1 });
     this.store = new CheckpointStore(this.kv, this.log);
     this.agents = new AgentActions(this.nc, this.opts);
+    serveControllerMetrics(this.nc, this.opts.prefix, this.opts.controllerId, () =>
+      this.isActive ? buildStatusReport(this) : undefined,
+    );
     this.lease = new LeaderLease(
       this.kv,
       this.opts.controllerId,

@@ -61,9 +61,12 @@ export class DesiredState {
         const key = depKey(app.name, spec.config.name);
         const old = this.deployments.get(key);
         const versionKey = versionKeyOf(app, spec);
+        // An UNHEALTHY deployment deployed again is tried again, even with the same spec (the
+        // cause may have been outside the code: a missing file, an environment variable).
         if (
           old &&
           !old.deleting &&
+          old.unhealthy === null &&
           stableStringify(old.spec) === stableStringify(spec) &&
           old.versionKey === versionKey
         ) {
@@ -80,11 +83,13 @@ export class DesiredState {
             old && !old.deleting && old.spec.config.autoscaling ? old.target : undefined,
           ),
           // A new version gets a fresh crash-loop budget; a pure scale change keeps the count.
-          failures: sameVersion ? old.failures : 0,
-          backoffUntil: sameVersion ? old.backoffUntil : 0,
-          unhealthy: sameVersion ? old.unhealthy : null,
+          failures: sameVersion && old.unhealthy === null ? old.failures : 0,
+          backoffUntil: sameVersion && old.unhealthy === null ? old.backoffUntil : 0,
+          unhealthy: null,
           lastError: sameVersion ? old.lastError : "",
           deleting: false,
+          readyOnce: sameVersion ? (old.readyOnce ?? false) : false,
+          restarts: sameVersion ? (old.restarts ?? 0) : 0,
         });
         changed.push(key);
       }

@@ -19,10 +19,20 @@ export function failureLimit(d: DeploymentRecord): number {
  * starting). Sets an exponential backoff for the next start and, past the limit, marks the
  * deployment UNHEALTHY so it stops restarting until the next deploy.
  */
-export function recordFailure(core: ControllerCore, d: DeploymentRecord, message: string, now: number): void {
+export function recordFailure(
+  core: ControllerCore,
+  d: DeploymentRecord,
+  message: string,
+  now: number,
+  stderrTail?: string,
+): void {
   d.failures++;
   d.lastError = message;
-  const delay = Math.min(core.opts.backoffBaseMs * 2 ** (d.failures - 1), core.opts.backoffMaxMs);
+  if (stderrTail) d.lastErrorLog = stderrTail;
+  // The backoff doubles per round of the whole deployment, not per replica: N replicas failing
+  // together are one round, so a crashing app with many replicas still fails within seconds.
+  const round = Math.ceil(d.failures / Math.max(1, d.target));
+  const delay = Math.min(core.opts.backoffBaseMs * 2 ** (round - 1), core.opts.backoffMaxMs);
   d.backoffUntil = now + delay;
   const limit = failureLimit(d);
   if (d.failures >= limit && d.unhealthy === null) {
@@ -40,6 +50,21 @@ export function recordReady(d: DeploymentRecord): void {
   d.failures = 0;
   d.backoffUntil = 0;
   d.unhealthy = null;
+  d.readyOnce = true;
+}
+
+/**
+ * A STARTING replica passed its deployment's `startupTimeoutS`: a constructor that hangs once will
+ * hang again, so the deployment fails at once (retrying would multiply the user's wait).
+ */
+export function recordStartupTimeout(core: ControllerCore, d: DeploymentRecord, r: ReplicaRecord): void {
+  const limitS = (d.spec.config.startupTimeoutMs ?? core.opts.startupTimeoutMs) / 1000;
+  d.lastError = `replica ${r.replicaId} not READY within startupTimeoutS (${limitS} s): constructor or initialize() still running`;
+  d.failures++;
+  if (d.unhealthy === null) {
+    d.unhealthy = d.lastError;
+    core.log(`${depKey(d.app, d.name)} is UNHEALTHY: ${d.unhealthy}`);
+  }
 }
 
 /**
@@ -49,9 +74,19 @@ export function recordReady(d: DeploymentRecord): void {
  */
 export function removeReplica(core: ControllerCore, r: ReplicaRecord, reason: string, stopIt: boolean): void {
   core.table.remove(r.replicaId);
+  if (r.state === "RUNNING" && r.stopRequestedAt === 0) countLoss(core, r, reason);
   if (stopIt && core.nodes.has(r.nodeId)) core.stopOnAgent(r, false, 0);
   if (r.state === "RUNNING" || r.state === "DRAINING") core.log(`replica ${r.replicaId} removed: ${reason}`);
   core.membershipChanged(r.app, r.deployment);
+}
+
+/** A serving replica was lost (not stopped by us): its replacement inherits the slot's count. */
+function countLoss(core: ControllerCore, r: ReplicaRecord, reason: string): void {
+  const d = core.desired.live(r.app, r.deployment);
+  if (!d || r.versionKey !== d.versionKey) return;
+  d.restarts = (d.restarts ?? 0) + 1;
+  (d.lostSlots ??= []).push((r.restarts ?? 0) + 1);
+  d.lastError = `replica ${r.replicaId} lost: ${reason}`;
 }
 
 /**
@@ -73,15 +108,9 @@ export function sweepLiveness(core: ControllerCore, now: number): void {
     const timeoutMs = d?.spec.config.heartbeatTimeoutMs ?? 5000;
     switch (r.state) {
       case "STARTING":
-        if (now - r.createdAt > core.opts.startupTimeoutMs) {
+        if (now - r.createdAt > (d?.spec.config.startupTimeoutMs ?? core.opts.startupTimeoutMs)) {
           removeReplica(core, r, "not READY within the startup timeout", true);
-          if (d)
-            recordFailure(
-              core,
-              d,
-              `replica ${r.replicaId} not READY within ${core.opts.startupTimeoutMs} ms`,
-              now,
-            );
+          if (d) recordStartupTimeout(core, d, r);
         }
         break;
       case "RUNNING":

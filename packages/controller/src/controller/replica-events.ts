@@ -116,6 +116,11 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
   if (hb.pid) r.pid = hb.pid;
   if (hb.startedAt) r.startedAt = hb.startedAt;
   const d = core.desired.deployments.get(depKey(r.app, r.deployment));
+  if (typeof hb.healthError === "string" && r.state === "RUNNING") {
+    // Ray's semantics: a replica whose checkHealth() fails is replaced (stopped, not drained).
+    removeReplica(core, r, `health check failed: ${hb.healthError}`, true);
+    return;
+  }
   switch (hb.state) {
     case "RUNNING":
       if (r.state === "STARTING") {
@@ -150,12 +155,20 @@ export function onReplicaExit(core: ControllerCore, body: unknown, now: number):
   }
   const ex = body as unknown as ReplicaExit;
   const r = core.table.get(ex.replicaId);
-  if (!r) return;
+  if (!r) {
+    // A replica that reported FAILED is already gone from the table; its stderr (the stack
+    // trace) arrives only now, with the exit.
+    const gone = typeof ex.app === "string" ? core.desired.live(ex.app, ex.deployment) : undefined;
+    if (gone && ex.code !== 0 && ex.signal === null && typeof ex.stderrTail === "string")
+      gone.lastErrorLog = ex.stderrTail;
+    return;
+  }
   const d = core.desired.deployments.get(depKey(r.app, r.deployment));
   const wasStarting = r.state === "STARTING";
   removeReplica(core, r, `process exited (code ${ex.code}, signal ${ex.signal})`, false);
   // Dying before READY is a failed start (a throwing constructor); a stop we asked for is not.
-  if (wasStarting && r.stopRequestedAt === 0 && d) recordFailure(core, d, exitMessage(ex), now);
+  if (wasStarting && r.stopRequestedAt === 0 && d)
+    recordFailure(core, d, exitMessage(ex), now, ex.stderrTail);
 }
 
 /** Handles an agent heartbeat (`agent.<node>.hb`): the node is alive and hosts these replicas. */

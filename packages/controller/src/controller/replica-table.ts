@@ -109,5 +109,7 @@ export function startingRecord(
     lastHeard: now,
     createdAt: now,
     stopRequestedAt: 0,
+    // A replacement for a lost replica inherits its slot's restart count (+1 counted on loss).
+    restarts: d.lostSlots?.shift() ?? 0,
   };
 }

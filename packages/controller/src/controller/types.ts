@@ -29,6 +29,10 @@ export interface ReplicaRecord {
   createdAt: number;
   /** Local epoch ms a stop was requested; 0 when none. */
   stopRequestedAt: number;
+  /** Replicas lost in this slot before this one (it replaces the last of them); absent = 0. */
+  restarts?: number;
+  /** Last `checkHealth()` failure the replica reported; absent while healthy. */
+  healthError?: string;
 }
 
 /** One deployment of an application: what is wanted and what the controller knows about it. */
@@ -54,6 +58,14 @@ export interface DeploymentRecord {
   lastError: string;
   /** Set by `ctl.delete` / shutdown: drain everything, then forget the deployment. */
   deleting: boolean;
+  /** True once a replica of this version reached READY: later failures are UNHEALTHY, not DEPLOY_FAILED. */
+  readyOnce?: boolean;
+  /** The stderr tail of the last replica that failed to start (for the CLI and status). */
+  lastErrorLog?: string;
+  /** RUNNING replicas lost without a stop request (crash, health check, lost node) since deployed. */
+  restarts?: number;
+  /** Restart counts of lost replicas' slots, handed to their replacements in order. */
+  lostSlots?: number[];
 }
 
 /** One application: its spec (importPath, cwd, routePrefix) and deployment names. */

@@ -1,4 +1,7 @@
 import {
+  DEFAULT_HEALTH_CHECK_PERIOD_S,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_S,
+  DEFAULT_STARTUP_TIMEOUT_S,
   ProtocolError,
   TsserveError,
   fail,
@@ -84,6 +87,22 @@ export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploy
     heartbeatTimeoutMs: numberAtLeast(`${path}.heartbeatTimeoutMs`, v["heartbeatTimeoutMs"], 1),
     idempotent: resolveIdempotent(`${path}.idempotent`, v["idempotent"]),
     maxRetries: intAtLeast(`${path}.maxRetries`, v["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
+    // Absent from a CLI older than these options: Ray's defaults.
+    startupTimeoutMs: numberAtLeast(
+      `${path}.startupTimeoutMs`,
+      v["startupTimeoutMs"] ?? DEFAULT_STARTUP_TIMEOUT_S * 1000,
+      1,
+    ),
+    healthCheckPeriodMs: numberAtLeast(
+      `${path}.healthCheckPeriodMs`,
+      v["healthCheckPeriodMs"] ?? DEFAULT_HEALTH_CHECK_PERIOD_S * 1000,
+      1,
+    ),
+    healthCheckTimeoutMs: numberAtLeast(
+      `${path}.healthCheckTimeoutMs`,
+      v["healthCheckTimeoutMs"] ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S * 1000,
+      1,
+    ),
   };
 }
 

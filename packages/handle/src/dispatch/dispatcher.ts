@@ -60,7 +60,7 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly load: ReplicaLoad;
   private readonly prober: ReplicaProber;
   private readonly slots: SlotAssigner;
-  private readonly waiting = new WaitQueue<PendingRequest>();
+  private readonly waiting: WaitQueue<PendingRequest>;
   private readonly live = new Set<PendingRequest>();
   private closedError: Error | null = null;
   private readonly onTimeout = (req: PendingRequest): void =>
@@ -83,6 +83,10 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.metrics = options.metrics;
     this.now = options.now ?? performance.now.bind(performance);
     this.load = new ReplicaLoad(this.now);
+    const queued = this.metrics?.queuedChanged?.bind(this.metrics);
+    this.waiting = new WaitQueue<PendingRequest>(
+      queued === undefined ? undefined : (n) => queued(this.app, this.deployment, n),
+    );
     const context = this.routerContext();
     this.replicas = new ReplicaSet(
       { membership: options.membership, context, cwd: options.cwd, createRouter: options.createRouter },

@@ -52,4 +52,17 @@ describe("WaitQueue", () => {
     q.remove(e);
     expect(q.size).toBe(0);
   });
+
+  it("reports every change of its size", () => {
+    const sizes: number[] = [];
+    const q = new WaitQueue<Entry>((n) => sizes.push(n));
+    const a = new Entry(1);
+    const b = new Entry(2);
+    q.push(a);
+    q.insertByAge(b);
+    q.remove(a);
+    q.remove(a); // not queued: no report
+    q.remove(b);
+    expect(sizes).toEqual([1, 2, 1, 0]);
+  });
 });

@@ -21,6 +21,9 @@ export class WaitQueue<T extends Queued<T>> {
   private last: T | null = null;
   private count = 0;
 
+  /** `onSize` hears every change of the size (metrics); it must be cheap and must not throw. */
+  constructor(private readonly onSize?: (size: number) => void) {}
+
   /** Number of entries. */
   get size(): number {
     return this.count;
@@ -41,6 +44,7 @@ export class WaitQueue<T extends Queued<T>> {
     else this.last.qNext = e;
     this.last = e;
     this.count++;
+    this.onSize?.(this.count);
   }
 
   /**
@@ -59,6 +63,7 @@ export class WaitQueue<T extends Queued<T>> {
     if (after === null) this.first = e;
     else after.qNext = e;
     this.count++;
+    this.onSize?.(this.count);
   }
 
   /** Removes `e` wherever it is; a no-op when it is not queued. */
@@ -71,6 +76,7 @@ export class WaitQueue<T extends Queued<T>> {
     e.qPrev = e.qNext = null;
     e.qIn = false;
     this.count--;
+    this.onSize?.(this.count);
   }
 
   /** Entries oldest first (a snapshot: removing entries while iterating is safe). */

@@ -24,6 +24,7 @@ export async function deployCommand(
     wait: opts.wait,
     force: opts.force ?? false,
     timeoutMs: opts.timeout,
+    onProgress: (line) => out(`… ${line}`),
   });
   for (const app of applications) {
     const deps = app.deployments.map((d) => `${d.config.name} ×${d.config.numReplicas}`).join(", ");

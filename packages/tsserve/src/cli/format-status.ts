@@ -22,7 +22,7 @@ function age(ms: number, now: number): string {
 }
 
 /**
- * The human view of `tsserve status`: one line per deployment (application, route, health,
+ * The human view of `tsserve status`: one line per application (Ray's states), one per deployment (application, route, health,
  * running/target replicas, message), then one line per replica.
  */
 export function formatStatus(report: StatusReport, now = Date.now()): string {
@@ -30,9 +30,13 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const nodes = report.nodes.length;
     return `no applications deployed (${nodes} node${nodes === 1 ? "" : "s"} connected); deploy one with \`tsserve deploy serve.yaml\``;
   }
+  const apps: string[][] = [["APPLICATION", "STATUS", "MESSAGE"]];
   const deployments: string[][] = [["APPLICATION", "ROUTE", "DEPLOYMENT", "STATUS", "REPLICAS", "MESSAGE"]];
-  const replicas: string[][] = [["REPLICA", "APPLICATION", "STATE", "NODE", "PID", "ONGOING", "AGE"]];
+  const replicas: string[][] = [
+    ["REPLICA", "APPLICATION", "STATE", "NODE", "PID", "ONGOING", "AGE", "VERSION", "RESTARTS"],
+  ];
   for (const app of report.applications) {
+    apps.push([app.name, app.status ?? "-", app.message ?? ""]);
     for (const d of app.deployments) {
       const running = d.replicas.filter((r) => r.state === "RUNNING").length;
       const name = d.name === app.ingress ? `${d.name} (ingress)` : d.name;
@@ -53,12 +57,14 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
           String(r.pid),
           String(r.ongoing),
           age(r.startedAt, now),
+          (r.codeVersion ?? "-").slice(0, 8),
+          String(r.restarts ?? 0),
         ]);
       }
     }
   }
   const nodeLine = `nodes: ${report.nodes.map((n) => `${n.nodeId} (${n.replicas} replicas)`).join(", ") || "none"}`;
-  return `${table(deployments)}\n\n${table(replicas)}\n\n${nodeLine}${rejectionLine(report)}`;
+  return `${table(apps)}\n\n${table(deployments)}\n\n${table(replicas)}\n\n${nodeLine}${rejectionLine(report)}`;
 }
 
 /** Malformed or forged messages each component refused, shown only when there were some. */

@@ -7,6 +7,7 @@ import { stateDirPath, type HeadRecord } from "../head/state-dir.js";
 import { deployConfig } from "../ops/deploy.js";
 import { grpcArgs, grpcForRun, grpcFromFlags, type GrpcFlags } from "./grpc-flags.js";
 import { oneLine } from "./report-error.js";
+import { streamReplicaOutput } from "./run-output.js";
 
 /** Flags of `start` and `run` as commander parses them. */
 export interface HeadFlags extends TargetFlags, GrpcFlags {
@@ -17,6 +18,9 @@ export interface HeadFlags extends TargetFlags, GrpcFlags {
   agents: number;
   natsPort: number;
   foreground?: boolean;
+  dashboardPort: number;
+  /** false with `--no-dashboard`. */
+  dashboard: boolean;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -34,6 +38,7 @@ function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions
     httpHost: flags.httpHost,
     agents: flags.agents,
     natsPort: flags.natsPort,
+    dashboardPort: flags.dashboard ? flags.dashboardPort : null,
   };
 }
 
@@ -42,6 +47,8 @@ function foregroundArgs(flags: HeadFlags): string[] {
   const args = ["--http-port", String(flags.httpPort), "--http-host", flags.httpHost];
   args.push("--agents", String(flags.agents), "--nats-port", String(flags.natsPort));
   if (!flags.http) args.push("--no-http");
+  if (!flags.dashboard) args.push("--no-dashboard");
+  else args.push("--dashboard-port", String(flags.dashboardPort));
   if (flags.address !== undefined) args.push("--address", flags.address);
   if (flags.prefix !== undefined) args.push("--prefix", flags.prefix);
   args.push(...grpcArgs(flags));
@@ -63,6 +70,9 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
   out(`  HTTP proxy    ${rec.httpUrl ?? "off"}`);
   if (rec.grpcAddress) out(`  gRPC ingress  ${rec.grpcAddress}`);
   out(
+    `  dashboard     ${rec.dashboardUrl ?? "off"}${rec.dashboardUrl ? ` (cluster metrics: ${rec.dashboardUrl}/metrics)` : ""}`,
+  );
+  out(
     `  controller    pid ${rec.controllerPid ?? "-"}; agents: ${rec.agentPids.map((p) => `pid ${p}`).join(", ") || "none"}`,
   );
   out(`  state dir     ${dir} (address file: ${dir}/address)`);
@@ -70,13 +80,14 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
 }
 
 /** Stays until Ctrl-C / SIGTERM or until the controller exits (`tsserve shutdown`), then stops all. */
-async function holdHead(head: Head): Promise<void> {
+async function holdHead(head: Head, beforeStop?: () => Promise<void>): Promise<void> {
   const why = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("Ctrl-C"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
     void head.controllerExited.then(() => resolve("the controller exited"));
   });
   out(`tsserve: ${why}; stopping the head`);
+  await beforeStop?.();
   await head.stop();
   out("tsserve: head stopped");
 }
@@ -102,6 +113,7 @@ export async function startCommand(flags: HeadFlags): Promise<void> {
 /** `tsserve run FILE`: a foreground head plus a deploy; Ctrl-C shuts everything down. */
 export async function runCommand(file: string, flags: HeadFlags): Promise<void> {
   const head = await startHead(headOptions(flags, grpcForRun(file, flags)));
+  let stopOutput = async (): Promise<void> => undefined;
   try {
     printSummary(head.record, head.stateDir);
     const target = resolveTarget({
@@ -109,7 +121,11 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
       prefix: head.record.prefix,
       stateDir: head.stateDir,
     });
-    const { applications } = await deployConfig(target, file, { timeoutMs: 120_000 });
+    stopOutput = await streamReplicaOutput(target);
+    const { applications } = await deployConfig(target, file, {
+      timeoutMs: 120_000,
+      onProgress: (line) => out(`… ${line}`),
+    });
     for (const app of applications) {
       const route =
         app.routePrefix !== null && head.record.httpUrl !== null
@@ -120,8 +136,11 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
     out("Ctrl-C stops everything");
   } catch (e) {
     process.stderr.write(`tsserve run: ${oneLine(e)}\n`);
+    const detail = (e as { detail?: unknown }).detail;
+    if (typeof detail === "string" && detail.length > 0) process.stderr.write(`${detail}\n`);
+    await stopOutput();
     await head.stop();
     process.exit(1);
   }
-  await holdHead(head);
+  await holdHead(head, stopOutput);
 }

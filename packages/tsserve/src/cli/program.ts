@@ -12,6 +12,8 @@ import {
 import { withGrpcFlags } from "./grpc-flags.js";
 import { runCommand, startCommand } from "./head-commands.js";
 import { initCommand } from "./init-command.js";
+import { logsCommand, type LogsFlags } from "./logs-command.js";
+import { applyLogFlags } from "./log-flags.js";
 import { reportError } from "./report-error.js";
 
 /** `--flag <n>` parser: an integer in [min, max], else commander's one-line "invalid argument". */
@@ -61,7 +63,9 @@ function withTarget(cmd: Command): Command {
     .option(
       "--state-dir <dir>",
       "where the local head keeps its address file (default: $TSSERVE_STATE_DIR, else the nearest .tsserve/ upwards)",
-    );
+    )
+    .option("--log-level <level>", "trace, debug, info, warn, error, fatal or silent (or $TSSERVE_LOG_LEVEL)")
+    .option("--log-format <format>", "text or json (or $TSSERVE_LOG_FORMAT)");
   for (const [flag, variable] of Object.entries(NATS_AUTH_FLAGS)) {
     with_.option(`${flag} <${AUTH_FLAG_ARGS[flag as keyof typeof NATS_AUTH_FLAGS]}>`, `(or $${variable})`);
   }
@@ -80,6 +84,17 @@ function withHeadFlags(cmd: Command): Command {
     .option("--http-host <host>", "interface the HTTP proxy listens on", "127.0.0.1")
     .option("--no-http", "do not start the HTTP proxy")
     .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
+    .option("--access-log", "replicas log one line per request (request id, session id, method, ms)")
+    .addOption(
+      new Option(
+        "--dashboard-port <port>",
+        "dashboard and cluster-wide /metrics port (a free one if taken; 0 = any free port)",
+      )
+        .env("TSSERVE_DASHBOARD_PORT")
+        .argParser(intArg(0, 65535))
+        .default(8265),
+    )
+    .option("--no-dashboard", "do not serve the dashboard")
     .addOption(
       new Option(
         "--nats-port <port>",
@@ -120,6 +135,8 @@ export function buildProgram(): Command {
     // process and every child it starts (controller, agents, replicas) connect with them.
     .hook("preAction", (_program, command) => {
       const o = command.opts<Record<string, string | undefined>>();
+      applyLogFlags(o["logLevel"], o["logFormat"], o["stateDir"]);
+      if ((o as Record<string, unknown>)["accessLog"] === true) process.env["TSSERVE_ACCESS_LOG"] = "1";
       applyNatsAuthFlags({
         "--nats-user": o["natsUser"],
         "--nats-password": o["natsPassword"],
@@ -181,6 +198,23 @@ export function buildProgram(): Command {
   )
     .option("--json", "machine-readable output")
     .action(action("status", (opts: TargetFlags & { json?: boolean }) => statusCommand(opts)));
+
+  withTarget(
+    program
+      .command("logs")
+      .argument("[app]", "application name (default: all)")
+      .argument("[deployment]", "deployment name (default: all)")
+      .description("replica output (console.log, errors) from every agent's log files; -f follows"),
+  )
+    .option("--replica <id>", "only this replica")
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("--since <duration>", "only lines newer than this, e.g. 30s, 5m, 2h")
+    .option("--tail <n>", "at most this many lines per agent, the newest", intArg(1, 5000), 200)
+    .action(
+      action("logs", (app: string | undefined, dep: string | undefined, opts: LogsFlags) =>
+        logsCommand(app, dep, opts),
+      ),
+    );
 
   withTarget(
     program

@@ -13,6 +13,9 @@ export function reportError(command: string, e: unknown, env: NodeJS.ProcessEnv 
     return 1;
   }
   process.stderr.write(`tsserve ${command}: ${oneLine(e)}\n`);
+  // Some errors carry lines worth showing as they are (a failed replica's stderr tail).
+  const detail = (e as { detail?: unknown } | null)?.detail;
+  if (typeof detail === "string" && detail.length > 0) process.stderr.write(`${detail}\n`);
   return 1;
 }
 

@@ -79,7 +79,8 @@ describe("serve config validation", () => {
     expect(errorOf(GOOD.replace("numReplicas: 4", "num_replicas: 4"))).toBe(
       "serve.yaml: applications[0].deployments[0].num_replicas: unknown field; known fields are name, " +
         "numReplicas, maxOngoingRequests, maxQueuedRequests, requestRouter, autoscalingConfig, " +
-        "gracefulShutdownTimeoutS, gracefulShutdownWaitLoopS, heartbeatPeriodS, heartbeatTimeoutS, idempotent, maxRetries; " +
+        "gracefulShutdownTimeoutS, gracefulShutdownWaitLoopS, heartbeatPeriodS, heartbeatTimeoutS, startupTimeoutS, healthCheckPeriodS, " +
+        "healthCheckTimeoutS, idempotent, maxRetries; " +
         "did you mean numReplicas?",
     );
     expect(errorOf(GOOD.replace("maxOngoingRequests: 5", "max_ongoing_requests: 5"))).toMatch(

@@ -73,6 +73,18 @@ export const deploymentSchema = strict("a mapping of deployment options with a n
   ),
   heartbeatPeriodS: seconds("Replica heartbeat period, in seconds. Default 1", 0.01),
   heartbeatTimeoutS: seconds("A replica silent this long is presumed lost, in seconds. Default 5", 0.05),
+  startupTimeoutS: seconds(
+    "A replica not READY this long after its start fails the deployment (DEPLOY_FAILED), in seconds. Default 60",
+    0.1,
+  ),
+  healthCheckPeriodS: seconds(
+    "How often a RUNNING replica's checkHealth() runs, in seconds. Default 10",
+    0.05,
+  ),
+  healthCheckTimeoutS: seconds(
+    "A checkHealth() slower than this counts as failed, in seconds. Default 30",
+    0.05,
+  ),
   idempotent: z
     .union([z.boolean(), z.array(nonEmpty(), { error: "a list of method names" })], {
       error: "true, false or a list of method names",

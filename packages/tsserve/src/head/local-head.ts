@@ -10,6 +10,8 @@ import {
   writeHeadRecord,
   type HeadRecord,
 } from "./state-dir.js";
+import type { Dashboard } from "../dashboard/dashboard-server.js";
+import { startHeadDashboard } from "./head-dashboard.js";
 import { validateAddress } from "./target.js";
 
 /** Options of {@link startHead}: the flags of `tsserve start`. */
@@ -33,6 +35,8 @@ export interface HeadOptions {
    * files whose services it serves. @default no gRPC ingress
    */
   grpc?: { port: number; protoFiles: string[] };
+  /** Dashboard and cluster-wide /metrics port; 0 picks a free one; null disables it. @default 8265 */
+  dashboardPort?: number | null;
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -89,6 +93,20 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     }
     throw e;
   }
+  let dashboard: Dashboard | undefined;
+  try {
+    dashboard = await startHeadDashboard(
+      cluster.address,
+      prefix,
+      options.dashboardPort === undefined ? 8265 : options.dashboardPort,
+      options.httpHost ?? "127.0.0.1",
+      proxy ? [proxy.metrics.registry] : [],
+    );
+  } catch (e) {
+    await proxy?.close();
+    await cluster.stop();
+    throw e;
+  }
   const record: HeadRecord = {
     address: cluster.address,
     prefix,
@@ -98,12 +116,14 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     agentPids: cluster.pids.agents,
     httpUrl: proxy?.url ?? null,
     grpcAddress: proxy?.grpcPort == null ? null : `${options.httpHost ?? "127.0.0.1"}:${proxy.grpcPort}`,
+    dashboardUrl: dashboard?.url ?? null,
     startedAt: Date.now(),
   };
   writeHeadRecord(stateDir, record);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await dashboard?.close();
       await proxy?.close();
       await cluster.stop();
       clearHeadRecord(stateDir, process.pid);

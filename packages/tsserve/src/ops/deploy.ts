@@ -1,7 +1,11 @@
 import type { ControllerClient } from "@tsserve/controller";
-import { UnavailableError, type ApplicationSpec, type StatusReport } from "@tsserve/protocol";
+import type { ApplicationSpec, StatusReport } from "@tsserve/protocol";
 import { connectController, type Target } from "../head/target.js";
 import { servesAll, waitForProxyRoutes } from "./proxy-routes.js";
+import { deployWithRetry, waitDeployed } from "./wait-deployed.js";
+
+/** How long a deploy request is retried while no controller answers. */
+const FAILOVER_MS = 15_000;
 
 /** Options of {@link deployConfig}. */
 export interface DeployOptions {
@@ -11,8 +15,8 @@ export interface DeployOptions {
   timeoutMs?: number;
   /** Roll every replica over even when the code version did not change. @default false */
   force?: boolean;
-  /** Called with each status poll while waiting (progress output). */
-  onProgress?: (report: StatusReport) => void;
+  /** Called with a progress line (and the report) whenever the progress changes while waiting. */
+  onProgress?: (line: string, report: StatusReport) => void;
 }
 
 /** What a deploy did. */
@@ -21,8 +25,6 @@ export interface DeployResult {
   /** The last status seen (after waiting, when waiting). */
   status: StatusReport | undefined;
 }
-
-const POLL_MS = 250;
 
 /**
  * Builds the specs of a serve config (importing the user code to walk its graphs), sends them to
@@ -41,10 +43,12 @@ export async function deployConfig(
   const applications = await buildApplicationSpecs(file, { force: options.force ?? false });
   const ctl = await connectController(target);
   try {
-    await ctl.deploy({ applications });
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    // A failover (lease TTL + recovery window) takes a few seconds; no controller at all fails sooner.
+    await deployWithRetry(ctl, { applications }, Date.now() + Math.min(timeoutMs, FAILOVER_MS));
     if (options.wait === false) return { applications, status: undefined };
     const names = applications.map((a) => a.name);
-    const status = await waitHealthy(ctl, names, options.timeoutMs ?? 60_000, options.onProgress);
+    const status = await waitDeployed(ctl, names, timeoutMs, options.onProgress);
     await waitForProxyRoutes(target, servesAll(applications));
     return { applications, status };
   } finally {
@@ -52,30 +56,9 @@ export async function deployConfig(
   }
 }
 
-/** Every deployment of the named applications, with its health; undefined entries when missing. */
-function unhealthy(report: StatusReport, apps: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const name of apps) {
-    const app = report.applications.find((a) => a.name === name);
-    if (app === undefined) {
-      out.push(`${name}: not known to the controller yet`);
-      continue;
-    }
-    for (const d of app.deployments) {
-      const running = d.replicas.filter((r) => r.state === "RUNNING").length;
-      if (d.status !== "HEALTHY" || running < d.targetReplicas) {
-        out.push(
-          `${name}/${d.name} ${d.status} ${running}/${d.targetReplicas}${d.message ? ` (${d.message})` : ""}`,
-        );
-      }
-    }
-  }
-  return out;
-}
-
 /**
- * Polls `ctl.status` until every deployment of `apps` is HEALTHY with all target replicas RUNNING.
- * Times out with an UnavailableError that lists what is still not healthy and why.
+ * Waits until every deployment of `apps` is HEALTHY; rejects at once on DEPLOY_FAILED / UNHEALTHY.
+ * Kept for callers of the earlier API; {@link waitDeployed} is the implementation.
  */
 export async function waitHealthy(
   ctl: ControllerClient,
@@ -83,17 +66,5 @@ export async function waitHealthy(
   timeoutMs: number,
   onProgress?: (report: StatusReport) => void,
 ): Promise<StatusReport> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = await ctl.status();
-    onProgress?.(report);
-    const pending = unhealthy(report, apps);
-    if (pending.length === 0) return report;
-    if (Date.now() > deadline) {
-      throw new UnavailableError(
-        `not healthy after ${Math.round(timeoutMs / 1000)} s: ${pending.join("; ")}; see \`tsserve status\``,
-      );
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  return waitDeployed(ctl, apps, timeoutMs, (_line, report) => onProgress?.(report));
 }

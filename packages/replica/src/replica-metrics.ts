@@ -1,0 +1,117 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+import { processRegistry } from "@tsserve/handle";
+import type { ReplicaSpec } from "@tsserve/protocol";
+
+/** Processing-latency buckets in seconds: Ray Serve's `DEFAULT_LATENCY_BUCKET_MS`, in base units. */
+export const LATENCY_BUCKETS_S = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 5, 10, 60, 120, 300,
+];
+
+type Labels = "app" | "deployment" | "replica";
+
+/**
+ * A replica's own series, Ray Serve's names translated (`ray_serve_` → `tsserve_`):
+ * - `tsserve_replica_processing_latency_seconds` (Ray: `ray_serve_deployment_processing_latency_ms`;
+ *   in seconds, Prometheus's base unit, so that `promtool check metrics` passes), by method;
+ * - `tsserve_replica_requests_total` / `tsserve_replica_errors_total` (Ray:
+ *   `ray_serve_deployment_request_counter` / `ray_serve_deployment_error_counter`);
+ * - `tsserve_replica_ongoing_requests` (Ray: `ray_serve_replica_processing_queries`);
+ * - `tsserve_replica_sessions`: distinct session ids seen in the last 5 minutes (the dashboard's
+ *   sessions per replica on the consistent-hash ring).
+ */
+export class ReplicaMetrics {
+  private readonly latency: Histogram<Labels | "method">;
+  private readonly requests: Counter<Labels | "method">;
+  private readonly errors: Counter<Labels | "method">;
+  private readonly ongoingGauge: Gauge<Labels>;
+  private readonly labels: Record<Labels, string>;
+  private readonly sessions = new Map<string, number>();
+  // Label children per method, so that a finished request allocates nothing for its metrics.
+  private readonly perMethod = new Map<
+    string,
+    { latency: { observe(v: number): void }; requests: { inc(): void }; errors: { inc(): void } }
+  >();
+  private current = 0;
+
+  constructor(spec: ReplicaSpec) {
+    const registers = [processRegistry()];
+    this.labels = { app: spec.app, deployment: spec.deployment, replica: spec.replicaId };
+    const labelNames = ["app", "deployment", "replica", "method"] as const;
+    this.latency = new Histogram({
+      name: "tsserve_replica_processing_latency_seconds",
+      help: "Time a replica spent on a request, from acceptance to its final reply",
+      labelNames,
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.requests = new Counter({
+      name: "tsserve_replica_requests_total",
+      help: "Requests a replica finished",
+      labelNames,
+      registers,
+    });
+    this.errors = new Counter({
+      name: "tsserve_replica_errors_total",
+      help: "Requests a replica finished with an error",
+      labelNames,
+      registers,
+    });
+    const now = (): number => this.current;
+    const labels = this.labels;
+    this.ongoingGauge = new Gauge({
+      name: "tsserve_replica_ongoing_requests",
+      help: "Requests a replica is running right now",
+      labelNames: ["app", "deployment", "replica"],
+      registers,
+      // Read at scrape time: nothing to do per request.
+      collect() {
+        this.set(labels, now());
+      },
+    });
+    const sessions = this.sessions;
+    new Gauge({
+      name: "tsserve_replica_sessions",
+      help: "Distinct session ids a replica served in the last 5 minutes",
+      labelNames: ["app", "deployment", "replica"],
+      registers,
+      collect() {
+        const cutoff = Date.now() - SESSION_WINDOW_MS;
+        for (const [id, at] of sessions) if (at < cutoff) sessions.delete(id);
+        this.set(labelsOf(spec), sessions.size);
+      },
+    });
+  }
+
+  /** The ongoing count changed (a request was accepted). */
+  ongoing(n: number): void {
+    this.current = n;
+  }
+
+  /** A request ended. */
+  finished(method: string, failed: boolean, ms: number, ongoing: number, sessionId?: string | null): void {
+    let m = this.perMethod.get(method);
+    if (m === undefined) {
+      const l = { ...this.labels, method };
+      m = {
+        latency: this.latency.labels(l),
+        requests: this.requests.labels(l),
+        errors: this.errors.labels(l),
+      };
+      this.perMethod.set(method, m);
+    }
+    m.latency.observe(ms / 1000);
+    m.requests.inc();
+    if (failed) m.errors.inc();
+    this.current = ongoing;
+    if (sessionId && this.sessions.size < MAX_SESSIONS) this.sessions.set(sessionId, Date.now());
+    else if (sessionId && this.sessions.has(sessionId)) this.sessions.set(sessionId, Date.now());
+  }
+}
+
+const SESSION_WINDOW_MS = 5 * 60_000;
+/** Bounds the memory of session counting under a flood of one-off session ids. */
+const MAX_SESSIONS = 100_000;
+
+function labelsOf(spec: ReplicaSpec): Record<Labels, string> {
+  return { app: spec.app, deployment: spec.deployment, replica: spec.replicaId };
+}
