@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { defineConfig } from "vitest/config";
 
 const roots = [
-  ...["protocol", "replica", "handle", "controller", "proxy", "tsserve", "test-utils", "chaos"].map(
+  ...["protocol", "replica", "handle", "controller", "cluster", "proxy", "tsserve", "test-utils", "chaos"].map(
     (p) => `packages/${p}`,
   ),
   "examples",

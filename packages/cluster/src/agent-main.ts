@@ -4,8 +4,8 @@
  * (or TSSERVE_ADDRESS / TSSERVE_PREFIX / TSSERVE_NODE_ID). Runs until `agent.<node>.shutdown`,
  * SIGTERM or SIGINT, each of which drains its replicas first.
  */
-import { Agent } from "./cluster/agent.js";
-import { parseAgentArgs } from "./cluster/agent-options.js";
+import { Agent } from "./agent.js";
+import { parseAgentArgs } from "./agent-options.js";
 
 async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2), process.env);

@@ -1,17 +1,17 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError } from "@tsserve/protocol";
-import { controllerEntryPath } from "../controller/index.js";
+import { controllerEntryPath } from "@tsserve/controller";
 
 /**
  * Paths of the built scripts that cluster processes run, and the node flags that preload the parent
  * watch. Processes always run built JavaScript, also when these are called from TypeScript sources
- * under a test loader (from src/cluster/x.ts the built tree is ../../dist/).
+ * under a test loader (from src/x.ts the built tree is ../dist/).
  */
 
 function built(fromDist: string): string {
   const here = import.meta.url;
-  return fileURLToPath(new URL(here.endsWith(".ts") ? `../../dist/${fromDist}` : `../${fromDist}`, here));
+  return fileURLToPath(new URL(here.endsWith(".ts") ? `../dist/${fromDist}` : `./${fromDist}`, here));
 }
 
 /** Absolute path of the built agent process entry (`dist/agent-main.js`). */
@@ -32,7 +32,7 @@ export const PARENT_WATCH_GRACE_ENV = "TSSERVE_PARENT_WATCH_GRACE_MS";
 
 /** Absolute path of the built parent-watch preload (see parent-watch-preload.ts). */
 export function parentWatchPath(): string {
-  return built("cluster/parent-watch-preload.js");
+  return built("parent-watch-preload.js");
 }
 
 /** Node CLI flag that preloads the parent watch; put it before the entry script. */

@@ -2,13 +2,6 @@ export { Agent, DEFAULT_AGENT_HEARTBEAT_PERIOD_MS, type AgentOptions } from "./a
 export { AGENT_ENV, defaultNodeId, parseAgentArgs, type AgentArgs } from "./agent-options.js";
 export { parseStartCommand, parseStopCommand, type AgentIdentity } from "./agent-commands.js";
 export {
-  ControllerClient,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_CONTROLLER_TIMEOUT_MS,
-  type ControllerClientOptions,
-  type ControllerConnectOptions,
-} from "./controller-client.js";
-export {
   DEFAULT_NATS_PORT,
   DEFAULT_STATE_DIR,
   findNatsServer,

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_PREFIX, UnavailableError, validatePrefix, type StatusReport } from "@tsserve/protocol";
 import { defaultNodeId } from "./agent-options.js";
-import { ControllerClient } from "./controller-client.js";
+import { ControllerClient } from "@tsserve/controller";
 import { DEFAULT_STATE_DIR, startEmbeddedNats, type EmbeddedNats } from "./embedded-nats.js";
 import { agentEntryPath, controllerEntry } from "./entry-paths.js";
 import { spawnNodeProcess, type LogMode, type ManagedProcess } from "./managed-process.js";

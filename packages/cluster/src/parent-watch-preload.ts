@@ -11,7 +11,7 @@
  * No imports beyond Node built-ins: it is preloaded into every replica and must stay cheap.
  */
 
-// Same as PARENT_WATCH_GRACE_ENV in entry-paths.ts (not imported: that module pulls in the controller).
+// Same as PARENT_WATCH_GRACE_ENV in entry-paths.ts (not imported: keep this preload free of package imports).
 const GRACE_ENV = "TSSERVE_PARENT_WATCH_GRACE_MS";
 const INTERVAL_MS = 500;
 const DEFAULT_GRACE_MS = 30_000;

@@ -12,7 +12,7 @@ import {
   type ReplicaHeartbeat,
 } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { pidAlive } from "../src/cluster/index.js";
+import { pidAlive } from "../src/index.js";
 import { PREFIX, agentRequest, exitOf, replicaSpec, spawnAgent } from "./fixtures/agent-harness.js";
 
 const NODE = "node-a";

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { ReplicaSpec } from "@tsserve/protocol";
-import { ReplicaChild } from "../src/cluster/replica-child.js";
+import { ReplicaChild } from "../src/replica-child.js";
 
 // A process that ignores SIGTERM (a replica stuck in its drain) and says so on stderr.
 const STUBBORN = `process.on("SIGTERM", () => console.error("ignoring SIGTERM")); console.error("up"); setInterval(() => {}, 1000);`;

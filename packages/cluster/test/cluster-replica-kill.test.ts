@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { connect, controllerMembership } from "@tsserve/handle";
 import { AGENT_OPS, agentPattern, decode, isReplicaDiedError, type ReplicaExit } from "@tsserve/protocol";
 import { freePort, sleep, waitUntil } from "@tsserve/test-utils";
-import { startLocalCluster } from "../src/cluster/index.js";
+import { startLocalCluster } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { echoApplication } from "./fixtures/echo-application.js";
 import { recordingMembership } from "./fixtures/recording-membership.js";

@@ -16,7 +16,7 @@ import {
   type DeploymentStatusReport,
 } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { startLocalCluster, type LocalCluster } from "../../src/cluster/local-cluster.js";
+import { startLocalCluster, type LocalCluster } from "../../src/local-cluster.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 export const PREFIX = "ctltest";

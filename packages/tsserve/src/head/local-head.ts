@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
 import { startProxy, type Proxy } from "@tsserve/proxy";
 import {
