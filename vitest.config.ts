@@ -2,9 +2,17 @@ import { basename } from "node:path";
 import { defineConfig } from "vitest/config";
 
 const roots = [
-  ...["protocol", "replica", "handle", "controller", "cluster", "proxy", "tsserve", "test-utils", "chaos"].map(
-    (p) => `packages/${p}`,
-  ),
+  ...[
+    "protocol",
+    "replica",
+    "handle",
+    "controller",
+    "cluster",
+    "proxy",
+    "tsserve",
+    "test-utils",
+    "chaos",
+  ].map((p) => `packages/${p}`),
   "examples",
   "bench",
 ];

@@ -1,14 +1,17 @@
 import type { ChildProcess } from "node:child_process";
 import { hostname } from "node:os";
-import { connect, type Msg, type NatsConnection } from "nats";
+import type { Msg, NatsConnection } from "nats";
 import {
   AGENT_OPS,
   DEFAULT_PREFIX,
   UnavailableError,
   agentSubject,
+  connectNats,
   decode,
   encode,
   errorToWire,
+  parseStartCommand,
+  parseStopCommand,
   requireEmptyMap,
   validatePrefix,
   validateToken,
@@ -19,12 +22,11 @@ import {
   type ReplicaSpec,
 } from "@tsserve/protocol";
 import { startReplicaProcess } from "@tsserve/replica";
-import { parseStartCommand, parseStopCommand } from "./agent-commands.js";
 import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
+import { replicaEnvironment } from "./replica-env.js";
 import { ReplicaChild } from "./replica-child.js";
 import { DEFAULT_STDERR_TAIL_LINES } from "./stderr-tail.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Default period of agent heartbeats. */
 export const DEFAULT_AGENT_HEARTBEAT_PERIOD_MS = 1000;
@@ -50,13 +52,17 @@ export interface AgentOptions {
 const OK: ControllerReply<null> = { ok: true, value: null };
 
 /**
- * The default launcher: stderr piped (for the exit report's tail), and the parent-watch preload so
- * that replicas drain and exit if this agent is SIGKILLed instead of running on forever.
+ * The default launcher: stderr piped (for the exit report's tail), a scrubbed environment with the
+ * replica role's credentials only (replica-env.ts), and this agent's pid in the spec so that the
+ * replica exits when this agent is gone, even if that happens before the replica starts watching.
  */
 function spawnReplicaChild(spec: ReplicaSpec): ChildProcess {
   return startReplicaProcess(spec, {
     stdio: ["ignore", "inherit", "pipe"],
-    env: { NODE_OPTIONS: nodeOptionsWithParentWatch() },
+    inheritEnv: false,
+    env: replicaEnvironment(process.env, {
+      NODE_OPTIONS: nodeOptionsWithParentWatch(process.env["NODE_OPTIONS"] ?? ""),
+    }),
   });
 }
 
@@ -94,25 +100,8 @@ export class Agent {
   static async start(options: AgentOptions): Promise<Agent> {
     const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
     const nodeId = validateToken("node id", options.nodeId ?? defaultNodeId());
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        ...natsAuthFromEnv(),
-        reconnectTimeWait: 250,
-        servers: options.address.split(","),
-        name: `tsserve-agent-${nodeId}`,
-        noAsyncTraces: true,
-        // An agent outlives NATS blips: its replicas keep running and it must hear the next command.
-        maxReconnectAttempts: -1,
-      });
-    } catch (cause) {
-      throw new UnavailableError(
-        `agent ${nodeId}: cannot connect to NATS at ${options.address}: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
+    // Reconnects forever: its replicas keep running through NATS blips and it must hear the next command.
+    const nc = await connectNats({ address: options.address, name: `tsserve-agent-${nodeId}` });
     const agent = new Agent(nc, {
       address: options.address,
       prefix,
@@ -173,6 +162,22 @@ export class Agent {
 
   /** Malformed commands answered BAD_REQUEST: reported on every heartbeat. */
   private rejectedMessages = 0;
+  /** The highest controller lease term obeyed: commands of a lower one are refused. */
+  private term = 0;
+
+  /**
+   * Lease-term fencing: a command from a controller whose term is below one this agent has already
+   * obeyed comes from a controller that lost its lease (and may not know it yet).
+   */
+  private checkTerm(op: string, term: number | undefined): void {
+    const t = term ?? 0;
+    if (t < this.term) {
+      throw new UnavailableError(
+        `agent ${this.nodeId}: ${op} from a stale lease term ${t} (this agent obeys term ${this.term} or later)`,
+      );
+    }
+    this.term = t;
+  }
 
   private dispatch(msg: Msg, op: string, handler: (body: unknown) => void): void {
     let reply: ControllerReply<null> = OK;
@@ -191,7 +196,13 @@ export class Agent {
   }
 
   private startReplica(body: unknown): void {
-    const spec = parseStartCommand(body, { nodeId: this.nodeId, prefix: this.prefix, address: this.address });
+    const { term, ...command } = parseStartCommand(body, {
+      nodeId: this.nodeId,
+      prefix: this.prefix,
+      address: this.address,
+    });
+    this.checkTerm("start", term);
+    const spec: ReplicaSpec = { ...command, parentPid: process.pid };
     const existing = this.children.get(spec.replicaId);
     // Idempotent: a controller that timed out on a start may send it again.
     if (existing && !existing.hasExited) return;
@@ -226,6 +237,7 @@ export class Agent {
 
   private stopReplica(body: unknown): void {
     const req = parseStopCommand(body);
+    this.checkTerm("stop", req.term);
     // An unknown replica is already stopped: the desired outcome holds.
     void this.children.get(req.replicaId)?.stop(req.graceful, req.timeoutMs);
   }
@@ -247,6 +259,7 @@ export class Agent {
       startedAt: this.startedAt,
       replicas: this.replicas(),
       rejectedMessages: this.rejectedMessages,
+      term: this.term,
     };
     this.nc.publish(agentSubject(this.prefix, this.nodeId, AGENT_OPS.heartbeat), encode(hb));
   }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ConfigError } from "@tsserve/protocol";
+import { ConfigError, TSSERVE_ENV } from "@tsserve/protocol";
 import { controllerEntryPath } from "@tsserve/controller";
 
 /**
@@ -28,7 +28,11 @@ export function controllerEntry(): string {
 }
 
 /** Environment variable read by the preload: ms between its SIGTERM and a hard exit. @default 30000 */
-export const PARENT_WATCH_GRACE_ENV = "TSSERVE_PARENT_WATCH_GRACE_MS";
+export const PARENT_WATCH_GRACE_ENV = TSSERVE_ENV.parentWatchGraceMs;
+/** Environment variable read (and removed) by the preload: the pid its parent must have. */
+export const PARENT_PID_ENV = TSSERVE_ENV.parentPid;
+/** Environment variable copied to every child, replicas included, to find leaked processes. */
+export const RUN_MARKER_ENV = TSSERVE_ENV.runMarker;
 
 /** Absolute path of the built parent-watch preload (see parent-watch-preload.ts). */
 export function parentWatchPath(): string {

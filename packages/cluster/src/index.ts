@@ -1,6 +1,6 @@
 export { Agent, DEFAULT_AGENT_HEARTBEAT_PERIOD_MS, type AgentOptions } from "./agent.js";
 export { AGENT_ENV, defaultNodeId, parseAgentArgs, type AgentArgs } from "./agent-options.js";
-export { parseStartCommand, parseStopCommand, type AgentIdentity } from "./agent-commands.js";
+export { replicaEnvironment, replicaRoleVariable, REPLICA_NATS_ENV_PREFIX } from "./replica-env.js";
 export {
   DEFAULT_NATS_PORT,
   DEFAULT_STATE_DIR,
@@ -11,7 +11,9 @@ export {
 } from "./embedded-nats.js";
 export { pidAlive, stopPid, waitForPidExit } from "./pid-utils.js";
 export {
+  PARENT_PID_ENV,
   PARENT_WATCH_GRACE_ENV,
+  RUN_MARKER_ENV,
   agentEntryPath,
   controllerEntry,
   nodeOptionsWithParentWatch,

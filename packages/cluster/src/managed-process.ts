@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { parentWatchNodeArg } from "./entry-paths.js";
+import { PARENT_PID_ENV, parentWatchNodeArg } from "./entry-paths.js";
 
 /** Where a managed process's stdout and stderr go. */
 export type LogMode = "inherit" | "file" | "ignore";
@@ -43,7 +43,9 @@ export class ManagedProcess {
     const nodeArgs = options.exitWithParent ? [parentWatchNodeArg()] : [];
     this.child = spawn(process.execPath, [...nodeArgs, options.entry, ...options.args], {
       stdio,
-      env: { ...process.env, ...options.env },
+      // The child's parent-watch compares its ppid with this pid, not with whatever ppid it finds
+      // at start (already 1 if this process died in between).
+      env: { ...process.env, ...options.env, [PARENT_PID_ENV]: String(process.pid) },
     });
     // The child holds its own copy of the descriptor.
     if (fd !== undefined) closeSync(fd);

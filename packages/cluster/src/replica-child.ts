@@ -63,7 +63,8 @@ export class ReplicaChild {
   /** The replica as listed in agent heartbeats. */
   describe(): AgentReplica {
     const { replicaId, app, deployment } = this.spec;
-    return { replicaId, app, deployment, pid: this.pid, startedAt: this.startedAt };
+    const generation = this.spec.generation ?? 0;
+    return { replicaId, app, deployment, pid: this.pid, startedAt: this.startedAt, generation };
   }
 
   /**

@@ -1,20 +1,21 @@
-import { connect, ErrorCode, NatsError, type NatsConnection } from "nats";
+import { ErrorCode, NatsError, type NatsConnection } from "nats";
 import {
   CONTROLLER_OPS,
   DEFAULT_PREFIX,
   ProtocolError,
   UnavailableError,
+  connectNats,
   controllerSubject,
   decode,
   encode,
   errorFromWire,
   isPlainObject,
+  isConfigError,
   validatePrefix,
   type DeployRequest,
   type MembershipSnapshot,
   type StatusReport,
 } from "@tsserve/protocol";
-import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Default deadline of one controller request. */
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 5000;
@@ -64,14 +65,16 @@ export class ControllerClient implements AsyncDisposable {
   static async connect(options: ControllerConnectOptions): Promise<ControllerClient> {
     let nc: NatsConnection;
     try {
-      nc = await connect({
-        ...natsAuthFromEnv(),
-        servers: options.address.split(","),
+      nc = await connectNats({
+        address: options.address,
         name: "tsserve-controller-client",
-        noAsyncTraces: true,
         timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        // A command-line client gives up rather than waiting for a cluster that may never come.
+        maxReconnectAttempts: 10,
       });
-    } catch (cause) {
+    } catch (e) {
+      if (isConfigError(e)) throw e;
+      const cause = (e as Error).cause ?? e;
       throw new UnavailableError(
         `cannot reach NATS at ${options.address}: ${(cause as Error).message}; start a cluster with \`tsserve start\``,
         { cause },

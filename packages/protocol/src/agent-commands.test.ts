@@ -1,4 +1,5 @@
-import { isTsserveError } from "@tsserve/protocol";
+import { isTsserveError } from "./errors.js";
+import { resolveDeploymentOptions } from "./options.js";
 import { describe, expect, it } from "vitest";
 import { parseStartCommand, parseStopCommand } from "./agent-commands.js";
 
@@ -12,7 +13,7 @@ const spec = {
   nodeId: "node-1",
   importPath: "app.ts#app",
   cwd: "/srv",
-  config: { gracefulShutdownTimeoutMs: 20_000 },
+  config: resolveDeploymentOptions({}, "Chat"),
   codeVersion: "v1",
 };
 
@@ -50,9 +51,13 @@ describe("parseStartCommand", () => {
     expect(badRequest(() => parseStartCommand({ ...spec, prefix: "other" }, self))).toContain("prefix");
   });
 
-  it("requires a usable graceful shutdown timeout", () => {
+  it("checks the config against the shared bounds table", () => {
     expect(badRequest(() => parseStartCommand({ ...spec, config: {} }, self))).toContain(
-      "config.gracefulShutdownTimeoutMs",
+      "config.maxOngoingRequests",
+    );
+    const fast = { ...spec.config, heartbeatPeriodMs: 5 };
+    expect(badRequest(() => parseStartCommand({ ...spec, config: fast }, self))).toContain(
+      "config.heartbeatPeriodMs: expected a number >= 10",
     );
   });
 });

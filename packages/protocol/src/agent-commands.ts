@@ -1,14 +1,11 @@
-import {
-  ProtocolError,
-  describe as describeValue,
-  isPlainObject,
-  validateToken,
-  type ReplicaSpec,
-  type StopReplicaRequest,
-} from "@tsserve/protocol";
+import type { ReplicaSpec, StartReplicaRequest, StopReplicaRequest } from "./agent-api.js";
+import { ProtocolError } from "./errors.js";
+import { checkResolvedConfig } from "./options.js";
+import { validateToken } from "./subjects.js";
+import { describe as describeValue, isPlainObject } from "./validate.js";
 
 /**
- * Shape checks for the commands an agent receives. A malformed command must become a BAD_REQUEST
+ * Decoders of the commands an agent receives (types in agent-api.ts). A malformed command must become a BAD_REQUEST
  * reply naming the bad field, never a crash: an agent serves every replica on its machine.
  */
 
@@ -19,6 +16,14 @@ function bad(op: string, field: string, expected: string, value: unknown): never
 function str(op: string, obj: Record<string, unknown>, field: string): string {
   const v = obj[field];
   if (typeof v !== "string" || v.length === 0) bad(op, field, "a non-empty string", v);
+  return v;
+}
+
+/** An optional number >= 0 (absent → undefined). */
+function optNum(op: string, obj: Record<string, unknown>, field: string): number | undefined {
+  const v = obj[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) bad(op, field, "a number >= 0", v);
   return v;
 }
 
@@ -44,7 +49,7 @@ export interface AgentIdentity {
  * The spec's `address` is replaced by the agent's own: the controller's view of the NATS address
  * (e.g. 127.0.0.1 on the head) may not be reachable from this machine, the agent's is.
  */
-export function parseStartCommand(body: unknown, self: AgentIdentity): ReplicaSpec {
+export function parseStartCommand(body: unknown, self: AgentIdentity): StartReplicaRequest {
   const op = "start";
   if (!isPlainObject(body)) bad(op, "body", "a ReplicaSpec object", body);
   const prefix = str(op, body, "prefix");
@@ -54,12 +59,13 @@ export function parseStartCommand(body: unknown, self: AgentIdentity): ReplicaSp
     bad(op, "nodeId", `this agent's node id ${JSON.stringify(self.nodeId)}`, nodeId);
   const config = body["config"];
   if (!isPlainObject(config)) bad(op, "config", "a resolved deployment config object", config);
-  const graceMs = config["gracefulShutdownTimeoutMs"];
-  if (typeof graceMs !== "number" || !Number.isFinite(graceMs) || graceMs < 0) {
-    bad(op, "config.gracefulShutdownTimeoutMs", "a number >= 0", graceMs);
+  try {
+    checkResolvedConfig("config", config);
+  } catch (e) {
+    throw new ProtocolError(`agent ${op}: ${(e as Error).message}`);
   }
   if (typeof body["codeVersion"] !== "string") bad(op, "codeVersion", "a string", body["codeVersion"]);
-  return {
+  const spec: StartReplicaRequest = {
     address: self.address,
     prefix,
     app: token(op, body, "app"),
@@ -71,6 +77,14 @@ export function parseStartCommand(body: unknown, self: AgentIdentity): ReplicaSp
     config: config as unknown as ReplicaSpec["config"],
     codeVersion: body["codeVersion"],
   };
+  const generation = optNum(op, body, "generation");
+  if (generation !== undefined) spec.generation = generation;
+  const fenceAfterMs = optNum(op, body, "fenceAfterMs");
+  if (fenceAfterMs !== undefined) spec.fenceAfterMs = fenceAfterMs;
+  const term = optNum(op, body, "term");
+  if (term !== undefined) spec.term = term;
+  // parentPid is the agent's to set, never the sender's.
+  return spec;
 }
 
 /** Validates a decoded `agent.<node>.stop` body. */
@@ -84,5 +98,8 @@ export function parseStopCommand(body: unknown): StopReplicaRequest {
   if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
     bad(op, "timeoutMs", "a number of milliseconds >= 0", timeoutMs);
   }
-  return { replicaId, graceful, timeoutMs };
+  const req: StopReplicaRequest = { replicaId, graceful, timeoutMs };
+  const term = optNum(op, body, "term");
+  if (term !== undefined) req.term = term;
+  return req;
 }

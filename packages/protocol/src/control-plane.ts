@@ -53,6 +53,11 @@ export interface ReplicaHeartbeat {
   error?: string;
   /** Malformed requests this replica has rejected (answered BAD_REQUEST or dropped) since it started. */
   rejectedMessages?: number;
+  /**
+   * The incarnation's generation, issued by the controller in its {@link ReplicaSpec}. A controller
+   * never adopts a generation it retired. Absent (0) from replicas started without one.
+   */
+  generation?: number;
 }
 
 /**
@@ -73,9 +78,40 @@ export interface ReplicaSpec {
   cwd: string;
   config: ResolvedDeploymentConfig;
   codeVersion: string;
+  /**
+   * Fencing identity issued by the controller: grows with every replica it asks for (across
+   * controller restarts, through the checkpoint). Echoed in every heartbeat. @default 0
+   */
+  generation?: number;
+  /**
+   * Set by the agent that spawns the process: its own pid. The replica exits (drains) as soon as its
+   * parent is not this pid any more, also when that happened before the replica started.
+   * @default no parent watch
+   */
+  parentPid?: number;
+  /**
+   * The replica exits by itself after it has been cut from NATS, or left out of its deployment's
+   * membership snapshots while RUNNING, for longer than this. @default DEFAULT_FENCE_AFTER_MS
+   */
+  fenceAfterMs?: number;
 }
 
 export const REPLICA_SPEC_ENV = "TSSERVE_REPLICA_SPEC";
+
+/** Default of {@link ReplicaSpec.fenceAfterMs}: longer than any controller timeout by default. */
+export const DEFAULT_FENCE_AFTER_MS = 30_000;
+
+/**
+ * Published by the controller on a replica's own subject `rctl.<app>.<deployment>.<replica>`
+ * when it declares the replica dead or refuses to adopt it: the replica stops at once, without
+ * going through its agent (which may be gone or may not know it).
+ */
+export interface ReplicaFence {
+  replicaId: string;
+  /** Only the incarnation with this generation obeys (0 = any). */
+  generation: number;
+  reason: string;
+}
 
 /** Published by handles on `hmetrics.<app>.<deployment>` about once a second while they have traffic. */
 export interface HandleMetrics {

@@ -22,6 +22,8 @@ export const VERBS = {
   controller: "ctl",
   /** Control plane: commands to and reports from agents. `agent.<nodeId>.<op>` */
   agent: "agent",
+  /** Control plane: fencing orders to one replica. `rctl.<app>.<deployment>.<replica>` */
+  replicaControl: "rctl",
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
@@ -78,6 +80,13 @@ export const membersSubject = (prefix: string, app: string, deployment: string):
   subject(prefix, VERBS.members, app, deployment);
 export const handleMetricsSubject = (prefix: string, app: string, deployment: string): string =>
   subject(prefix, VERBS.handleMetrics, app, deployment);
+/** `rctl.<app>.<deployment>.<replica>`: a replica's own stop subject (see ReplicaFence). */
+export const replicaControlSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+): string => subject(prefix, VERBS.replicaControl, app, deployment, replicaId);
 /** `ctl.<op>`: deploy, delete, status, members, shutdown … */
 export const controllerSubject = (prefix: string, op: string): string =>
   subject(prefix, VERBS.controller, op);

@@ -1,17 +1,18 @@
-import { connect, type NatsConnection, type Subscription } from "nats";
-import { ConfigError, probeSubject, requestSubject, type ReplicaSpec } from "@tsserve/protocol";
+import type { NatsConnection, Subscription } from "nats";
+import { ConfigError, connectNats, probeSubject, requestSubject, type ReplicaSpec } from "@tsserve/protocol";
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
-import { Heartbeats } from "./heartbeat.js";
+import { Heartbeats, type HeartbeatState } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
   readonly server: RequestServer;
   readonly connection: NatsConnection;
+  /** The state its heartbeats report right now. */
+  readonly state: () => HeartbeatState;
   /**
    * DRAINING now; keep serving `gracefulShutdownWaitLoopMs` so routers see it leave; unsubscribe
    * (late senders get no-responders and reroute); wait for ongoing requests (at most until
@@ -57,14 +58,7 @@ async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<obje
  * constructor failure it reports FAILED (with the error), closes and throws ReplicaStartError.
  */
 export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<RunningReplica> {
-  const nc = await connect({
-    ...natsAuthFromEnv(),
-    servers: spec.address.split(",").map((s) => s.trim()),
-    name: `replica:${spec.replicaId}`,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
+  const nc = await connectNats({ address: spec.address, name: `replica:${spec.replicaId}` });
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect") log(`NATS ${s.type} ${String(s.data)}`);
@@ -117,6 +111,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   const running: RunningReplica = {
     server,
     connection: nc,
+    state: () => hb.state,
     drain: () => (draining ??= drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub }, log)),
   };
   return running;

@@ -1,8 +1,8 @@
 import {
   ConfigError,
   REPLICA_SPEC_ENV,
+  checkResolvedConfig,
   fail,
-  intAtLeast,
   isPlainObject,
   nonEmptyString,
   numberAtLeast,
@@ -40,9 +40,9 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
   validatePrefix(nonEmptyString(`${path}.prefix`, raw["prefix"]));
   const config = raw["config"];
   if (!isPlainObject(config)) fail(`${path}.config`, "a resolved deployment config object", config);
-  intAtLeast(`${path}.config.maxOngoingRequests`, config["maxOngoingRequests"], 1);
-  numberAtLeast(`${path}.config.heartbeatPeriodMs`, config["heartbeatPeriodMs"], 0, true);
-  numberAtLeast(`${path}.config.gracefulShutdownWaitLoopMs`, config["gracefulShutdownWaitLoopMs"], 0);
-  numberAtLeast(`${path}.config.gracefulShutdownTimeoutMs`, config["gracefulShutdownTimeoutMs"], 0);
+  checkResolvedConfig(`${path}.config`, config);
+  for (const f of ["generation", "parentPid", "fenceAfterMs"] as const) {
+    if (raw[f] !== undefined) numberAtLeast(`${path}.${f}`, raw[f], 0);
+  }
   return raw as unknown as ReplicaSpec;
 }

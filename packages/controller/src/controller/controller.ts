@@ -1,11 +1,14 @@
-import { ErrorCode, NatsError, connect, type KV, type NatsConnection, type Subscription } from "nats";
+import { ErrorCode, NatsError, type KV, type NatsConnection, type Subscription } from "nats";
 import {
   VERBS,
   agentPattern,
+  connectNats,
   encode,
   membersSubject,
+  replicaControlSubject,
   subjectPattern,
   type MembershipSnapshot,
+  type ReplicaFence,
 } from "@tsserve/protocol";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
 import { Autoscaler } from "./autoscaler.js";
@@ -21,6 +24,8 @@ import { ApiHandlers } from "./api-handlers.js";
 import { serveControllerApi, subscribeDecoded } from "./controller-server.js";
 import { liveNodeIds, type ControllerCore } from "./core.js";
 import { DesiredState } from "./desired-state.js";
+import { Generations } from "./generations.js";
+import { openStateBucket } from "./state-bucket.js";
 import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js";
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
@@ -29,7 +34,6 @@ import { heartbeatReplicaId, pruneUnheard, recoveryComplete } from "./recovery.j
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
 
 /** Membership changes closer together than this are folded into one broadcast. */
 export const MEMBERSHIP_COALESCE_MS = 25;
@@ -57,6 +61,7 @@ export class Controller implements ControllerCore {
   readonly desired = new DesiredState();
   readonly table = new ReplicaTable();
   readonly nodes = new Map<string, NodeRecord>();
+  readonly generations = new Generations();
   recovering = false;
   private nc: NatsConnection | undefined;
   private kv: KV | undefined;
@@ -101,18 +106,14 @@ export class Controller implements ControllerCore {
 
   /** Connects, opens the KV bucket, and competes for the leader lease (returns without waiting for it). */
   async start(): Promise<void> {
-    this.nc = await connect({
-      ...natsAuthFromEnv(),
-      servers: this.opts.address.split(","),
+    this.nc = await connectNats({
+      address: this.opts.address,
       name: `tsserve-controller-${this.opts.controllerId}`,
-      noAsyncTraces: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
     });
     this.connection = new ConnectionWatch(this.nc, (now) => this.forgiveSilence(now));
-    this.kv = await this.nc.jetstream().views.kv(this.opts.bucket, { history: 1 });
+    this.kv = await openStateBucket(this.nc, this.opts, this.log);
     this.store = new CheckpointStore(this.kv, this.log);
-    this.agents = new AgentActions(this.nc, this.opts);
+    this.agents = new AgentActions(this.nc, this.opts, () => this.lease?.term ?? 0);
     this.lease = new LeaderLease(
       this.kv,
       this.opts.controllerId,
@@ -152,6 +153,7 @@ export class Controller implements ControllerCore {
     if (term !== this.term) return;
     const listed = cp ? restoreState(cp, this.desired, this.table, Date.now()) : [];
     if (cp) this.publisher.restore(cp.versions);
+    this.generations.restore(cp?.nextGeneration);
     const heard = new Set<string>();
     const p = this.opts.prefix;
     const reject = this.rejectMessage;
@@ -234,6 +236,7 @@ export class Controller implements ControllerCore {
     this.nodes.clear();
     this.autoscaler.forget();
     this.publisher.reset();
+    this.generations.reset();
   }
 
   // ---- the reconcile loop ----
@@ -252,7 +255,7 @@ export class Controller implements ControllerCore {
       sweepLiveness(this, now);
       this.api.autoscale(now);
       reconcileAll(this.desired, this.table, liveNodeIds(this), now, this.actions, this.log);
-      this.store?.save(snapshotState(this.desired, this.table, this.publisher.versions()));
+      this.store?.save(this.checkpoint());
     } catch (e) {
       this.log(`reconcile tick failed: ${(e as Error).stack ?? String(e)}`);
     }
@@ -283,7 +286,7 @@ export class Controller implements ControllerCore {
       d.name,
       (id) => this.table.get(id) !== undefined || this.table.isTombstoned(id),
     );
-    const rec = startingRecord(d, nodeId, replicaId, now);
+    const rec = startingRecord(d, nodeId, replicaId, now, this.generations.issue());
     this.table.add(rec);
     const spec = replicaSpecFor(this.opts, app.spec, d, rec);
     const term = this.term;
@@ -333,6 +336,23 @@ export class Controller implements ControllerCore {
     });
   }
 
+  fence(r: Pick<ReplicaRecord, "replicaId" | "app" | "deployment" | "generation">, reason: string): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    const order: ReplicaFence = { replicaId: r.replicaId, generation: r.generation, reason };
+    try {
+      this.nc.publish(
+        replicaControlSubject(this.opts.prefix, r.app, r.deployment, r.replicaId),
+        encode(order),
+      );
+    } catch (e) {
+      this.log(`could not fence ${r.replicaId}: ${(e as Error).message}`);
+    }
+  }
+
+  private checkpoint(): ReturnType<typeof snapshotState> {
+    return snapshotState(this.desired, this.table, this.publisher.versions(), this.generations.nextValue);
+  }
+
   private publishSnapshot(s: MembershipSnapshot): void {
     if (!this.nc || this.nc.isClosed()) return;
     this.nc.publish(membersSubject(this.opts.prefix, s.app, s.deployment), encode(s));
@@ -351,7 +371,7 @@ export class Controller implements ControllerCore {
 
   /** Writes the checkpoint now. */
   async flushCheckpoint(): Promise<void> {
-    await this.store?.flush(snapshotState(this.desired, this.table, this.publisher.versions()));
+    await this.store?.flush(this.checkpoint());
   }
 
   /** Deletes the checkpoint (after a full shutdown). */

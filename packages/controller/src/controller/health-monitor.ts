@@ -50,6 +50,8 @@ export function recordReady(d: DeploymentRecord): void {
 export function removeReplica(core: ControllerCore, r: ReplicaRecord, reason: string, stopIt: boolean): void {
   core.table.remove(r.replicaId);
   if (stopIt && core.nodes.has(r.nodeId)) core.stopOnAgent(r, false, 0);
+  // Declared dead but maybe alive behind a partition: it must not serve again when it comes back.
+  if (stopIt) core.fence(r, reason);
   if (r.state === "RUNNING" || r.state === "DRAINING") core.log(`replica ${r.replicaId} removed: ${reason}`);
   core.membershipChanged(r.app, r.deployment);
 }

@@ -29,6 +29,8 @@ export interface ReplicaRecord {
   createdAt: number;
   /** Local epoch ms a stop was requested; 0 when none. */
   stopRequestedAt: number;
+  /** Fencing identity issued at start (see generations.ts); 0 for records from an older checkpoint. */
+  generation: number;
 }
 
 /** One deployment of an application: what is wanted and what the controller knows about it. */
