@@ -56,9 +56,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  const orphaned = (): boolean => spec.parentPid !== undefined && process.ppid !== spec.parentPid;
   const requestStop = (why: string, hard = false): void => {
-    log(`${why}: ${hard ? "exiting" : "draining"}`);
-    if (hard) process.exit(1);
+    // An orphan that has not served yet has nothing to drain, and must not get as far as serving.
+    const now = hard || (replica === undefined && orphaned());
+    log(`${why}: ${now ? "exiting" : "draining"}`);
+    if (now) process.exit(1);
     if (stopRequested) return;
     stopRequested = true;
     // Whatever the drain waits for, a fenced or signalled replica is gone within its grace period.
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   // that must not get as far as serving.
   watchParent(spec.parentPid, (why) => requestStop(why));
   try {
-    replica = await runReplica(spec, log);
+    replica = await runReplica(spec, log, () => !orphaned());
   } catch (e) {
     log(describeError(e));
     process.exit(1);

@@ -57,7 +57,11 @@ async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<obje
  * construct, subscribe, flush, heartbeat RUNNING, periodic heartbeats. On an import or
  * constructor failure it reports FAILED (with the error), closes and throws ReplicaStartError.
  */
-export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<RunningReplica> {
+export async function runReplica(
+  spec: ReplicaSpec,
+  log: LogLine,
+  shouldServe: () => boolean = () => true,
+): Promise<RunningReplica> {
   const nc = await connectNats({ address: spec.address, name: `replica:${spec.replicaId}` });
   void (async () => {
     for await (const s of nc.status()) {
@@ -88,6 +92,11 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     );
   }
 
+  // Fenced while constructing (e.g. its agent died): it must never report RUNNING.
+  if (!shouldServe()) {
+    await nc.close();
+    throw new ReplicaStartError(`replica ${spec.replicaId} was fenced before it became READY`);
+  }
   const server = new RequestServer(
     instance,
     new MethodTable(instance),

@@ -67,8 +67,12 @@ export function sweepLiveness(core: ControllerCore, now: number): void {
     if (now - node.lastSeen <= core.opts.agentTimeoutMs) continue;
     core.nodes.delete(node.nodeId);
     core.log(`agent ${node.nodeId} silent for ${now - node.lastSeen} ms: presumed lost with its replicas`);
-    for (const r of core.table.onNode(node.nodeId))
+    for (const r of core.table.onNode(node.nodeId)) {
       removeReplica(core, r, `agent ${node.nodeId} lost`, false);
+      // Its agent may be dead with the replica orphaned, or cut off with it: either way it must
+      // stop, and the agent cannot be asked.
+      core.fence(r, `agent ${node.nodeId} lost`);
+    }
   }
   for (const r of core.table.all()) {
     const d = core.desired.deployments.get(depKey(r.app, r.deployment));
