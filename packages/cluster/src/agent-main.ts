@@ -9,7 +9,12 @@ import { parseAgentArgs } from "./agent-options.js";
 
 async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2), process.env);
-  const agent = await Agent.start({ address: args.address, prefix: args.prefix, nodeId: args.nodeId });
+  const agent = await Agent.start({
+    address: args.address,
+    prefix: args.prefix,
+    nodeId: args.nodeId,
+    ...(args.replicaUser === undefined ? {} : { replicaUser: args.replicaUser }),
+  });
   process.stderr.write(`tsserve agent ${agent.nodeId} (pid ${process.pid}) connected to ${args.address}\n`);
 
   const stop = (why: string): void => {

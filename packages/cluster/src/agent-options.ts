@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { ConfigError, DEFAULT_PREFIX } from "@tsserve/protocol";
+import { ConfigError, DEFAULT_PREFIX, TSSERVE_ENV } from "@tsserve/protocol";
 
 /** Environment variables an agent process reads when the flag is absent. */
 export const AGENT_ENV = {
-  address: "TSSERVE_ADDRESS",
-  prefix: "TSSERVE_PREFIX",
-  nodeId: "TSSERVE_NODE_ID",
+  address: TSSERVE_ENV.address,
+  prefix: TSSERVE_ENV.prefix,
+  nodeId: TSSERVE_ENV.nodeId,
+  replicaUser: TSSERVE_ENV.replicaUser,
 } as const;
 
 /**
@@ -23,9 +24,12 @@ export interface AgentArgs {
   address: string;
   prefix: string;
   nodeId: string | undefined;
+  /** `--replica-user`: run replicas as this OS user. */
+  replicaUser: string | undefined;
 }
 
-const USAGE = "usage: agent-main.js --address nats://host:4222 [--prefix tsserve] [--node-id ID]";
+const USAGE =
+  "usage: agent-main.js --address nats://host:4222 [--prefix tsserve] [--node-id ID] [--replica-user USER]";
 
 /**
  * Parses `--address URL [--prefix P] [--node-id ID]` (also `--flag=value`), falling back to
@@ -35,7 +39,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    const m = /^--(address|prefix|node-id)(?:=(.*))?$/.exec(arg);
+    const m = /^--(address|prefix|node-id|replica-user)(?:=(.*))?$/.exec(arg);
     if (!m) throw new ConfigError(`agent: unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined || value === "")
@@ -50,5 +54,6 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     address,
     prefix: flags.get("prefix") ?? env[AGENT_ENV.prefix] ?? DEFAULT_PREFIX,
     nodeId: flags.get("node-id") ?? (env[AGENT_ENV.nodeId] || undefined),
+    replicaUser: flags.get("replica-user") ?? (env[AGENT_ENV.replicaUser] || undefined),
   };
 }

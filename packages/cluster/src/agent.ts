@@ -24,6 +24,7 @@ import {
 import { startReplicaProcess } from "@tsserve/replica";
 import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
+import { lookupOsUser } from "./os-user.js";
 import { replicaEnvironment } from "./replica-env.js";
 import { ReplicaChild } from "./replica-child.js";
 import { DEFAULT_STDERR_TAIL_LINES } from "./stderr-tail.js";
@@ -47,6 +48,11 @@ export interface AgentOptions {
   forwardStderr?: boolean;
   /** How a replica process is started. @default startReplicaProcess from @tsserve/replica */
   spawnReplica?: (spec: ReplicaSpec) => ChildProcess;
+  /**
+   * Run replicas as this OS user (name or uid; the agent must run as root). Replica code then
+   * cannot read the agent's environment or credential files. @default the agent's own user
+   */
+  replicaUser?: string;
 }
 
 const OK: ControllerReply<null> = { ok: true, value: null };
@@ -56,14 +62,18 @@ const OK: ControllerReply<null> = { ok: true, value: null };
  * replica role's credentials only (replica-env.ts), and this agent's pid in the spec so that the
  * replica exits when this agent is gone, even if that happens before the replica starts watching.
  */
-function spawnReplicaChild(spec: ReplicaSpec): ChildProcess {
-  return startReplicaProcess(spec, {
-    stdio: ["ignore", "inherit", "pipe"],
-    inheritEnv: false,
-    env: replicaEnvironment(process.env, {
-      NODE_OPTIONS: nodeOptionsWithParentWatch(process.env["NODE_OPTIONS"] ?? ""),
-    }),
-  });
+function replicaLauncher(replicaUser: string | undefined): (spec: ReplicaSpec) => ChildProcess {
+  const user = replicaUser === undefined ? undefined : lookupOsUser(replicaUser);
+  return (spec) =>
+    startReplicaProcess(spec, {
+      stdio: ["ignore", "inherit", "pipe"],
+      inheritEnv: false,
+      env: replicaEnvironment(process.env, {
+        NODE_OPTIONS: nodeOptionsWithParentWatch(process.env["NODE_OPTIONS"] ?? ""),
+        ...(user ? { HOME: user.home, USER: user.name } : {}),
+      }),
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
 }
 
 /**
@@ -85,7 +95,7 @@ export class Agent {
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly options: Required<Omit<AgentOptions, "nodeId" | "prefix">> & {
+    private readonly options: Required<Omit<AgentOptions, "nodeId" | "prefix" | "replicaUser">> & {
       nodeId: string;
       prefix: string;
     },
@@ -109,7 +119,7 @@ export class Agent {
       heartbeatPeriodMs: options.heartbeatPeriodMs ?? DEFAULT_AGENT_HEARTBEAT_PERIOD_MS,
       stderrTailLines: options.stderrTailLines ?? DEFAULT_STDERR_TAIL_LINES,
       forwardStderr: options.forwardStderr ?? true,
-      spawnReplica: options.spawnReplica ?? spawnReplicaChild,
+      spawnReplica: options.spawnReplica ?? replicaLauncher(options.replicaUser),
     });
     agent.subscribe(AGENT_OPS.start, (body) => agent.startReplica(body));
     agent.subscribe(AGENT_OPS.stop, (body) => agent.stopReplica(body));

@@ -27,3 +27,14 @@ export {
   type LogMode,
   type ManagedProcessOptions,
 } from "./managed-process.js";
+export { lookupOsUser, type OsUser } from "./os-user.js";
+export {
+  natsAuthorizationConfig,
+  natsRoles,
+  roleEnvironment,
+  writeNatsRoles,
+  type NatsRole,
+  type NatsRoleFiles,
+  type NatsRoleUser,
+  type NatsRolesOptions,
+} from "./nats-roles.js";

@@ -1,6 +1,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_PREFIX, UnavailableError, validatePrefix, type StatusReport } from "@tsserve/protocol";
+import {
+  ConfigError,
+  DEFAULT_PREFIX,
+  UnavailableError,
+  validatePrefix,
+  type StatusReport,
+} from "@tsserve/protocol";
 import { defaultNodeId } from "./agent-options.js";
 import { ControllerClient } from "@tsserve/controller";
 import { DEFAULT_STATE_DIR, startEmbeddedNats, type EmbeddedNats } from "./embedded-nats.js";
@@ -35,6 +41,12 @@ export interface LocalClusterOptions {
   clientTimeoutMs?: number;
   /** How long `stop()` lets a graceful shutdown take before signalling. @default 30000 */
   stopTimeoutMs?: number;
+  /**
+   * Join a cluster that has (or will have) another controller: this controller is a standby that
+   * takes over through the lease, and `stop()` stops only these processes instead of asking the
+   * leader to shut the whole cluster down. Needs `address`. @default false
+   */
+  standby?: boolean;
 }
 
 /** A controller, agents and (maybe) an embedded nats-server, all local processes. */
@@ -98,6 +110,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     exitWithParent: options.exitWithParent ?? true,
   };
   const timeoutMs = options.startTimeoutMs ?? 30_000;
+  if (options.standby && !options.address)
+    throw new ConfigError("a standby joins an existing cluster: give its NATS address");
   const deadline = Date.now() + timeoutMs;
   const nats = options.address ? null : await startEmbeddedNats({ stateDir, port: options.natsPort ?? 4222 });
   const address = options.address ?? (nats as EmbeddedNats).url;
@@ -179,6 +193,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         // The controller drains every application and stops the agents itself; if it cannot, the
         // agents still drain their replicas on SIGTERM.
         const asked =
+          !options.standby &&
           !ctl.hasExited &&
           (await connected.shutdown().then(
             () => true,

@@ -11,6 +11,8 @@ export const TSSERVE_ENV = {
   prefix: "TSSERVE_PREFIX",
   /** An agent's node id (`--node-id`). */
   nodeId: "TSSERVE_NODE_ID",
+  /** The OS user an agent runs replicas as (`--replica-user`). */
+  replicaUser: "TSSERVE_REPLICA_USER",
   /** HTTP port of the proxy (`--http-port`). */
   httpPort: "TSSERVE_HTTP_PORT",
   /** Port of the embedded nats-server (`--nats-port`). */

@@ -23,10 +23,18 @@ export const NATS_AUTH_ENV = {
   tlsCert: "TSSERVE_NATS_TLS_CERT",
   /** Path of this client's private key (PEM). */
   tlsKey: "TSSERVE_NATS_TLS_KEY",
+  /**
+   * Inbox prefix for replies (nats.js `inboxPrefix`): a user allowed to subscribe only to
+   * `<prefix>.>` (see `tsserve nats-config`) must open its inboxes there. @default "_INBOX"
+   */
+  inboxPrefix: "TSSERVE_NATS_INBOX_PREFIX",
 } as const;
 
 /** The part of the nats.js connection options that {@link natsAuthFromEnv} fills in. */
-export type NatsAuthOptions = Pick<ConnectionOptions, "user" | "pass" | "token" | "authenticator" | "tls">;
+export type NatsAuthOptions = Pick<
+  ConnectionOptions,
+  "user" | "pass" | "token" | "authenticator" | "tls" | "inboxPrefix"
+>;
 
 /** Reads a file named by an environment variable, with a ConfigError naming both when it is missing. */
 function readNamedFile(variable: string, path: string): Uint8Array {
@@ -102,6 +110,14 @@ export function natsAuthFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuthO
   }
   if (creds !== undefined) out.authenticator = credsAuthenticator(readNamedFile(NATS_AUTH_ENV.creds, creds));
 
+  const inboxPrefix = get(NATS_AUTH_ENV.inboxPrefix);
+  if (inboxPrefix !== undefined) {
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(inboxPrefix))
+      throw new ConfigError(
+        `${NATS_AUTH_ENV.inboxPrefix}=${JSON.stringify(inboxPrefix)}: use subject tokens (letters, digits, _ -) joined by dots`,
+      );
+    out.inboxPrefix = inboxPrefix;
+  }
   const ca = get(NATS_AUTH_ENV.tlsCa);
   const cert = get(NATS_AUTH_ENV.tlsCert);
   const key = get(NATS_AUTH_ENV.tlsKey);
@@ -131,6 +147,7 @@ export const NATS_AUTH_FLAGS = {
   "--tls-ca": NATS_AUTH_ENV.tlsCa,
   "--tls-cert": NATS_AUTH_ENV.tlsCert,
   "--tls-key": NATS_AUTH_ENV.tlsKey,
+  "--nats-inbox-prefix": NATS_AUTH_ENV.inboxPrefix,
 } as const;
 
 /**

@@ -15,6 +15,10 @@ export interface StartReplicaOptions {
    * user code never sees the agent's credentials. @default true
    */
   inheritEnv?: boolean;
+  /** Run as this user id (the spawner must be root); with `gid`. @default this process's */
+  uid?: number;
+  /** Run with this group id. @default this process's */
+  gid?: number;
 }
 
 // dist/start-replica-process.js sits beside dist/main.js; from src (tests run by a TS loader) the
@@ -43,5 +47,7 @@ export function startReplicaProcess(spec: ReplicaSpec, opts: StartReplicaOptions
     cwd: spec.cwd,
     stdio: opts.stdio ?? ["ignore", "inherit", "inherit"],
     env: { ...(opts.inheritEnv === false ? {} : process.env), ...opts.env, [REPLICA_SPEC_ENV]: json },
+    ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+    ...(opts.gid === undefined ? {} : { gid: opts.gid }),
   });
 }

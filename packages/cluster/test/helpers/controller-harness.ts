@@ -29,14 +29,14 @@ export const FAST: DeploymentOptions = {
   gracefulShutdownTimeoutS: 5,
 };
 
-/** A deploy request for one app of the fixture module (`exportName` = worker | exploding). */
+/** A deploy request for one app of the fixture module (`exportName` = worker | exploding | snoop). */
 export function deployRequest(
   app: string,
-  exportName: "worker" | "exploding",
+  exportName: "worker" | "exploding" | "snoop",
   options: DeploymentOptions,
   codeVersion = "v1",
 ): DeployRequest {
-  const name = exportName === "worker" ? "Worker" : "Exploding";
+  const name = { worker: "Worker", exploding: "Exploding", snoop: "Snoop" }[exportName];
   return {
     applications: [
       {

@@ -15,6 +15,10 @@ export interface HeadFlags extends TargetFlags {
   agents: number;
   natsPort: number;
   foreground?: boolean;
+  /** `--standby`: join --address as a standby head. */
+  standby?: boolean;
+  /** `--kv-replicas N`. */
+  kvReplicas?: number;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -28,6 +32,8 @@ function headOptions(flags: HeadFlags): HeadOptions {
     httpHost: flags.httpHost,
     agents: flags.agents,
     natsPort: flags.natsPort,
+    ...(flags.standby ? { standby: true } : {}),
+    ...(flags.kvReplicas === undefined ? {} : { kvReplicas: flags.kvReplicas }),
   };
 }
 
@@ -38,6 +44,8 @@ function foregroundArgs(flags: HeadFlags): string[] {
   if (!flags.http) args.push("--no-http");
   if (flags.address !== undefined) args.push("--address", flags.address);
   if (flags.prefix !== undefined) args.push("--prefix", flags.prefix);
+  if (flags.standby) args.push("--standby");
+  if (flags.kvReplicas !== undefined) args.push("--kv-replicas", String(flags.kvReplicas));
   return args;
 }
 

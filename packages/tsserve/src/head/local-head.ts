@@ -28,6 +28,10 @@ export interface HeadOptions {
   agents?: number;
   /** Port of the embedded nats-server (a free one if taken). @default 4222 */
   natsPort?: number;
+  /** Join `address` as a standby head: its controller waits for the lease; stopping it stops only this head. */
+  standby?: boolean;
+  /** Replicas of the controller's state bucket. @default the NATS cluster size up to 3 */
+  kvReplicas?: number;
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -56,6 +60,10 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     prefix,
     agents: options.agents ?? 1,
     logs: "file",
+    ...(options.standby ? { standby: true } : {}),
+    ...(options.kvReplicas === undefined
+      ? {}
+      : { controllerArgs: ["--kv-replicas", String(options.kvReplicas)] }),
     ...(address === undefined ? {} : { address }),
     ...(options.natsPort === undefined
       ? {}
