@@ -104,6 +104,8 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     kvReplicas: o.kvReplicas === undefined ? 0 : kvReplicas(o.kvReplicas),
     // KV bucket names allow only letters, digits, _ and -.
     bucket: o.bucket ?? `tsserve_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-    log: o.log ?? ((line: string) => console.error(`[controller] ${line}`)),
+    log:
+      o.log ??
+      ((line: string) => console.error(`[controller ${new Date().toISOString().slice(11, 23)}] ${line}`)),
   };
 }

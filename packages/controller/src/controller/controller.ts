@@ -30,7 +30,7 @@ import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
 import { reconcileAll, type ReconcileActions } from "./reconciler.js";
-import { heartbeatReplicaId, pruneUnheard, recoveryComplete } from "./recovery.js";
+import { heartbeatReplicaId, pruneUnheard, recoveryComplete, recoveryWindow } from "./recovery.js";
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
@@ -146,11 +146,17 @@ export class Controller implements ControllerCore {
     this.log(`${this.opts.controllerId} is the leader; recovering`);
     this.recovering = true;
     this.resetState();
-    const cp = await this.store!.load().catch((e: unknown) => {
-      this.log(`checkpoint read failed: ${(e as Error).message}`);
-      return null;
-    });
-    if (term !== this.term) return;
+    // A leader that cannot read the checkpoint must not act on an empty state: it would treat every
+    // live replica as an orphan of a deleted deployment. Retry until it reads (or loses the lease).
+    let cp: Awaited<ReturnType<CheckpointStore["load"]>> | undefined;
+    while (cp === undefined && term === this.term) {
+      cp = await this.store!.load().catch((e: unknown) => {
+        this.log(`checkpoint read failed (retrying): ${(e as Error).message}`);
+        return undefined;
+      });
+      if (cp === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (term !== this.term || cp === undefined) return;
     const listed = cp ? restoreState(cp, this.desired, this.table, Date.now()) : [];
     if (cp) this.publisher.restore(cp.versions);
     this.generations.restore(cp?.nextGeneration);
@@ -193,8 +199,9 @@ export class Controller implements ControllerCore {
       ...serveControllerApi(nc, p, this.api.handlers(), this.log, () => this.rejectedMessages++),
     ];
     const began = Date.now();
+    const windowMs = recoveryWindow(this.opts.recoveryWindowMs, listed, this.desired);
     // Wait to hear the checkpointed replicas (or the window to pass).
-    while (term === this.term && Date.now() - began < this.opts.recoveryWindowMs) {
+    while (term === this.term && Date.now() - began < windowMs) {
       if (recoveryComplete(listed, heard, this.nodes.size)) break;
       await new Promise((r) => setTimeout(r, 50));
     }

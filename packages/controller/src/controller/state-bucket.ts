@@ -30,15 +30,28 @@ export async function openStateBucket(
   log: (line: string) => void,
 ): Promise<KV> {
   const replicas = wantedKvReplicas(opts, nc);
-  const kv = await nc.jetstream().views.kv(opts.bucket, { history: 1, replicas });
+  // Short request timeouts: while the bucket elects a new leader (its server died), a lease check
+  // must fail fast and try again, not block the lease loop for nats.js's default 5 s.
+  const timeout = Math.max(500, Math.min(2000, Math.floor(opts.leaseTtlMs / 2)));
+  // Reads go to the stream leader, not "direct" to any replica: right after a leader change a
+  // follower that is not current drops direct gets silently, and a new controller's first
+  // checkpoint read would time out.
+  const kv = await nc
+    .jetstream({ timeout })
+    .views.kv(opts.bucket, { history: 1, replicas, allow_direct: false });
   try {
-    const status = await kv.status();
-    if (status.replicas < replicas) {
-      const jsm = await nc.jetstreamManager();
-      const stream = `KV_${opts.bucket}`;
-      const info = await jsm.streams.info(stream);
-      await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
-      log(`state bucket ${opts.bucket}: replicas raised from ${status.replicas} to ${replicas}`);
+    const jsm = await nc.jetstreamManager({ timeout });
+    const stream = `KV_${opts.bucket}`;
+    const info = await jsm.streams.info(stream);
+    if (info.config.num_replicas < replicas || info.config.allow_direct === true) {
+      await jsm.streams.update(stream, {
+        ...info.config,
+        num_replicas: Math.max(replicas, info.config.num_replicas),
+        allow_direct: false,
+      });
+      log(
+        `state bucket ${opts.bucket}: ${Math.max(replicas, info.config.num_replicas)} replicas, reads from its leader`,
+      );
     }
   } catch (e) {
     log(`state bucket ${opts.bucket}: could not check its replicas: ${(e as Error).message}`);

@@ -72,5 +72,9 @@ export function buildStatusReport(core: ControllerCore): StatusReport {
     lastSeen: n.lastSeen,
     rejectedMessages: n.rejectedMessages,
   }));
-  return { applications, nodes, controller: { rejectedMessages: core.rejectedMessages } };
+  return {
+    applications,
+    nodes,
+    controller: { rejectedMessages: core.rejectedMessages, id: core.opts.controllerId },
+  };
 }
