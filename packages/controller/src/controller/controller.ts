@@ -11,7 +11,7 @@ import {
   type ReplicaFence,
 } from "@tsserve/protocol";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
-import { Autoscaler } from "./autoscaler.js";
+import { Autoscaler, autoscalePass } from "./autoscaler.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { ConnectionWatch } from "./connection-watch.js";
 import { CheckpointStore, restoreState, snapshotState } from "./checkpoint-store.js";
@@ -22,7 +22,7 @@ import {
 } from "./controller-options.js";
 import { ApiHandlers } from "./api-handlers.js";
 import { serveControllerApi, subscribeDecoded } from "./controller-server.js";
-import { liveNodeIds, type ControllerCore } from "./core.js";
+import { liveNodeIds, type ApiHost } from "./core.js";
 import { DesiredState } from "./desired-state.js";
 import { Generations } from "./generations.js";
 import { openStateBucket } from "./state-bucket.js";
@@ -56,7 +56,7 @@ function gate(): { promise: Promise<void>; resolve: () => void } {
  * everything in JetStream KV. Only the holder of the KV leader lease acts; others wait passively.
  * It talks only over NATS and never runs user code.
  */
-export class Controller implements ControllerCore {
+export class Controller implements ApiHost {
   readonly opts: ResolvedControllerOptions;
   readonly desired = new DesiredState();
   readonly table = new ReplicaTable();
@@ -260,7 +260,7 @@ export class Controller implements ControllerCore {
     const now = Date.now();
     try {
       sweepLiveness(this, now);
-      this.api.autoscale(now);
+      autoscalePass(this, this.autoscaler, now);
       reconcileAll(this.desired, this.table, liveNodeIds(this), now, this.actions, this.log);
       this.store?.save(this.checkpoint());
     } catch (e) {
