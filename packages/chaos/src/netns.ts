@@ -57,12 +57,15 @@ export interface NetnsLab extends AsyncDisposable {
   destroy(): Promise<void>;
 }
 
+/** Labs created by this process: each gets its own names (a namespace is freed lazily). */
+let labs = 0;
+
 /** Creates `count` machines named `<tag>m1…`, addresses 10.<a>.<b>.11…; logs go to `logDir`. */
 export function createNetnsLab(count: number, logDir: string): NetnsLab {
   requireNetns();
   mkdirSync(logDir, { recursive: true });
   const id = process.pid % 100_000;
-  const tag = `tsv${id}`;
+  const tag = `tsv${id}${String.fromCharCode(97 + (labs++ % 26))}`;
   const net = `10.${201 + (id % 50)}.${Math.floor(id / 50) % 250}`;
   const bridge = `${tag}b`;
   // Leftovers of an earlier run with the same pid would make `add` fail.
@@ -71,61 +74,78 @@ export function createNetnsLab(count: number, logDir: string): NetnsLab {
   ip(["addr", "add", `${net}.1/24`, "dev", bridge]);
   ip(["link", "set", bridge, "up"]);
   const machines: Machine[] = [];
-  for (let i = 1; i <= count; i++) {
-    const ns = `${tag}m${i}`;
-    const hostSide = `${tag}h${i}`;
-    const addr = `${net}.${10 + i}`;
-    ip(["netns", "del", ns], true);
-    ip(["netns", "add", ns]);
-    ip(["link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-    ip(["link", "set", hostSide, "master", bridge]);
-    ip(["link", "set", hostSide, "up"]);
-    ip(["netns", "exec", ns, "ip", "addr", "add", `${addr}/24`, "dev", "eth0"]);
-    ip(["netns", "exec", ns, "ip", "link", "set", "eth0", "up"]);
-    ip(["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
-    let cut = false;
-    const pids = (): number[] =>
-      ip(["netns", "pids", ns], true)
-        .split("\n")
-        .map((l) => Number(l.trim()))
-        .filter((n) => Number.isInteger(n) && n > 0);
-    machines.push({
-      name: `m${i}`,
-      ip: addr,
-      spawn: (label, command, args, env) => {
-        const fd = openSync(join(logDir, `m${i}-${label}.log`), "a");
-        // `ip netns exec` execs the command: the child's pid is the command's own.
-        const child = spawn("ip", ["netns", "exec", ns, command, ...args], {
-          stdio: ["ignore", fd, fd],
-          env: { ...process.env, ...env },
-        });
-        closeSync(fd);
-        return child;
-      },
-      pids,
-      cut: () => {
-        ip(["link", "set", hostSide, "down"]);
-        cut = true;
-      },
-      heal: () => {
-        ip(["link", "set", hostSide, "up"]);
-        cut = false;
-      },
-      kill: () => {
-        ip(["link", "set", hostSide, "down"]);
-        cut = true;
-        for (const pid of pids()) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // already gone
+  const cleanup = (): void => {
+    for (let i = 1; i <= count; i++) {
+      ip(["link", "del", `${tag}h${i}`], true);
+      ip(["netns", "del", `${tag}m${i}`], true);
+    }
+    ip(["link", "del", bridge], true);
+  };
+  try {
+    addMachines();
+  } catch (e) {
+    for (const m of machines) m.kill();
+    cleanup();
+    throw e;
+  }
+  function addMachines(): void {
+    for (let i = 1; i <= count; i++) {
+      const ns = `${tag}m${i}`;
+      const hostSide = `${tag}h${i}`;
+      const addr = `${net}.${10 + i}`;
+      ip(["netns", "del", ns], true);
+      ip(["link", "del", hostSide], true);
+      ip(["netns", "add", ns]);
+      ip(["link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+      ip(["link", "set", hostSide, "master", bridge]);
+      ip(["link", "set", hostSide, "up"]);
+      ip(["netns", "exec", ns, "ip", "addr", "add", `${addr}/24`, "dev", "eth0"]);
+      ip(["netns", "exec", ns, "ip", "link", "set", "eth0", "up"]);
+      ip(["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
+      let cut = false;
+      const pids = (): number[] =>
+        ip(["netns", "pids", ns], true)
+          .split("\n")
+          .map((l) => Number(l.trim()))
+          .filter((n) => Number.isInteger(n) && n > 0);
+      machines.push({
+        name: `m${i}`,
+        ip: addr,
+        spawn: (label, command, args, env) => {
+          const fd = openSync(join(logDir, `m${i}-${label}.log`), "a");
+          // `ip netns exec` execs the command: the child's pid is the command's own.
+          const child = spawn("ip", ["netns", "exec", ns, command, ...args], {
+            stdio: ["ignore", fd, fd],
+            env: { ...process.env, ...env },
+          });
+          closeSync(fd);
+          return child;
+        },
+        pids,
+        cut: () => {
+          ip(["link", "set", hostSide, "down"]);
+          cut = true;
+        },
+        heal: () => {
+          ip(["link", "set", hostSide, "up"]);
+          cut = false;
+        },
+        kill: () => {
+          ip(["link", "set", hostSide, "down"]);
+          cut = true;
+          for (const pid of pids()) {
+            try {
+              process.kill(pid, "SIGKILL");
+            } catch {
+              // already gone
+            }
           }
-        }
-      },
-      get isCut() {
-        return cut;
-      },
-    });
+        },
+        get isCut() {
+          return cut;
+        },
+      });
+    }
   }
   let destroyed = false;
   const lab: NetnsLab = {
@@ -137,8 +157,8 @@ export function createNetnsLab(count: number, logDir: string): NetnsLab {
       for (const m of machines) m.kill();
       // Give the kernel a moment to reap them before the namespaces go.
       await new Promise((r) => setTimeout(r, 200));
-      for (let i = 1; i <= count; i++) ip(["netns", "del", `${tag}m${i}`], true);
-      ip(["link", "del", bridge], true);
+      // Deleting one end of a veth pair deletes both, now rather than when the kernel frees the namespace.
+      cleanup();
     },
     [Symbol.asyncDispose]: () => lab.destroy(),
   };

@@ -101,8 +101,8 @@ describe("tsserve on three machines (network namespaces)", () => {
     await using mc = await startMachineCluster({
       controllerArgs: ["--lease-ttl-ms", "2000", "--lease-renew-ms", "500", "--agent-timeout-ms", "3000"],
     });
-    // A user retrying `tsserve status`: a request sent to the dead leader times out after 3 s.
-    const admin = await mc.controllerClient([1, 2], 3000);
+    // A user retrying `tsserve status`: a request that reached the dead leader times out after 1 s.
+    const admin = await mc.controllerClient([1, 2], 1000);
     await admin.deploy({ applications: [targetApplication("ha", { ...STICKY, numReplicas: 3 })] });
     await waitUntil(
       async () => replicasOf(await admin.status(), "ha").filter((r) => r.state === "RUNNING").length === 3,
