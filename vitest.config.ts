@@ -2,9 +2,17 @@ import { basename } from "node:path";
 import { defineConfig } from "vitest/config";
 
 const roots = [
-  ...["protocol", "replica", "handle", "controller", "proxy", "tsserve", "test-utils", "chaos"].map(
-    (p) => `packages/${p}`,
-  ),
+  ...[
+    "protocol",
+    "replica",
+    "handle",
+    "controller",
+    "cluster",
+    "proxy",
+    "tsserve",
+    "test-utils",
+    "chaos",
+  ].map((p) => `packages/${p}`),
   "examples",
   "bench",
 ];
@@ -22,6 +30,8 @@ export default defineConfig({
         exclude: ["**/node_modules/**", "**/dist/**"],
       },
     })),
+    // Fails the run when a process a test started is still alive at the end (scripts/vitest-leak-check.ts).
+    globalSetup: ["./scripts/vitest-leak-check.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 2,

@@ -21,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { connect as natsConnect, type NatsConnection } from "nats";
 import { connect, controllerMembership, type MembershipSource } from "@tsserve/handle";
-import { startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import {
   AGENT_OPS,

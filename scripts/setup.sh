@@ -51,6 +51,18 @@ else
   exit 1
 fi
 
+# The multi-machine tests run components in network namespaces (`ip netns`, iproute2).
+if command -v ip >/dev/null 2>&1; then
+  say "iproute2 (ip) found"
+elif command -v apt-get >/dev/null 2>&1; then
+  say "installing iproute2 (apt-get install -y iproute2) for the multi-machine tests"
+  as_root apt-get update
+  as_root apt-get install -y iproute2
+else
+  echo "setup: iproute2 (ip) is missing and apt-get is not available; the multi-machine tests need it" >&2
+  exit 1
+fi
+
 if [ -f pnpm-lock.yaml ]; then
   say "installing dependencies (pnpm install --frozen-lockfile)"
   pnpm install --frozen-lockfile

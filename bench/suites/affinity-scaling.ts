@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ControllerClient, startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
+import { ControllerClient } from "@tsserve/controller";
 import { connect, ConsistentHashRouter } from "@tsserve/handle";
 import { resolveDeploymentOptions, type ApplicationSpec, type ReplicaInfo } from "@tsserve/protocol";
 import { freePort, sleep } from "@tsserve/test-utils";

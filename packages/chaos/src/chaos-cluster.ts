@@ -9,7 +9,7 @@ import {
   type LocalCluster,
   type LocalClusterOptions,
   type ManagedProcess,
-} from "@tsserve/controller";
+} from "@tsserve/cluster";
 import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
 import {
   decode,

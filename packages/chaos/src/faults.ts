@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { LocalCluster } from "@tsserve/controller";
+import type { LocalCluster } from "@tsserve/cluster";
 
 /** Sends `signal` to `pid`; false when the process is already gone (ESRCH), never throws for that. */
 export function signalPid(pid: number, signal: NodeJS.Signals): boolean {

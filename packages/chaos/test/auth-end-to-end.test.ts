@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
 import { cleanEnv, cli, expectOneLineError } from "../../tsserve/test/cli-harness.js";
 

@@ -12,7 +12,7 @@ import {
   type ControllerReply,
 } from "@tsserve/protocol";
 import { startNatsServer } from "@tsserve/test-utils";
-import { ControllerClient } from "../src/cluster/index.js";
+import { ControllerClient } from "../src/controller-client.js";
 
 describe("ControllerClient", () => {
   it("raises UnavailableError quickly when no controller answers", async () => {

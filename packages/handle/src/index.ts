@@ -62,6 +62,5 @@ export {
   type NatsAuthOptions,
 } from "./nats-auth.js";
 export { PromHandleMetricsSink, promHandleMetricsSink } from "./metrics/prom-handle-sink.js";
-export { processRegistry, setProcessLabels } from "./metrics/process-registry.js";
-export { serveMetrics, metricsSubject } from "./metrics/metrics-responder.js";
+export { processRegistry, setProcessLabels, serveMetrics, metricsSubject } from "@tsserve/protocol";
 export { hashKeyBigInt } from "./consistent-hash/murmur3.js";

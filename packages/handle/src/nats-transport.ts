@@ -44,18 +44,27 @@ function isNoResponders(msg: Msg): boolean {
   return msg.data.length === 0 && msg.headers !== undefined && msg.headers.code === 503;
 }
 
+/** The inbox prefix a connection was opened with (nats.js keeps it on the connection's options). */
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
+  return typeof prefix === "string" && prefix.length > 0 ? prefix : undefined;
+}
+
 /**
  * The client's data-plane transport: ONE wildcard inbox subscription (`_INBOX.<nuid>.*`) carries the
- * replies of every request, stream and probe. Each exchange gets reply subject `<inbox>.<n>` and a
+ * replies of every request, stream and probe (under the connection's inbox prefix). Each exchange gets reply subject `<inbox>.<n>` and a
  * map entry, so a request costs a publish and a map insert, not a subscription.
  */
 export class NatsTransport {
-  private readonly inbox = createInbox();
+  private readonly inbox: string;
   private readonly sub: Subscription;
   private readonly slots = new Map<string, Slot>();
   private next = 0;
 
   constructor(private readonly nc: NatsConnection) {
+    // The connection's inbox prefix (ConnectionOptions.inboxPrefix), as nc.request() uses: a
+    // least-privilege user may subscribe only to replies under its own prefix, not `_INBOX.>`.
+    this.inbox = createInbox(inboxPrefixOf(nc));
     this.sub = nc.subscribe(`${this.inbox}.*`, {
       callback: (err, msg) => (err ? undefined : this.dispatch(msg)),
     });

@@ -17,7 +17,20 @@ export const AGENT_OPS = {
   shutdown: "shutdown",
 } as const;
 
-export interface StopReplicaRequest {
+/**
+ * Every command a controller sends an agent carries the controller's lease term (the KV revision at
+ * which it took the lease). An agent remembers the highest term it has seen and refuses commands of
+ * a lower one (UNAVAILABLE, "stale lease term"): a controller that lost its lease cannot start or stop anything.
+ */
+export interface FencedCommand {
+  /** The sender's lease term. @default 0 (accepted only before any term was seen) */
+  term?: number;
+}
+
+/** `agent.<node>.start` body: the replica's spec plus the sender's term. */
+export type StartReplicaRequest = ReplicaSpec & FencedCommand;
+
+export interface StopReplicaRequest extends FencedCommand {
   replicaId: string;
   /** SIGTERM (drain) first; SIGKILL after `timeoutMs`. False = SIGKILL at once. */
   graceful: boolean;
@@ -30,6 +43,8 @@ export interface AgentReplica {
   deployment: string;
   pid: number;
   startedAt: number;
+  /** The generation in its spec (0 when none). */
+  generation?: number;
 }
 
 export interface AgentHeartbeat {
@@ -40,6 +55,8 @@ export interface AgentHeartbeat {
   replicas: AgentReplica[];
   /** Malformed commands this agent has rejected since it started. */
   rejectedMessages?: number;
+  /** The highest controller lease term this agent has obeyed (0 before any). */
+  term?: number;
 }
 
 export interface ReplicaExit {

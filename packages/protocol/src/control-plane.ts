@@ -64,6 +64,11 @@ export interface ReplicaHeartbeat {
   rejectedMessages?: number;
   /** Set (state RUNNING) when the class's `checkHealth()` threw or timed out: the controller replaces it. */
   healthError?: string;
+  /**
+   * The incarnation's generation, issued by the controller in its {@link ReplicaSpec}. A controller
+   * never adopts a generation it retired. Absent (0) from replicas started without one.
+   */
+  generation?: number;
 }
 
 /**
@@ -89,9 +94,40 @@ export interface ReplicaSpec {
    * stream-flow.ts. Agents leave it out.
    */
   streamFlow?: { windowChunks?: number; windowBytes?: number; creditTimeoutMs?: number };
+  /**
+   * Fencing identity issued by the controller: grows with every replica it asks for (across
+   * controller restarts, through the checkpoint). Echoed in every heartbeat. @default 0
+   */
+  generation?: number;
+  /**
+   * Set by the agent that spawns the process: its own pid. The replica exits (drains) as soon as its
+   * parent is not this pid any more, also when that happened before the replica started.
+   * @default no parent watch
+   */
+  parentPid?: number;
+  /**
+   * The replica exits by itself after it has been cut from NATS, or left out of its deployment's
+   * membership snapshots while RUNNING, for longer than this. @default DEFAULT_FENCE_AFTER_MS
+   */
+  fenceAfterMs?: number;
 }
 
 export const REPLICA_SPEC_ENV = "TSSERVE_REPLICA_SPEC";
+
+/** Default of {@link ReplicaSpec.fenceAfterMs}: longer than any controller timeout by default. */
+export const DEFAULT_FENCE_AFTER_MS = 30_000;
+
+/**
+ * Published by the controller on a replica's own subject `rctl.<app>.<deployment>.<replica>`
+ * when it declares the replica dead or refuses to adopt it: the replica stops at once, without
+ * going through its agent (which may be gone or may not know it).
+ */
+export interface ReplicaFence {
+  replicaId: string;
+  /** Only the incarnation with this generation obeys (0 = any). */
+  generation: number;
+  reason: string;
+}
 
 /** Published by handles on `hmetrics.<app>.<deployment>` about once a second while they have traffic. */
 export interface HandleMetrics {

@@ -108,5 +108,9 @@ export interface StatusReport {
   /** Agents (machines) the controller knows. */
   nodes: { nodeId: string; replicas: number; lastSeen: number; rejectedMessages?: number }[];
   /** Malformed or forged messages the controller has rejected since it started. */
-  controller?: { rejectedMessages: number };
+  controller?: {
+    rejectedMessages: number;
+    /** The answering (leading) controller's lease id. */
+    id?: string;
+  };
 }

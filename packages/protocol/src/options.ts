@@ -88,6 +88,27 @@ export const DEFAULT_HEALTH_CHECK_PERIOD_S = 10;
 /** Ray Serve's `health_check_timeout_s` default. */
 export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 30;
 
+/**
+ * Lower bounds of the resolved (millisecond) config values a replica relies on: the one table used
+ * by {@link resolveDeploymentOptions} (seconds in serve.yaml) and by every decoder of a ReplicaSpec
+ * (agent start command, replica process), so the two can never disagree.
+ */
+export const CONFIG_BOUNDS = {
+  maxOngoingRequests: { min: 1, integer: true },
+  heartbeatPeriodMs: { min: 10, integer: false },
+  heartbeatTimeoutMs: { min: 50, integer: false },
+  gracefulShutdownWaitLoopMs: { min: 0, integer: false },
+  gracefulShutdownTimeoutMs: { min: 0, integer: false },
+} as const;
+
+/** Checks a resolved config object against {@link CONFIG_BOUNDS}; ConfigError names `path.field`. */
+export function checkResolvedConfig(path: string, config: Record<string, unknown>): void {
+  for (const [field, b] of Object.entries(CONFIG_BOUNDS)) {
+    if (b.integer) intAtLeast(`${path}.${field}`, config[field], b.min);
+    else numberAtLeast(`${path}.${field}`, config[field], b.min);
+  }
+}
+
 export interface ResolvedAutoscaling {
   minReplicas: number;
   maxReplicas: number;
@@ -213,15 +234,31 @@ export function resolveDeploymentOptions(
     maxOngoingRequests: intAtLeast(
       `${path}.maxOngoingRequests`,
       o["maxOngoingRequests"] ?? DEFAULT_MAX_ONGOING_REQUESTS,
-      1,
+      CONFIG_BOUNDS.maxOngoingRequests.min,
     ),
     maxQueuedRequests: maxQueuedRequests as number,
     requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
     autoscaling,
-    gracefulShutdownTimeoutMs: ms("gracefulShutdownTimeoutS", DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S),
-    gracefulShutdownWaitLoopMs: ms("gracefulShutdownWaitLoopS", DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S),
-    heartbeatPeriodMs: ms("heartbeatPeriodS", DEFAULT_HEARTBEAT_PERIOD_S, 0.01),
-    heartbeatTimeoutMs: ms("heartbeatTimeoutS", DEFAULT_HEARTBEAT_TIMEOUT_S, 0.05),
+    gracefulShutdownTimeoutMs: ms(
+      "gracefulShutdownTimeoutS",
+      DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S,
+      CONFIG_BOUNDS.gracefulShutdownTimeoutMs.min / 1000,
+    ),
+    gracefulShutdownWaitLoopMs: ms(
+      "gracefulShutdownWaitLoopS",
+      DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S,
+      CONFIG_BOUNDS.gracefulShutdownWaitLoopMs.min / 1000,
+    ),
+    heartbeatPeriodMs: ms(
+      "heartbeatPeriodS",
+      DEFAULT_HEARTBEAT_PERIOD_S,
+      CONFIG_BOUNDS.heartbeatPeriodMs.min / 1000,
+    ),
+    heartbeatTimeoutMs: ms(
+      "heartbeatTimeoutS",
+      DEFAULT_HEARTBEAT_TIMEOUT_S,
+      CONFIG_BOUNDS.heartbeatTimeoutMs.min / 1000,
+    ),
     idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
     maxRetries: intAtLeast(`${path}.maxRetries`, o["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
     startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),

@@ -30,6 +30,8 @@ export const VERBS = {
   logQuery: "logq",
   /** Operations: metrics collection every component answers (request-many). `metrics` */
   metrics: "metrics",
+  /** Control plane: fencing orders to one replica. `rctl.<app>.<deployment>.<replica>` */
+  replicaControl: "rctl",
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
@@ -97,6 +99,13 @@ export const membersSubject = (prefix: string, app: string, deployment: string):
   subject(prefix, VERBS.members, app, deployment);
 export const handleMetricsSubject = (prefix: string, app: string, deployment: string): string =>
   subject(prefix, VERBS.handleMetrics, app, deployment);
+/** `rctl.<app>.<deployment>.<replica>`: a replica's own stop subject (see ReplicaFence). */
+export const replicaControlSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+): string => subject(prefix, VERBS.replicaControl, app, deployment, replicaId);
 /** `ctl.<op>`: deploy, delete, status, members, shutdown … */
 export const controllerSubject = (prefix: string, op: string): string =>
   subject(prefix, VERBS.controller, op);

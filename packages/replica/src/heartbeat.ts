@@ -38,6 +38,7 @@ export class Heartbeats {
       pid: process.pid,
       startedAt: Date.now(),
       codeVersion: spec.codeVersion,
+      generation: spec.generation ?? 0,
     };
     this.periodMs = spec.config.heartbeatPeriodMs;
   }

@@ -1,6 +1,7 @@
-import { connect, type NatsConnection, type Subscription } from "nats";
+import type { NatsConnection, Subscription } from "nats";
 import {
   ConfigError,
+  connectNats,
   creditPattern,
   probeSubject,
   requestSubject,
@@ -10,11 +11,11 @@ import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
 import { startHealthChecks } from "./health-check.js";
-import { Heartbeats } from "./heartbeat.js";
+import { Heartbeats, type HeartbeatState } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
 import { StreamCredits } from "./stream-credits.js";
-import { natsAuthFromEnv, serveMetrics, setProcessLabels } from "@tsserve/handle";
+import { serveMetrics, setProcessLabels } from "@tsserve/handle";
 import { ReplicaMetrics } from "./replica-metrics.js";
 import { RequestHooks } from "./request-hooks.js";
 
@@ -22,6 +23,8 @@ import { RequestHooks } from "./request-hooks.js";
 export interface RunningReplica {
   readonly server: RequestServer;
   readonly connection: NatsConnection;
+  /** The state its heartbeats report right now. */
+  readonly state: () => HeartbeatState;
   /**
    * DRAINING now; keep serving `gracefulShutdownWaitLoopMs` so routers see it leave; unsubscribe
    * (late senders get no-responders and reroute); wait for ongoing requests (at most until
@@ -66,15 +69,12 @@ async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<obje
  * construct, subscribe, flush, heartbeat RUNNING, periodic heartbeats. On an import or
  * constructor failure it reports FAILED (with the error), closes and throws ReplicaStartError.
  */
-export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<RunningReplica> {
-  const nc = await connect({
-    ...natsAuthFromEnv(),
-    servers: spec.address.split(",").map((s) => s.trim()),
-    name: `replica:${spec.replicaId}`,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
+export async function runReplica(
+  spec: ReplicaSpec,
+  log: LogLine,
+  shouldServe: () => boolean = () => true,
+): Promise<RunningReplica> {
+  const nc = await connectNats({ address: spec.address, name: `replica:${spec.replicaId}` });
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect") log(`NATS ${s.type} ${String(s.data)}`);
@@ -105,6 +105,11 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
     );
   }
 
+  // Fenced while constructing (e.g. its agent died): it must never report RUNNING.
+  if (!shouldServe()) {
+    await nc.close();
+    throw new ReplicaStartError(`replica ${spec.replicaId} was fenced before it became READY`);
+  }
   const credits = new StreamCredits({
     prefix: spec.prefix,
     app: spec.app,
@@ -147,6 +152,7 @@ export async function runReplica(spec: ReplicaSpec, log: LogLine): Promise<Runni
   const running: RunningReplica = {
     server,
     connection: nc,
+    state: () => hb.state,
     drain: () =>
       (draining ??=
         (stopHealthChecks(),

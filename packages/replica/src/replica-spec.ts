@@ -3,6 +3,7 @@ import {
   DEFAULT_HEALTH_CHECK_PERIOD_S,
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   REPLICA_SPEC_ENV,
+  checkResolvedConfig,
   fail,
   intAtLeast,
   isPlainObject,
@@ -42,10 +43,6 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
   validatePrefix(nonEmptyString(`${path}.prefix`, raw["prefix"]));
   const config = raw["config"];
   if (!isPlainObject(config)) fail(`${path}.config`, "a resolved deployment config object", config);
-  intAtLeast(`${path}.config.maxOngoingRequests`, config["maxOngoingRequests"], 1);
-  numberAtLeast(`${path}.config.heartbeatPeriodMs`, config["heartbeatPeriodMs"], 0, true);
-  numberAtLeast(`${path}.config.gracefulShutdownWaitLoopMs`, config["gracefulShutdownWaitLoopMs"], 0);
-  numberAtLeast(`${path}.config.gracefulShutdownTimeoutMs`, config["gracefulShutdownTimeoutMs"], 0);
   const flow = raw["streamFlow"];
   if (flow !== undefined) {
     if (!isPlainObject(flow)) fail(`${path}.streamFlow`, "an object", flow);
@@ -61,5 +58,9 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
   config["healthCheckTimeoutMs"] ??= DEFAULT_HEALTH_CHECK_TIMEOUT_S * 1000;
   numberAtLeast(`${path}.config.healthCheckPeriodMs`, config["healthCheckPeriodMs"], 0, true);
   numberAtLeast(`${path}.config.healthCheckTimeoutMs`, config["healthCheckTimeoutMs"], 0, true);
+  checkResolvedConfig(`${path}.config`, config);
+  for (const f of ["generation", "parentPid", "fenceAfterMs"] as const) {
+    if (raw[f] !== undefined) numberAtLeast(`${path}.${f}`, raw[f], 0);
+  }
   return raw as unknown as ReplicaSpec;
 }

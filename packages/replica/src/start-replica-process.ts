@@ -8,8 +8,17 @@ import { parseReplicaSpec } from "./replica-spec.js";
 export interface StartReplicaOptions {
   /** Child stdio. @default ["ignore", "inherit", "inherit"] */
   stdio?: StdioOptions;
-  /** Extra environment variables (merged over `process.env`). */
+  /** Extra environment variables (merged over `process.env`, or the whole environment with `inheritEnv: false`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start from this process's environment. An agent passes false with a scrubbed `env`, so that
+   * user code never sees the agent's credentials. @default true
+   */
+  inheritEnv?: boolean;
+  /** Run as this user id (the spawner must be root); with `gid`. @default this process's */
+  uid?: number;
+  /** Run with this group id. @default this process's */
+  gid?: number;
 }
 
 // dist/start-replica-process.js sits beside dist/main.js; from src (tests run by a TS loader) the
@@ -37,6 +46,8 @@ export function startReplicaProcess(spec: ReplicaSpec, opts: StartReplicaOptions
   return spawn(process.execPath, [REPLICA_MAIN], {
     cwd: spec.cwd,
     stdio: opts.stdio ?? ["ignore", "inherit", "inherit"],
-    env: { ...process.env, ...opts.env, [REPLICA_SPEC_ENV]: json },
+    env: { ...(opts.inheritEnv === false ? {} : process.env), ...opts.env, [REPLICA_SPEC_ENV]: json },
+    ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+    ...(opts.gid === undefined ? {} : { gid: opts.gid }),
   });
 }

@@ -2,3 +2,4 @@ export { freePort } from "./free-port.js";
 export { waitUntil, sleep } from "./wait-until.js";
 export { startNatsServer, natsServerBinary, type NatsServer, type NatsServerOptions } from "./nats-server.js";
 export { waitForReplicaState, type WaitForReplicaStateOptions } from "./replica-state.js";
+export { allPids, childPids, parentPid, processAlive, processCommand, processEnv } from "./processes.js";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import type { StatusReport } from "@tsserve/protocol";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, ROOT, alive, cleanEnv, cli, stopPids } from "./cli-harness.js";

@@ -8,6 +8,7 @@ import {
   isPlainObject,
   type ApplicationSpec,
   type ReplicaSpec,
+  type StartReplicaRequest,
   type StopReplicaRequest,
 } from "@tsserve/protocol";
 import type { ResolvedControllerOptions } from "./controller-options.js";
@@ -20,6 +21,13 @@ export function replicaSpecFor(
   d: DeploymentRecord,
   r: ReplicaRecord,
 ): ReplicaSpec {
+  // Longer than every timeout that gets a replica replaced, so a replica fences itself only after
+  // the controller has given up on it (a NATS restart of a few seconds fences nobody).
+  const fenceAfterMs = Math.max(
+    opts.replicaFenceMs,
+    2 * d.spec.config.heartbeatTimeoutMs,
+    2 * opts.agentTimeoutMs,
+  );
   return {
     address: opts.address,
     prefix: opts.prefix,
@@ -31,14 +39,18 @@ export function replicaSpecFor(
     cwd: app.cwd,
     config: d.spec.config,
     codeVersion: d.spec.codeVersion,
+    generation: r.generation,
+    fenceAfterMs,
   };
 }
 
 /** Requests to agents: start, stop and shut down replica processes on one machine. */
 export class AgentActions {
+  /** @param term the sender's current lease term, sent with every start and stop. */
   constructor(
     private readonly nc: NatsConnection,
     private readonly opts: ResolvedControllerOptions,
+    private readonly term: () => number,
   ) {}
 
   private async request(nodeId: string, op: string, body: unknown): Promise<void> {
@@ -54,12 +66,13 @@ export class AgentActions {
 
   /** Asks an agent to spawn a replica; resolves once spawned (not READY). */
   start(spec: ReplicaSpec): Promise<void> {
-    return this.request(spec.nodeId, AGENT_OPS.start, spec);
+    const req: StartReplicaRequest = { ...spec, term: this.term() };
+    return this.request(spec.nodeId, AGENT_OPS.start, req);
   }
 
   /** Asks an agent to stop a replica: drain (SIGTERM) then SIGKILL after timeoutMs, or SIGKILL at once. */
   stop(nodeId: string, replicaId: string, graceful: boolean, timeoutMs: number): Promise<void> {
-    const req: StopReplicaRequest = { replicaId, graceful, timeoutMs };
+    const req: StopReplicaRequest = { replicaId, graceful, timeoutMs, term: this.term() };
     return this.request(nodeId, AGENT_OPS.stop, req);
   }
 

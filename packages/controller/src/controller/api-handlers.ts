@@ -5,7 +5,7 @@ import {
   type HandleMetrics,
 } from "@tsserve/protocol";
 import type { Autoscaler } from "./autoscaler.js";
-import type { Controller } from "./controller.js";
+import type { ApiHost } from "./core.js";
 import type { ControllerHandlers } from "./controller-server.js";
 import { buildStatusReport } from "./status-report.js";
 import { depKey } from "./types.js";
@@ -15,14 +15,14 @@ import { validateDeleteRequest, validateDeployRequest, validateMembersRequest } 
 const SHUTDOWN_SLACK_MS = 5000;
 
 /**
- * The controller API (`ctl.*`), handle metrics and the autoscaling pass: the parts of the
- * controller that turn requests and metrics into desired-state changes.
+ * The controller API (`ctl.*`) and handle metrics: the parts of the controller that turn requests
+ * and metrics into desired-state changes. Depends on the {@link ApiHost} interface only.
  */
 export class ApiHandlers {
   private shuttingDown = false;
 
   constructor(
-    private readonly ctl: Controller,
+    private readonly ctl: ApiHost,
     private readonly autoscaler: Autoscaler,
   ) {}
 
@@ -124,26 +124,5 @@ export class ApiHandlers {
     const m = body as unknown as HandleMetrics;
     const load = (Number(m.queued) || 0) + (Number(m.inFlight) || 0);
     this.autoscaler.recordHandle(depKey(m.app, m.deployment), m.handleId, load, Date.now());
-  }
-
-  /** One autoscaling pass over every autoscaled deployment. */
-  autoscale(now: number): void {
-    const autoscaler = this.autoscaler;
-    for (const d of this.ctl.desired.deployments.values()) {
-      const config = d.spec.config.autoscaling;
-      if (!config || d.deleting) continue;
-      const replicas = this.ctl.table.ofDeployment(d.app, d.name);
-      const replicaOngoing = replicas.filter((r) => r.state === "RUNNING").reduce((s, r) => s + r.ongoing, 0);
-      const next = autoscaler.decide(depKey(d.app, d.name), {
-        config,
-        current: d.target,
-        replicaOngoing,
-        now,
-      });
-      if (next !== d.target) {
-        this.ctl.log(`autoscaling ${depKey(d.app, d.name)}: ${d.target} → ${next} replicas`);
-        d.target = next;
-      }
-    }
   }
 }

@@ -1,4 +1,6 @@
 import type { ResolvedAutoscaling } from "@tsserve/protocol";
+import type { ControllerCore } from "./core.js";
+import { depKey } from "./types.js";
 
 /** Handle metrics older than this are ignored (a handle that vanished without a final zero). */
 const HANDLE_METRICS_STALE_MS = 3000;
@@ -93,5 +95,20 @@ export class Autoscaler {
       s.downSince = undefined;
     }
     return current;
+  }
+}
+
+/** One autoscaling pass over every autoscaled deployment: sets each one's target. */
+export function autoscalePass(core: ControllerCore, autoscaler: Autoscaler, now: number): void {
+  for (const d of core.desired.deployments.values()) {
+    const config = d.spec.config.autoscaling;
+    if (!config || d.deleting) continue;
+    const replicas = core.table.ofDeployment(d.app, d.name);
+    const replicaOngoing = replicas.filter((r) => r.state === "RUNNING").reduce((s, r) => s + r.ongoing, 0);
+    const next = autoscaler.decide(depKey(d.app, d.name), { config, current: d.target, replicaOngoing, now });
+    if (next !== d.target) {
+      core.log(`autoscaling ${depKey(d.app, d.name)}: ${d.target} → ${next} replicas`);
+      d.target = next;
+    }
   }
 }

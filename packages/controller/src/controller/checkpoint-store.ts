@@ -15,6 +15,8 @@ export interface Checkpoint {
   /** Replicas without their volatile fields (ongoing, lastHeard). */
   replicas: ReplicaRecord[];
   versions: [string, number][];
+  /** The generation counter (generations.ts); absent in checkpoints of older versions. */
+  nextGeneration?: number;
 }
 
 /** Builds the checkpoint of the current state. */
@@ -22,9 +24,11 @@ export function snapshotState(
   desired: DesiredState,
   table: ReplicaTable,
   versions: [string, number][],
+  nextGeneration: number,
 ): Checkpoint {
   return {
     v: 1,
+    nextGeneration,
     apps: [...desired.apps.values()],
     deployments: [...desired.deployments.values()],
     replicas: table.all().map((r) => ({ ...r, ongoing: 0, lastHeard: 0 })),
@@ -41,7 +45,7 @@ export function restoreState(
 ): ReplicaRecord[] {
   for (const a of cp.apps) desired.apps.set(a.spec.name, a);
   for (const d of cp.deployments) desired.deployments.set(depKey(d.app, d.name), d);
-  for (const r of cp.replicas) table.add({ ...r, lastHeard: now, ongoing: 0 });
+  for (const r of cp.replicas) table.add({ ...r, lastHeard: now, ongoing: 0, generation: r.generation ?? 0 });
   return cp.replicas;
 }
 

@@ -1,7 +1,9 @@
 import type { NatsConnection, Subscription } from "nats";
 import { Gauge } from "prom-client";
-import { processRegistry, serveMetrics, setProcessLabels } from "@tsserve/handle";
 import {
+  processRegistry,
+  serveMetrics,
+  setProcessLabels,
   VERBS,
   decode,
   isPlainObject,

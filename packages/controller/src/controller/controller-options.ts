@@ -29,13 +29,23 @@ export interface ControllerOptions {
   backoffBaseMs?: number;
   /** Largest crash-loop backoff delay. @default 10000 */
   backoffMaxMs?: number;
+  /**
+   * A replica cut from NATS, or left out of membership while RUNNING, for this long stops by
+   * itself (at least twice the heartbeat and agent timeouts). @default DEFAULT_REPLICA_FENCE_MS
+   */
+  replicaFenceMs?: number;
+  /**
+   * Replicas of the JetStream KV bucket (checkpoint and lease), at most 5. @default the number of
+   * servers the NATS cluster reports, up to 3 (1 on a single server)
+   */
+  kvReplicas?: number;
   /** JetStream KV bucket for the checkpoint and the lease. @default `tsserve_<prefix>` (other characters than letters, digits, _ and - become _) */
   bucket?: string;
   /** Where log lines go. @default a pino logger, component "controller", on stderr */
   log?: (line: string) => void;
 }
 
-/** {@link ControllerOptions} with every default filled in. */
+/** {@link ControllerOptions} with every default filled in (kvReplicas: 0 = from the cluster size). */
 export type ResolvedControllerOptions = Required<ControllerOptions>;
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 100;
@@ -48,6 +58,14 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 export const DEFAULT_AGENT_REQUEST_TIMEOUT_MS = 5000;
 export const DEFAULT_BACKOFF_BASE_MS = 200;
 export const DEFAULT_BACKOFF_MAX_MS = 10_000;
+export const DEFAULT_REPLICA_FENCE_MS = 30_000;
+
+/** JetStream streams have at most 5 replicas. */
+function kvReplicas(value: unknown): number {
+  const n = intAtLeast("controller.kvReplicas", value, 1);
+  if (n > 5) fail("controller.kvReplicas", "an integer from 1 to 5", n);
+  return n;
+}
 
 /** The controller's pino logger (level and format from TSSERVE_LOG_LEVEL / TSSERVE_LOG_FORMAT). */
 function defaultLog(): (line: string) => void {
@@ -88,6 +106,8 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     ),
     backoffBaseMs: ms("backoffBaseMs", o.backoffBaseMs, DEFAULT_BACKOFF_BASE_MS),
     backoffMaxMs: ms("backoffMaxMs", o.backoffMaxMs, DEFAULT_BACKOFF_MAX_MS),
+    replicaFenceMs: ms("replicaFenceMs", o.replicaFenceMs, DEFAULT_REPLICA_FENCE_MS),
+    kvReplicas: o.kvReplicas === undefined ? 0 : kvReplicas(o.kvReplicas),
     // KV bucket names allow only letters, digits, _ and -.
     bucket: o.bucket ?? `tsserve_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
     log: o.log ?? defaultLog(),

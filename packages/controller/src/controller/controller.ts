@@ -1,14 +1,17 @@
-import { ErrorCode, NatsError, connect, type KV, type NatsConnection, type Subscription } from "nats";
+import { ErrorCode, NatsError, type KV, type NatsConnection, type Subscription } from "nats";
 import {
   VERBS,
   agentPattern,
+  connectNats,
   encode,
   membersSubject,
+  replicaControlSubject,
   subjectPattern,
   type MembershipSnapshot,
+  type ReplicaFence,
 } from "@tsserve/protocol";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
-import { Autoscaler } from "./autoscaler.js";
+import { Autoscaler, autoscalePass } from "./autoscaler.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { ConnectionWatch } from "./connection-watch.js";
 import { CheckpointStore, restoreState, snapshotState } from "./checkpoint-store.js";
@@ -19,17 +22,18 @@ import {
 } from "./controller-options.js";
 import { ApiHandlers } from "./api-handlers.js";
 import { serveControllerApi, subscribeDecoded } from "./controller-server.js";
-import { liveNodeIds, type ControllerCore } from "./core.js";
+import { liveNodeIds, type ApiHost } from "./core.js";
 import { DesiredState } from "./desired-state.js";
+import { Generations } from "./generations.js";
+import { openStateBucket } from "./state-bucket.js";
 import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js";
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
 import { reconcileAll, type ReconcileActions } from "./reconciler.js";
-import { heartbeatReplicaId, pruneUnheard, recoveryComplete } from "./recovery.js";
+import { heartbeatReplicaId, pruneUnheard, recoveryComplete, recoveryWindow } from "./recovery.js";
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
-import { natsAuthFromEnv } from "@tsserve/handle";
 import { serveControllerMetrics } from "./controller-metrics.js";
 import { buildStatusReport } from "./status-report.js";
 
@@ -54,11 +58,12 @@ function gate(): { promise: Promise<void>; resolve: () => void } {
  * everything in JetStream KV. Only the holder of the KV leader lease acts; others wait passively.
  * It talks only over NATS and never runs user code.
  */
-export class Controller implements ControllerCore {
+export class Controller implements ApiHost {
   readonly opts: ResolvedControllerOptions;
   readonly desired = new DesiredState();
   readonly table = new ReplicaTable();
   readonly nodes = new Map<string, NodeRecord>();
+  readonly generations = new Generations();
   recovering = false;
   private nc: NatsConnection | undefined;
   private kv: KV | undefined;
@@ -103,18 +108,14 @@ export class Controller implements ControllerCore {
 
   /** Connects, opens the KV bucket, and competes for the leader lease (returns without waiting for it). */
   async start(): Promise<void> {
-    this.nc = await connect({
-      ...natsAuthFromEnv(),
-      servers: this.opts.address.split(","),
+    this.nc = await connectNats({
+      address: this.opts.address,
       name: `tsserve-controller-${this.opts.controllerId}`,
-      noAsyncTraces: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
     });
     this.connection = new ConnectionWatch(this.nc, (now) => this.forgiveSilence(now));
-    this.kv = await this.nc.jetstream().views.kv(this.opts.bucket, { history: 1 });
+    this.kv = await openStateBucket(this.nc, this.opts, this.log);
     this.store = new CheckpointStore(this.kv, this.log);
-    this.agents = new AgentActions(this.nc, this.opts);
+    this.agents = new AgentActions(this.nc, this.opts, () => this.lease?.term ?? 0);
     serveControllerMetrics(this.nc, this.opts.prefix, this.opts.controllerId, () =>
       this.isActive ? buildStatusReport(this) : undefined,
     );
@@ -150,13 +151,20 @@ export class Controller implements ControllerCore {
     this.log(`${this.opts.controllerId} is the leader; recovering`);
     this.recovering = true;
     this.resetState();
-    const cp = await this.store!.load().catch((e: unknown) => {
-      this.log(`checkpoint read failed: ${(e as Error).message}`);
-      return null;
-    });
-    if (term !== this.term) return;
+    // A leader that cannot read the checkpoint must not act on an empty state: it would treat every
+    // live replica as an orphan of a deleted deployment. Retry until it reads (or loses the lease).
+    let cp: Awaited<ReturnType<CheckpointStore["load"]>> | undefined;
+    while (cp === undefined && term === this.term) {
+      cp = await this.store!.load().catch((e: unknown) => {
+        this.log(`checkpoint read failed (retrying): ${(e as Error).message}`);
+        return undefined;
+      });
+      if (cp === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (term !== this.term || cp === undefined) return;
     const listed = cp ? restoreState(cp, this.desired, this.table, Date.now()) : [];
     if (cp) this.publisher.restore(cp.versions);
+    this.generations.restore(cp?.nextGeneration);
     const heard = new Set<string>();
     const p = this.opts.prefix;
     const reject = this.rejectMessage;
@@ -196,8 +204,9 @@ export class Controller implements ControllerCore {
       ...serveControllerApi(nc, p, this.api.handlers(), this.log, () => this.rejectedMessages++),
     ];
     const began = Date.now();
+    const windowMs = recoveryWindow(this.opts.recoveryWindowMs, listed, this.desired);
     // Wait to hear the checkpointed replicas (or the window to pass).
-    while (term === this.term && Date.now() - began < this.opts.recoveryWindowMs) {
+    while (term === this.term && Date.now() - began < windowMs) {
       if (recoveryComplete(listed, heard, this.nodes.size)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -239,6 +248,7 @@ export class Controller implements ControllerCore {
     this.nodes.clear();
     this.autoscaler.forget();
     this.publisher.reset();
+    this.generations.reset();
   }
 
   // ---- the reconcile loop ----
@@ -255,9 +265,9 @@ export class Controller implements ControllerCore {
     const now = Date.now();
     try {
       sweepLiveness(this, now);
-      this.api.autoscale(now);
+      autoscalePass(this, this.autoscaler, now);
       reconcileAll(this.desired, this.table, liveNodeIds(this), now, this.actions, this.log);
-      this.store?.save(snapshotState(this.desired, this.table, this.publisher.versions()));
+      this.store?.save(this.checkpoint());
     } catch (e) {
       this.log(`reconcile tick failed: ${(e as Error).stack ?? String(e)}`);
     }
@@ -288,7 +298,7 @@ export class Controller implements ControllerCore {
       d.name,
       (id) => this.table.get(id) !== undefined || this.table.isTombstoned(id),
     );
-    const rec = startingRecord(d, nodeId, replicaId, now);
+    const rec = startingRecord(d, nodeId, replicaId, now, this.generations.issue());
     this.table.add(rec);
     const spec = replicaSpecFor(this.opts, app.spec, d, rec);
     const term = this.term;
@@ -338,6 +348,23 @@ export class Controller implements ControllerCore {
     });
   }
 
+  fence(r: Pick<ReplicaRecord, "replicaId" | "app" | "deployment" | "generation">, reason: string): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    const order: ReplicaFence = { replicaId: r.replicaId, generation: r.generation, reason };
+    try {
+      this.nc.publish(
+        replicaControlSubject(this.opts.prefix, r.app, r.deployment, r.replicaId),
+        encode(order),
+      );
+    } catch (e) {
+      this.log(`could not fence ${r.replicaId}: ${(e as Error).message}`);
+    }
+  }
+
+  private checkpoint(): ReturnType<typeof snapshotState> {
+    return snapshotState(this.desired, this.table, this.publisher.versions(), this.generations.nextValue);
+  }
+
   private publishSnapshot(s: MembershipSnapshot): void {
     if (!this.nc || this.nc.isClosed()) return;
     this.nc.publish(membersSubject(this.opts.prefix, s.app, s.deployment), encode(s));
@@ -356,7 +383,7 @@ export class Controller implements ControllerCore {
 
   /** Writes the checkpoint now. */
   async flushCheckpoint(): Promise<void> {
-    await this.store?.flush(snapshotState(this.desired, this.table, this.publisher.versions()));
+    await this.store?.flush(this.checkpoint());
   }
 
   /** Deletes the checkpoint (after a full shutdown). */

@@ -76,6 +76,8 @@ export function removeReplica(core: ControllerCore, r: ReplicaRecord, reason: st
   core.table.remove(r.replicaId);
   if (r.state === "RUNNING" && r.stopRequestedAt === 0) countLoss(core, r, reason);
   if (stopIt && core.nodes.has(r.nodeId)) core.stopOnAgent(r, false, 0);
+  // Declared dead but maybe alive behind a partition: it must not serve again when it comes back.
+  if (stopIt) core.fence(r, reason);
   if (r.state === "RUNNING" || r.state === "DRAINING") core.log(`replica ${r.replicaId} removed: ${reason}`);
   core.membershipChanged(r.app, r.deployment);
 }
@@ -100,8 +102,12 @@ export function sweepLiveness(core: ControllerCore, now: number): void {
     if (now - node.lastSeen <= core.opts.agentTimeoutMs) continue;
     core.nodes.delete(node.nodeId);
     core.log(`agent ${node.nodeId} silent for ${now - node.lastSeen} ms: presumed lost with its replicas`);
-    for (const r of core.table.onNode(node.nodeId))
+    for (const r of core.table.onNode(node.nodeId)) {
       removeReplica(core, r, `agent ${node.nodeId} lost`, false);
+      // Its agent may be dead with the replica orphaned, or cut off with it: either way it must
+      // stop, and the agent cannot be asked.
+      core.fence(r, `agent ${node.nodeId} lost`);
+    }
   }
   for (const r of core.table.all()) {
     const d = core.desired.deployments.get(depKey(r.app, r.deployment));

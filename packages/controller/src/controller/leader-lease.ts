@@ -23,6 +23,11 @@ export class LeaderLease {
   private ticking = false;
   /** Whether this controller holds the lease right now. */
   isLeader = false;
+  /**
+   * The lease term: the KV revision at which this controller took the lease. Revisions only grow,
+   * so a successor's term is always higher; agents refuse commands of a term below one they obeyed.
+   */
+  term = 0;
 
   constructor(
     private readonly kv: KV,
@@ -66,6 +71,7 @@ export class LeaderLease {
       const e = await this.kv.get(LEASE_KEY);
       if (!e || e.operation !== "PUT") {
         this.revision = await this.kv.create(LEASE_KEY, this.encode());
+        this.term = this.revision;
       } else {
         const v = JSON.parse(new TextDecoder().decode(e.value)) as LeaseValue;
         if (e.revision !== this.seenRevision) {
@@ -75,6 +81,7 @@ export class LeaderLease {
         // Our own stale lease (restart with the same id) can be taken back at once.
         if (v.holder !== this.holder && now - this.seenAt < this.ttlMs) return;
         this.revision = await this.kv.update(LEASE_KEY, this.encode(), e.revision);
+        this.term = this.revision;
         this.log(`took the leader lease${v.holder !== this.holder ? ` from ${v.holder}` : ""}`);
       }
       this.lastRenewed = now;

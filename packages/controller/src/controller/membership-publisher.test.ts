@@ -17,6 +17,7 @@ const d: DeploymentRecord = {
 };
 const r = (id: string, state: ReplicaRecord["state"]): ReplicaRecord => ({
   replicaId: id,
+  generation: 1,
   app: "a",
   deployment: "D",
   nodeId: "n1",

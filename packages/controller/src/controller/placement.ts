@@ -33,13 +33,17 @@ export function chooseNode(
 
 /**
  * Orders replicas for scale-down: the ones whose loss costs least first: STARTING before RUNNING
- * (they serve nothing yet), then those on the node holding the most replicas of the deployment,
- * then the youngest. Returns a new array.
+ * (they serve nothing yet), suspect ones (late heartbeat, agent not live) before healthy ones, then
+ * those on the node holding the most replicas of the deployment, then the youngest. A healthy
+ * replica is never preferred over a suspect one. Returns a new array.
  */
-export function drainOrder(candidates: readonly ReplicaRecord[]): ReplicaRecord[] {
+export function drainOrder(
+  candidates: readonly ReplicaRecord[],
+  isSuspect: (r: ReplicaRecord) => boolean = () => false,
+): ReplicaRecord[] {
   const perNode = new Map<string, number>();
   for (const r of candidates) perNode.set(r.nodeId, (perNode.get(r.nodeId) ?? 0) + 1);
-  const rank = (r: ReplicaRecord): number => (r.state === "STARTING" ? 0 : 1);
+  const rank = (r: ReplicaRecord): number => (r.state === "STARTING" ? 0 : isSuspect(r) ? 1 : 2);
   return [...candidates].sort(
     (a, b) =>
       rank(a) - rank(b) ||

@@ -24,6 +24,7 @@ function replica(state: ReplicaRecord["state"], versionKey = "v1", nodeId = "n1"
   seq++;
   return {
     replicaId: `D-${seq}`,
+    generation: seq,
     app: "a",
     deployment: "D",
     nodeId,
@@ -76,6 +77,27 @@ describe("reconcileDeployment", () => {
     reconcileDeployment(dep(1), t, ["n1"], 0, a);
     expect(a.stopped).toEqual([r3!.replicaId, r2!.replicaId]);
     expect(a.started).toEqual([]);
+  });
+
+  it("never drains a healthy replica while a suspect one is left (late heartbeat or agent not live)", () => {
+    const t = new ReplicaTable();
+    const now = 100_000;
+    // The zombie-like replica is the oldest and shares no node with the others: by per-node
+    // counts and age it would be kept. It is suspect, so it goes first.
+    const zombie = { ...replica("RUNNING", "v1", "n9"), lastHeard: now - 10_000, createdAt: 1 };
+    const healthy = [1, 2].map(() => ({ ...replica("RUNNING", "v1", "n1"), lastHeard: now, createdAt: 50 }));
+    for (const r of [zombie, ...healthy]) t.add(r);
+    const a = fake(t);
+    reconcileDeployment(dep(2), t, ["n1", "n9"], now, a);
+    expect(a.stopped).toEqual([zombie.replicaId]);
+    // Its agent not live counts as suspect as well, even with a fresh heartbeat.
+    const t2 = new ReplicaTable();
+    const unlisted = { ...replica("RUNNING", "v1", "gone"), lastHeard: now, createdAt: 1 };
+    const fresh = [1, 2].map(() => ({ ...replica("RUNNING", "v1", "n1"), lastHeard: now, createdAt: 50 }));
+    for (const r of [unlisted, ...fresh]) t2.add(r);
+    const a2 = fake(t2);
+    reconcileDeployment(dep(2), t2, ["n1"], now, a2);
+    expect(a2.stopped).toEqual([unlisted.replicaId]);
   });
 
   it("rolls a bounded share at a time and drains old replicas only once new ones run", () => {

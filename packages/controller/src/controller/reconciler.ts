@@ -55,7 +55,10 @@ export function reconcileDeployment(
 
   // Too many current replicas: drain the cheapest to lose.
   if (cur.length > target) {
-    for (const r of drainOrder(cur).slice(0, cur.length - target))
+    // Suspect: its agent is not live, or two heartbeat periods passed without one.
+    const late = 2 * d.spec.config.heartbeatPeriodMs;
+    const suspect = (r: ReplicaRecord): boolean => !liveNodes.includes(r.nodeId) || now - r.lastHeard > late;
+    for (const r of drainOrder(cur, suspect).slice(0, cur.length - target))
       actions.stop(r, `scaling down to ${target}`);
   }
 

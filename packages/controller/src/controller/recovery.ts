@@ -1,5 +1,33 @@
 import type { ControllerCore } from "./core.js";
-import type { ReplicaRecord } from "./types.js";
+import type { DesiredState } from "./desired-state.js";
+import { depKey, type ReplicaRecord } from "./types.js";
+
+/** Agents heartbeat every second (DEFAULT_AGENT_HEARTBEAT_PERIOD_MS in @tsserve/cluster). */
+const AGENT_HEARTBEAT_PERIOD_MS = 1000;
+/** Slack on top of two heartbeat periods (jitter, a loaded machine). */
+const RECOVERY_SLACK_MS = 250;
+
+/**
+ * How long recovery waits to hear the checkpointed replicas: long enough for two heartbeats of the
+ * slowest listed deployment (two of its agent's, if a listed replica is still STARTING), capped by
+ * `maxMs`. A replica of a dead machine is never heard; waiting the full cap for it would only delay
+ * a standby's takeover.
+ */
+export function recoveryWindow(
+  maxMs: number,
+  listed: readonly ReplicaRecord[],
+  desired: DesiredState,
+): number {
+  let period = 0;
+  for (const r of listed) {
+    const d = desired.deployments.get(depKey(r.app, r.deployment));
+    period = Math.max(period, r.state === "STARTING" ? AGENT_HEARTBEAT_PERIOD_MS : 0);
+    period = Math.max(period, d?.spec.config.heartbeatPeriodMs ?? maxMs);
+  }
+  return listed.length === 0
+    ? Math.min(maxMs, 2 * AGENT_HEARTBEAT_PERIOD_MS + RECOVERY_SLACK_MS)
+    : Math.min(maxMs, 2 * period + RECOVERY_SLACK_MS);
+}
 
 /**
  * Recovery after taking the lease: the checkpoint lists replicas, heartbeats say which are alive.

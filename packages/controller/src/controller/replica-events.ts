@@ -1,5 +1,7 @@
 import {
-  isPlainObject,
+  decodeAgentHeartbeat,
+  decodeReplicaExit,
+  decodeReplicaHeartbeat,
   type AgentHeartbeat,
   type AgentReplica,
   type ReplicaExit,
@@ -15,19 +17,19 @@ import { depKey, type ReplicaRecord } from "./types.js";
  * Malformed messages are logged and dropped; they never throw into the subscription loop.
  */
 
-const REPLICA_STATES = new Set(["STARTING", "RUNNING", "DRAINING", "STOPPED", "FAILED"]);
-
-function isReplicaHeartbeat(v: unknown): v is ReplicaHeartbeat {
-  return (
-    isPlainObject(v) &&
-    typeof v["replicaId"] === "string" &&
-    typeof v["app"] === "string" &&
-    typeof v["deployment"] === "string" &&
-    typeof v["nodeId"] === "string" &&
-    typeof v["state"] === "string" &&
-    REPLICA_STATES.has(v["state"]) &&
-    typeof v["ongoing"] === "number"
-  );
+/** Decodes with `decode`, or counts and logs the malformed body and returns undefined. */
+function decoded<T>(
+  core: ControllerCore,
+  what: string,
+  body: unknown,
+  decode: (v: unknown) => T,
+): T | undefined {
+  try {
+    return decode(body);
+  } catch (e) {
+    core.rejectMessage(`dropping malformed ${what}: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Last non-empty stderr line(s) of an exit report: where a constructor's error shows. */
@@ -41,8 +43,29 @@ function exitMessage(ex: ReplicaExit): string {
   return errorLine ? `${errorLine} (exited with ${how})` : `process exited with ${how}`;
 }
 
-/** Adopts a replica the controller did not start (or forgot): after a restart, or a checkpoint gap. */
+/**
+ * Adopts a replica the controller did not start (or forgot): after a restart, or a checkpoint gap.
+ * Fencing first: a retired generation is told to stop and never adopted; a replica no live agent
+ * lists is not adopted either (an orphan whose agent died, or a replica of an agent that came back
+ * under the same node id without it), and is told to stop once it has stayed unlisted for longer
+ * than an agent's heartbeats can lag.
+ */
 function adopt(core: ControllerCore, hb: ReplicaHeartbeat, now: number): void {
+  const generation = hb.generation ?? 0;
+  if (core.generations.isRetired(generation)) {
+    core.fence({ ...hb, generation }, `generation ${generation} was retired`);
+    return;
+  }
+  const listed = core.nodes.get(hb.nodeId)?.replicaIds.has(hb.replicaId) === true;
+  if (!listed) {
+    const since = core.table.unlistedSince(hb.replicaId, now);
+    if (!core.recovering && now - since > core.opts.agentTimeoutMs) {
+      core.log(`replica ${hb.replicaId} heartbeats but no live agent lists it: fencing it`);
+      core.fence({ ...hb, generation }, "no live agent lists it");
+    }
+    return;
+  }
+  core.table.clearUnlisted(hb.replicaId);
   const d = core.desired.live(hb.app, hb.deployment);
   if (!d) {
     // A replica of nothing we serve (its app was deleted while we were down): stop it.
@@ -51,10 +74,12 @@ function adopt(core: ControllerCore, hb: ReplicaHeartbeat, now: number): void {
         `stopping orphan replica ${hb.replicaId} of unknown deployment ${depKey(hb.app, hb.deployment)}`,
       );
       core.stopOnAgent(toRecord(hb, "orphan", now), true, 5000);
+      core.fence({ ...hb, generation }, "its deployment is gone");
       core.table.remove(hb.replicaId, now);
     }
     return;
   }
+  core.generations.noteAdopted(generation);
   const versionKey = hb.codeVersion === d.spec.codeVersion ? d.versionKey : `adopted:${hb.codeVersion}`;
   core.table.add(toRecord(hb, versionKey, now));
   core.log(`adopted replica ${hb.replicaId} (pid ${hb.pid}) of ${depKey(hb.app, hb.deployment)}`);
@@ -76,6 +101,7 @@ function toRecord(hb: ReplicaHeartbeat, versionKey: string, now: number): Replic
     lastHeard: now,
     createdAt: hb.startedAt || now,
     stopRequestedAt: 0,
+    generation: hb.generation ?? 0,
   };
 }
 
@@ -94,20 +120,29 @@ function toRecordFromAgent(nodeId: string, ar: AgentReplica, now: number): Repli
     lastHeard: now,
     createdAt: ar.startedAt,
     stopRequestedAt: now,
+    generation: ar.generation ?? 0,
   };
 }
 
 /** Handles one replica heartbeat (`hb.<app>.<deployment>.<replica>`). */
 export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: number): void {
-  if (!isReplicaHeartbeat(body)) {
-    core.rejectMessage(`dropping malformed replica heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
+  const hb = decoded(core, "replica heartbeat", body, decodeReplicaHeartbeat);
+  if (!hb) return;
+  const r = core.table.get(hb.replicaId);
+  // Removed (tombstoned or of a retired generation) yet still heartbeating: it must stop.
+  if (!r && core.table.isTombstoned(hb.replicaId, now)) {
+    if (hb.state === "RUNNING") core.fence({ ...hb, generation: hb.generation ?? 0 }, "it was removed");
     return;
   }
-  const hb = body;
-  if (core.table.isTombstoned(hb.replicaId, now)) return;
-  const r = core.table.get(hb.replicaId);
   if (!r) {
     if (hb.state === "RUNNING") adopt(core, hb, now);
+    return;
+  }
+  // The same id with another generation is not this incarnation (it cannot be ours to track).
+  if ((hb.generation ?? 0) !== r.generation && r.generation !== 0) {
+    core.rejectMessage(
+      `replica ${hb.replicaId}: heartbeat of generation ${hb.generation ?? 0}, expected ${r.generation}; ignored`,
+    );
     return;
   }
   r.lastHeard = now;
@@ -149,12 +184,11 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
 
 /** Handles an agent's report that a replica process exited (`agent.<node>.exit`). */
 export function onReplicaExit(core: ControllerCore, body: unknown, now: number): void {
-  if (!isPlainObject(body) || typeof body["replicaId"] !== "string") {
-    core.rejectMessage(`dropping malformed exit report: ${JSON.stringify(body)?.slice(0, 200)}`);
-    return;
-  }
-  const ex = body as unknown as ReplicaExit;
+  const ex: ReplicaExit | undefined = decoded(core, "exit report", body, decodeReplicaExit);
+  if (!ex) return;
   const r = core.table.get(ex.replicaId);
+  // Only the agent that runs a replica reports its exit.
+  if (r && ex.nodeId !== "" && ex.nodeId !== r.nodeId) return;
   if (!r) {
     // A replica that reported FAILED is already gone from the table; its stderr (the stack
     // trace) arrives only now, with the exit.
@@ -173,11 +207,8 @@ export function onReplicaExit(core: ControllerCore, body: unknown, now: number):
 
 /** Handles an agent heartbeat (`agent.<node>.hb`): the node is alive and hosts these replicas. */
 export function onAgentHeartbeat(core: ControllerCore, body: unknown, now: number): void {
-  if (!isPlainObject(body) || typeof body["nodeId"] !== "string" || !Array.isArray(body["replicas"])) {
-    core.rejectMessage(`dropping malformed agent heartbeat: ${JSON.stringify(body)?.slice(0, 200)}`);
-    return;
-  }
-  const hb = body as unknown as AgentHeartbeat;
+  const hb: AgentHeartbeat | undefined = decoded(core, "agent heartbeat", body, decodeAgentHeartbeat);
+  if (!hb) return;
   let node = core.nodes.get(hb.nodeId);
   if (!node) {
     node = { nodeId: hb.nodeId, lastSeen: now, replicaIds: new Set(), rejectedMessages: 0 };
@@ -192,7 +223,8 @@ export function onAgentHeartbeat(core: ControllerCore, body: unknown, now: numbe
     if (r && r.pid === 0) r.pid = ar.pid;
     // A replica we gave up on (its agent went silent, then came back) still runs there: stop it,
     // its replacement already serves. Repeats are harmless: a second stop never softens the first.
-    if (!r && core.table.isTombstoned(ar.replicaId, now)) {
+    const retired = !r && ar.generation !== undefined && core.generations.isRetired(ar.generation);
+    if (!r && (retired || core.table.isTombstoned(ar.replicaId, now))) {
       const d = core.desired.deployments.get(depKey(ar.app, ar.deployment));
       const stale = toRecordFromAgent(hb.nodeId, ar, now);
       core.stopOnAgent(stale, true, d?.spec.config.gracefulShutdownTimeoutMs ?? 5000);

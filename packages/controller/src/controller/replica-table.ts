@@ -72,6 +72,24 @@ export class ReplicaTable {
   clear(): void {
     this.byId.clear();
     this.tombstones.clear();
+    this.unlisted.clear();
+  }
+
+  private readonly unlisted = new Map<string, number>();
+
+  /**
+   * Notes that a replica unknown to the table heartbeats while no live agent lists it; returns since
+   * when (epoch ms) it has been in that state. {@link clearUnlisted} once it is adopted or fenced.
+   */
+  unlistedSince(replicaId: string, now: number): number {
+    const since = this.unlisted.get(replicaId);
+    if (since !== undefined) return since;
+    this.unlisted.set(replicaId, now);
+    return now;
+  }
+
+  clearUnlisted(replicaId: string): void {
+    this.unlisted.delete(replicaId);
   }
 
   /** Drops expired tombstones so the map stays small. */
@@ -94,8 +112,10 @@ export function startingRecord(
   nodeId: string,
   replicaId: string,
   now: number,
+  generation: number,
 ): ReplicaRecord {
   return {
+    generation,
     replicaId,
     app: d.app,
     deployment: d.name,

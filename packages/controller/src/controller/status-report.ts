@@ -101,7 +101,11 @@ export function buildStatusReport(core: ControllerCore): StatusReport {
     lastSeen: n.lastSeen,
     rejectedMessages: n.rejectedMessages,
   }));
-  return { applications, nodes, controller: { rejectedMessages: core.rejectedMessages } };
+  return {
+    applications,
+    nodes,
+    controller: { rejectedMessages: core.rejectedMessages, id: core.opts.controllerId },
+  };
 }
 
 function hasReplicas(all: readonly ReplicaRecord[], d: DeploymentRecord): boolean {

@@ -33,6 +33,8 @@ export interface ReplicaRecord {
   restarts?: number;
   /** Last `checkHealth()` failure the replica reported; absent while healthy. */
   healthError?: string;
+  /** Fencing identity issued at start (see generations.ts); 0 for records from an older checkpoint. */
+  generation: number;
 }
 
 /** One deployment of an application: what is wanted and what the controller knows about it. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { agentEntryPath, parentWatchNodeArg } from "@tsserve/controller";
+import { agentEntryPath, parentWatchNodeArg } from "@tsserve/cluster";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
 import { clusterStatus, deleteApplication, shutdownCluster } from "../ops/admin.js";
 import { callDeployment } from "../ops/call.js";
@@ -89,10 +89,13 @@ export async function shutdownCommand(opts: TargetFlags): Promise<void> {
  * `tsserve agent`: runs the controller package's agent entry in the foreground (its own process,
  * so its replicas are its children), passing signals through and exiting with its code.
  */
-export async function agentCommand(opts: TargetFlags & { nodeId?: string }): Promise<void> {
+export async function agentCommand(
+  opts: TargetFlags & { nodeId?: string; replicaUser?: string },
+): Promise<void> {
   const target = resolveTarget(opts);
   const args = ["--address", target.address, "--prefix", target.prefix];
   if (opts.nodeId !== undefined) args.push("--node-id", opts.nodeId);
+  if (opts.replicaUser !== undefined) args.push("--replica-user", opts.replicaUser);
   // Own process group, so a terminal's Ctrl-C reaches the agent once (forwarded below) rather than
   // twice (a second SIGINT would cut its drain short); it still exits if this process dies.
   const child = spawn(process.execPath, [parentWatchNodeArg(), agentEntryPath(), ...args], {

@@ -21,6 +21,10 @@ export interface HeadFlags extends TargetFlags, GrpcFlags {
   dashboardPort: number;
   /** false with `--no-dashboard`. */
   dashboard: boolean;
+  /** `--standby`: join --address as a standby head. */
+  standby?: boolean;
+  /** `--kv-replicas N`. */
+  kvReplicas?: number;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -39,6 +43,8 @@ function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions
     agents: flags.agents,
     natsPort: flags.natsPort,
     dashboardPort: flags.dashboard ? flags.dashboardPort : null,
+    ...(flags.standby ? { standby: true } : {}),
+    ...(flags.kvReplicas === undefined ? {} : { kvReplicas: flags.kvReplicas }),
   };
 }
 
@@ -52,6 +58,8 @@ function foregroundArgs(flags: HeadFlags): string[] {
   if (flags.address !== undefined) args.push("--address", flags.address);
   if (flags.prefix !== undefined) args.push("--prefix", flags.prefix);
   args.push(...grpcArgs(flags));
+  if (flags.standby) args.push("--standby");
+  if (flags.kvReplicas !== undefined) args.push("--kv-replicas", String(flags.kvReplicas));
   return args;
 }
 

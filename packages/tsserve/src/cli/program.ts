@@ -10,6 +10,7 @@ import {
   statusCommand,
 } from "./commands.js";
 import { withGrpcFlags } from "./grpc-flags.js";
+import { addClusterCommands } from "./cluster-commands.js";
 import { runCommand, startCommand } from "./head-commands.js";
 import { initCommand } from "./init-command.js";
 import { logsCommand, type LogsFlags } from "./logs-command.js";
@@ -47,6 +48,7 @@ const AUTH_FLAG_ARGS: Record<keyof typeof NATS_AUTH_FLAGS, string> = {
   "--tls-ca": "ca-pem",
   "--tls-cert": "cert-pem",
   "--tls-key": "key-pem",
+  "--nats-inbox-prefix": "prefix",
 };
 
 /** Adds the flags every command shares (where the cluster is, and how to authenticate to it). */
@@ -103,6 +105,15 @@ function withHeadFlags(cmd: Command): Command {
         .env("TSSERVE_NATS_PORT")
         .argParser(intArg(0, 65535))
         .default(4222),
+    )
+    .option(
+      "--standby",
+      "join --address as a standby: the controller takes over if the leader's machine dies",
+    )
+    .option(
+      "--kv-replicas <n>",
+      "replicas of the controller's state bucket (default: NATS cluster size, max 3)",
+      intArg(1, 5),
     );
 }
 
@@ -146,6 +157,7 @@ export function buildProgram(): Command {
         "--tls-ca": o["tlsCa"],
         "--tls-cert": o["tlsCert"],
         "--tls-key": o["tlsKey"],
+        "--nats-inbox-prefix": o["natsInboxPrefix"],
       });
     });
 
@@ -176,7 +188,13 @@ export function buildProgram(): Command {
       .description("run an agent on this machine that starts replicas for the controller"),
   )
     .option("--node-id <id>", "name of this machine in status output (default: host name + random suffix)")
-    .action(action("agent", (opts: TargetFlags & { nodeId?: string }) => agentCommand(opts)));
+    .option(
+      "--replica-user <user>",
+      "run replicas as this OS user (agent must run as root; $TSSERVE_REPLICA_USER)",
+    )
+    .action(
+      action("agent", (opts: TargetFlags & { nodeId?: string; replicaUser?: string }) => agentCommand(opts)),
+    );
 
   withTarget(
     program
@@ -247,5 +265,6 @@ export function buildProgram(): Command {
       .description("drain every application and stop the cluster (and the local head)"),
   ).action(action("shutdown", (opts: TargetFlags) => shutdownCommand(opts)));
 
+  addClusterCommands(program, withTarget, action);
   return program;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/controller";
+import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
 import { startProxy, type Proxy } from "@tsserve/proxy";
 import {
@@ -37,6 +37,10 @@ export interface HeadOptions {
   grpc?: { port: number; protoFiles: string[] };
   /** Dashboard and cluster-wide /metrics port; 0 picks a free one; null disables it. @default 8265 */
   dashboardPort?: number | null;
+  /** Join `address` as a standby head: its controller waits for the lease; stopping it stops only this head. */
+  standby?: boolean;
+  /** Replicas of the controller's state bucket. @default the NATS cluster size up to 3 */
+  kvReplicas?: number;
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -65,6 +69,10 @@ export async function startHead(options: HeadOptions = {}): Promise<Head> {
     prefix,
     agents: options.agents ?? 1,
     logs: "file",
+    ...(options.standby ? { standby: true } : {}),
+    ...(options.kvReplicas === undefined
+      ? {}
+      : { controllerArgs: ["--kv-replicas", String(options.kvReplicas)] }),
     ...(address === undefined ? {} : { address }),
     ...(options.natsPort === undefined
       ? {}

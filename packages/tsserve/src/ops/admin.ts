@@ -1,4 +1,4 @@
-import { waitForPidExit } from "@tsserve/controller";
+import { waitForPidExit } from "@tsserve/cluster";
 import type { StatusReport } from "@tsserve/protocol";
 import { readHeadRecord } from "../head/state-dir.js";
 import { connectController, type Target } from "../head/target.js";

@@ -1,0 +1,44 @@
+import { NATS_AUTH_ENV } from "@tsserve/protocol";
+import { PARENT_PID_ENV, RUN_MARKER_ENV } from "./entry-paths.js";
+
+/**
+ * The environment a replica process gets from its agent: scrubbed, not inherited. User code runs
+ * in replicas, so it must not read the agent's NATS credentials (an agent may start processes on
+ * any machine) nor anything else the agent was started with.
+ *
+ * - a few neutral variables (PATH, HOME, locale, TZ, TMPDIR, NODE_PATH, TSSERVE_DEBUG);
+ * - replica-role NATS credentials: `TSSERVE_REPLICA_NATS_*` of the agent become `TSSERVE_NATS_*` of
+ *   the replica. Without any, the agent's own `TSSERVE_NATS_*` are passed on (a cluster with one
+ *   NATS user for everything; `tsserve nats-config` writes per-role users);
+ * - the TLS CA file (public) in any case;
+ * - the parent pid for the parent-watch preload and the test run marker.
+ */
+
+/** Variables copied as they are. */
+const NEUTRAL = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "NODE_PATH", "TSSERVE_DEBUG"] as const;
+
+/** Prefix of the agent's variables that carry the replica role's credentials. */
+export const REPLICA_NATS_ENV_PREFIX = "TSSERVE_REPLICA_NATS_";
+
+/** `TSSERVE_NATS_USER` → `TSSERVE_REPLICA_NATS_USER`, and so on. */
+export function replicaRoleVariable(natsVariable: string): string {
+  return natsVariable.replace(/^TSSERVE_NATS_/, REPLICA_NATS_ENV_PREFIX);
+}
+
+/** Builds a replica's environment from the agent's `env` (see the module comment). */
+export function replicaEnvironment(env: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const name of NEUTRAL) if (env[name] !== undefined) out[name] = env[name];
+  const natsVars = Object.values(NATS_AUTH_ENV);
+  const roleSet = natsVars.some((v) => (env[replicaRoleVariable(v)] ?? "") !== "");
+  for (const v of natsVars) {
+    const value = roleSet ? env[replicaRoleVariable(v)] : env[v];
+    if (value !== undefined && value !== "") out[v] = value;
+  }
+  // The CA only lets the replica verify the server; it is no secret.
+  if (out[NATS_AUTH_ENV.tlsCa] === undefined && env[NATS_AUTH_ENV.tlsCa])
+    out[NATS_AUTH_ENV.tlsCa] = env[NATS_AUTH_ENV.tlsCa];
+  if (env[RUN_MARKER_ENV] !== undefined) out[RUN_MARKER_ENV] = env[RUN_MARKER_ENV];
+  out[PARENT_PID_ENV] = String(process.pid);
+  return { ...out, ...extra };
+}

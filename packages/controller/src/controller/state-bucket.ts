@@ -1,0 +1,60 @@
+import type { KV, NatsConnection } from "nats";
+import type { ResolvedControllerOptions } from "./controller-options.js";
+
+/** Replicas of the state bucket when the NATS cluster does not say how many servers it has. */
+const MAX_DEFAULT_KV_REPLICAS = 3;
+
+/**
+ * How many servers the NATS cluster has, as far as this connection can tell: the client URLs the
+ * server advertises (one per server of its cluster), else 1.
+ */
+export function clusterSize(nc: NatsConnection): number {
+  const urls = nc.info?.connect_urls;
+  return Array.isArray(urls) && urls.length > 0 ? urls.length : 1;
+}
+
+/** `--kv-replicas`, or the cluster size up to 3. */
+export function wantedKvReplicas(opts: ResolvedControllerOptions, nc: NatsConnection): number {
+  return opts.kvReplicas > 0 ? opts.kvReplicas : Math.min(MAX_DEFAULT_KV_REPLICAS, clusterSize(nc));
+}
+
+/**
+ * Opens (or creates) the JetStream KV bucket holding the checkpoint and the leader lease, with as
+ * many replicas as wanted: with one replica the bucket lives on one server, and losing that machine
+ * would leave no controller able to lead. A bucket created smaller (older version, cluster grown)
+ * is raised to the wanted count.
+ */
+export async function openStateBucket(
+  nc: NatsConnection,
+  opts: ResolvedControllerOptions,
+  log: (line: string) => void,
+): Promise<KV> {
+  const replicas = wantedKvReplicas(opts, nc);
+  // Short request timeouts: while the bucket elects a new leader (its server died), a lease check
+  // must fail fast and try again, not block the lease loop for nats.js's default 5 s.
+  const timeout = Math.max(500, Math.min(2000, Math.floor(opts.leaseTtlMs / 2)));
+  // Reads go to the stream leader, not "direct" to any replica: right after a leader change a
+  // follower that is not current drops direct gets silently, and a new controller's first
+  // checkpoint read would time out.
+  const kv = await nc
+    .jetstream({ timeout })
+    .views.kv(opts.bucket, { history: 1, replicas, allow_direct: false });
+  try {
+    const jsm = await nc.jetstreamManager({ timeout });
+    const stream = `KV_${opts.bucket}`;
+    const info = await jsm.streams.info(stream);
+    if (info.config.num_replicas < replicas || info.config.allow_direct === true) {
+      await jsm.streams.update(stream, {
+        ...info.config,
+        num_replicas: Math.max(replicas, info.config.num_replicas),
+        allow_direct: false,
+      });
+      log(
+        `state bucket ${opts.bucket}: ${Math.max(replicas, info.config.num_replicas)} replicas, reads from its leader`,
+      );
+    }
+  } catch (e) {
+    log(`state bucket ${opts.bucket}: could not check its replicas: ${(e as Error).message}`);
+  }
+  return kv;
+}
