@@ -19,7 +19,8 @@ beforeAll(async () => {
     stateDir,
     natsPort: await freePort(),
     logs: "file",
-    env: { TSSERVE_TEST_FLAG_FILE: flagFile },
+    // Replicas get a scrubbed environment: the agent passes on only what TSSERVE_REPLICA_ENV names.
+    env: { TSSERVE_TEST_FLAG_FILE: flagFile, TSSERVE_REPLICA_ENV: "TSSERVE_TEST_FLAG_FILE" },
   });
   T = ["--address", cluster.address, "--prefix", cluster.prefix];
 }, 60_000);
