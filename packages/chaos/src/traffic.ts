@@ -15,6 +15,8 @@ export interface TrafficOptions {
   maxCallsPerSession?: number;
   /** Session id prefix. @default "s" */
   sessionPrefix?: string;
+  /** Method to call (the target's `echo` is declared idempotent by the chaos run). @default "__call__" */
+  method?: string;
 }
 
 /** Where every request ended. `ok + sum(typed) + untyped + hung === sent` once stopped. */
@@ -67,6 +69,7 @@ export function startTraffic(handle: DeploymentHandle<unknown>, options: Traffic
   const pauseMs = options.pauseMs ?? 50;
   const maxCalls = options.maxCallsPerSession ?? 100_000;
   const prefix = options.sessionPrefix ?? "s";
+  const method = options.method ?? "__call__";
   const r: TrafficReport = {
     sent: 0,
     ok: 0,
@@ -94,7 +97,7 @@ export function startTraffic(handle: DeploymentHandle<unknown>, options: Traffic
       watchdog = setTimeout(() => resolve("hung"), timeoutMs + hangSlackMs);
     });
     const call = handle
-      .options({ sessionId, timeoutMs })
+      .options({ sessionId, timeoutMs, method })
       .remote({ sessionId, n })
       .then(
         (v) => ({ ok: true as const, v: v as EchoReply }),

@@ -27,16 +27,31 @@ describe("chaos run: 200 sessions under random process faults", () => {
           { nodeId: "chaos-b", address: server.url },
         ],
       });
-      await cc.cluster.client.deploy({ applications: [targetApplication(APP, { numReplicas: REPLICAS })] });
+      // `echo` is declared idempotent: its calls are retried when their replica dies or stops
+      // answering, so they must all succeed; `__call__` calls may fail, typed, when they were running.
+      await cc.cluster.client.deploy({
+        applications: [targetApplication(APP, { numReplicas: REPLICAS, idempotent: ["echo"] })],
+      });
       await waitConverged(cc, APP, REPLICAS);
 
       const traffic = startTraffic(cc.handle(APP), { sessions: SESSIONS, timeoutMs: 5000, pauseMs: 200 });
+      // A deadline longer than it takes to call a frozen replica unreachable (three 1 s probes).
+      const idempotent = startTraffic(cc.handle(APP), {
+        sessions: 40,
+        timeoutMs: 20_000,
+        hangSlackMs: 5000,
+        pauseMs: 200,
+        sessionPrefix: "idem",
+        method: "echo",
+      });
       const monkey = startChaosMonkey(cc, { app: APP, random: seededRandom(SEED), intervalMs: [2000, 4000] });
       await new Promise((r) => setTimeout(r, RUN_MS));
       const faults = await monkey.stop();
       const report = await traffic.stop();
+      const idem = await idempotent.stop();
       console.log(
         `chaos run (seed ${SEED}, ${RUN_MS / 1000} s, ${SESSIONS} sessions): ${formatTraffic(report)}\n` +
+          `idempotent echo (40 sessions): ${formatTraffic(idem)}\n` +
           `faults:\n${faults.map((f) => `  +${(f.at / 1000).toFixed(1)}s ${f.kind} ${f.target}${f.applied ? "" : " (missed)"}${f.note ? ` — ${f.note}` : ""}`).join("\n")}`,
       );
 
@@ -55,6 +70,13 @@ describe("chaos run: 200 sessions under random process faults", () => {
         "replica-sigstop",
       ]);
       expect(report.ok).toBeGreaterThan(report.sent * 0.8);
+      // Non-idempotent calls fail only as the calls that were running on a lost replica, or by
+      // their 5 s deadline (a frozen replica); idempotent ones do not fail at all.
+      expect(Object.keys(report.typed).filter((c) => c !== "REPLICA_DIED" && c !== "TIMEOUT")).toEqual([]);
+      expect(idem.unaccounted + idem.hung + idem.untyped).toBe(0);
+      expect(idem.typed, idem.examples.join("\n")).toEqual({});
+      expect(idem.ok).toBe(idem.sent);
+      expect(idem.sent).toBeGreaterThan(100);
 
       // Converged: REPLICAS RUNNING, membership equal to them, no orphan process on any agent.
       const ids = await waitConverged(cc, APP, REPLICAS, 60_000);
