@@ -1,16 +1,7 @@
 import { isDeploymentNotFoundError } from "@tsserve/protocol";
-import { waitUntil } from "@tsserve/test-utils";
+import { errorOf, waitUntil } from "@tsserve/test-utils";
 import { describe, expect, it } from "vitest";
 import { deployRequest, startHarness, waitForRunning } from "./helpers/controller-harness.js";
-
-const errorOf = async (p: PromiseLike<unknown>): Promise<unknown> => {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("Controller: a deleted deployment fails fast in existing handles", () => {
   it("fails waiting and new calls with DeploymentNotFoundError within 1 s, then recovers on redeploy", async () => {

@@ -3,3 +3,4 @@ export { waitUntil, sleep } from "./wait-until.js";
 export { startNatsServer, natsServerBinary, type NatsServer, type NatsServerOptions } from "./nats-server.js";
 export { waitForReplicaState, type WaitForReplicaStateOptions } from "./replica-state.js";
 export { allPids, childPids, parentPid, processAlive, processCommand, processEnv } from "./processes.js";
+export { errorOf } from "./error-of.js";

@@ -198,7 +198,6 @@ export class DeploymentDispatcher implements ReplyHandler {
     const id = req.replicaId!;
     if (reply === null) {
       // No responders: the request reached nobody, so it is safe to send elsewhere.
-      this.release(req);
       const changed = this.dropReplica(id);
       this.requeue(req);
       if (changed) this.slots.dispatchAll();
@@ -221,7 +220,6 @@ export class DeploymentDispatcher implements ReplyHandler {
         this.requeue(req);
         break;
       case ReplyKind.OK:
-        req.acked = true;
         this.accepted(req, id);
         this.finish(req, null, reply.value);
         break;
@@ -230,7 +228,6 @@ export class DeploymentDispatcher implements ReplyHandler {
         this.finish(req, errorFromWire(reply.error));
         break;
       case ReplyKind.STREAM_START:
-        req.acked = true;
         this.accepted(req, id);
         return;
       case ReplyKind.CHUNK:
@@ -277,10 +274,8 @@ export class DeploymentDispatcher implements ReplyHandler {
       if (req.state !== RequestState.SENT || req.replicaId !== replicaId) continue;
       // An unreachable replica may still hold a call it did not acknowledge yet: only a dead
       // one proves that an unacknowledged call never reached it.
-      if (dead && !req.acked) {
-        this.release(req);
-        this.requeue(req);
-      } else if (this.mayRetry(req)) this.retryLater(req);
+      if (dead && !req.acked) this.requeue(req);
+      else if (this.mayRetry(req)) this.retryLater(req);
       else {
         const how = dead ? "was lost" : "stopped answering";
         this.finish(
@@ -302,10 +297,7 @@ export class DeploymentDispatcher implements ReplyHandler {
 
   /** Sends an idempotent call again after a backoff (25 ms doubling), to what is left. */
   private retryLater(req: PendingRequest): void {
-    this.release(req);
-    req.exchange?.close();
-    req.exchange = null;
-    req.state = RequestState.WAITING;
+    this.takeBack(req);
     req.acked = false;
     req.retryTimer = setTimeout(() => {
       req.retryTimer = null;
@@ -372,10 +364,16 @@ export class DeploymentDispatcher implements ReplyHandler {
 
   /** A sent call comes back (rejected, or it reached nobody): it keeps its place by age. */
   private requeue(req: PendingRequest): void {
+    this.takeBack(req);
+    this.slots.placeOrWait(req);
+  }
+
+  /** A sent call is no longer the replica's: its slot, reply channel and state go back. */
+  private takeBack(req: PendingRequest): void {
+    this.release(req);
     req.exchange?.close();
     req.exchange = null;
     req.state = RequestState.WAITING;
-    this.slots.placeOrWait(req);
   }
 
   /** The call's slot is free again (its replica answered or never got it). */
@@ -419,7 +417,9 @@ export class DeploymentDispatcher implements ReplyHandler {
     if (this.waiting.size > 0 && this.replicas.isRoutable(replicaId)) this.prober.recheckLater(replicaId);
   }
 
+  /** The replica took the call (it answered or started a stream): it may have run. */
   private accepted(req: PendingRequest, id: string): void {
+    req.acked = true;
     // Once per request: a stream that fails after STREAM_START was already counted as routed.
     if (req.accepted) return;
     req.accepted = true;

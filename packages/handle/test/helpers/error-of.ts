@@ -1,9 +1,2 @@
-/** Resolves with the error `p` rejects with; fails the test if it resolves instead. */
-export async function errorOf(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
+// The handle's tests import it from here; it lives in test-utils so every package's tests share it.
+export { errorOf } from "@tsserve/test-utils";
