@@ -36,9 +36,14 @@ export class ReplyWriter {
     private readonly log: LogLine,
   ) {}
 
-  /** Counts one accepted call. */
-  accept(): void {
+  /**
+   * Counts one accepted call, tells the hooks, and watches a unary call whose caller wants an
+   * ACCEPTED reply if it runs long enough (a stream's STREAM_START says as much).
+   */
+  accept(msg: Msg, req: RequestMessage): void {
     this.ongoing++;
+    this.hooks?.accepted(req, this.ongoing);
+    if (!req.stream && req.acks === true) this.acks.track(msg);
   }
 
   /** Ends one accepted call: decrements the count and sends the final reply (unless `silent`). */

@@ -96,13 +96,9 @@ export class RequestServer {
       r.send(msg, ReplyKind.ERROR, r.ongoing, errorToWire(e));
       return;
     }
-    r.accept();
-    r.hooks?.accepted(req, r.ongoing);
+    r.accept(msg, req);
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
-    else {
-      if (req.acks === true) r.acks.track(msg);
-      storage.run(req, serveUnary, this.scope, msg, req, entry);
-    }
+    else storage.run(req, serveUnary, this.scope, msg, req, entry);
   };
 
   /** Subscription callback for `probe.<app>.<deployment>.<replica>`: any body, reply QUEUE_LEN. */
