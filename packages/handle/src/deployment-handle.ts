@@ -97,13 +97,7 @@ class HandleImpl {
   }
 
   remote(...args: unknown[]): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
-    const sink = this._opts.stream
-      ? new DeploymentResponseStream<unknown>()
-      : new DeploymentResponse<unknown>();
-    sink.dispatcher = this._dispatcher;
-    const req = this._dispatcher.submit(args, this._opts, sink);
-    if (req !== null && !req.done) sink.request = req;
-    return sink;
+    return submitCall(this as unknown as DeploymentHandle, this._opts, args);
   }
 
   _method(name: string): unknown {
@@ -129,6 +123,24 @@ const proxyHandler: ProxyHandler<HandleImpl> = {
 /** @internal Builds a handle (a Proxy over HandleImpl) for `dispatcher` with resolved call options. */
 export function makeHandle(dispatcher: DeploymentDispatcher, opts: SubmitOptions): unknown {
   return new Proxy(new HandleImpl(dispatcher, opts), proxyHandler);
+}
+
+/**
+ * @internal One call through `handle` with options the caller built and checked itself: what an
+ * ingress server (the HTTP proxy) makes per request, without a new handle per call as
+ * `handle.options(o).remote(x)` would. `opts` is used as is (not copied): pass a fresh object.
+ */
+export function submitCall(
+  handle: DeploymentHandle,
+  opts: SubmitOptions,
+  args: unknown[],
+): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
+  const dispatcher = (handle as unknown as HandleImpl)._dispatcher;
+  const sink = opts.stream ? new DeploymentResponseStream<unknown>() : new DeploymentResponse<unknown>();
+  sink.dispatcher = dispatcher;
+  const req = dispatcher.submit(args, opts, sink);
+  if (req !== null && !req.done) sink.request = req;
+  return sink;
 }
 
 /** @internal Default call options of a fresh handle. */

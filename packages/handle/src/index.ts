@@ -8,6 +8,8 @@ export type {
   MethodNames,
   StreamElement,
 } from "./deployment-handle.js";
+/** For ingress servers (the HTTP proxy): one call with prepared options. */
+export { submitCall } from "./deployment-handle.js";
 export { DeploymentResponse } from "./deployment-response.js";
 export { DeploymentResponseStream } from "./deployment-response-stream.js";
 export {

@@ -34,6 +34,8 @@ export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<Pendi
   readonly acks = true;
   /** The HTTP request behind the call (RequestMessage.http), when the proxy made it. */
   http: HttpRequestInfo | undefined = undefined;
+  /** The ingress JSON fast path (RequestMessage.json). */
+  json = false;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
   /** Rank of the router group the replica came from (0 = first choice). */

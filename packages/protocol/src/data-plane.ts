@@ -33,10 +33,17 @@ export interface RequestMessage {
    * for handle calls. Read by user code as `getRequestContext().http`.
    */
   http?: HttpRequestInfo | undefined;
+  /**
+   * The JSON fast path of the HTTP proxy (see json-call.ts): `args` is `[body]`, the request
+   * body's JSON text as UTF-8 bytes, which the replica parses; a unary answer comes back as the
+   * JSON text of the result (bytes), unless it is an `httpResponse()`. @default false
+   */
+  json?: boolean;
 }
 
 /** Bits of the request's flags field (it was the 0/1 stream flag: 1 still means a stream). */
-export const RequestFlags = { STREAM: 1, ACKS: 2 } as const;
+export const RequestFlags = { STREAM: 1, ACKS: 2, JSON: 4 } as const;
+const ALL_FLAGS = RequestFlags.STREAM | RequestFlags.ACKS | RequestFlags.JSON;
 
 /**
  * Position of the optional HTTP info: a trailing field after the fixed ones, so requests without
@@ -54,7 +61,10 @@ type RequestTuple = [
 ];
 
 export function encodeRequest(r: RequestMessage): Uint8Array {
-  const flags = (r.stream ? RequestFlags.STREAM : 0) | (r.acks === true ? RequestFlags.ACKS : 0);
+  const flags =
+    (r.stream ? RequestFlags.STREAM : 0) |
+    (r.acks === true ? RequestFlags.ACKS : 0) |
+    (r.json === true ? RequestFlags.JSON : 0);
   const http = r.http;
   if (http === undefined) {
     const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, flags];
@@ -80,8 +90,8 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
   if (!Array.isArray(args)) throw new ProtocolError("args must be an array");
   if (sessionId !== null && typeof sessionId !== "string")
     throw new ProtocolError("session id must be a string or null");
-  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 3)
-    throw new ProtocolError("request flags must be an integer from 0 to 3");
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > ALL_FLAGS)
+    throw new ProtocolError(`request flags must be an integer from 0 to ${ALL_FLAGS}`);
   const out: RequestMessage = {
     requestId,
     method,
@@ -90,6 +100,11 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
     stream: (flags & RequestFlags.STREAM) !== 0,
   };
   if ((flags & RequestFlags.ACKS) !== 0) out.acks = true;
+  if ((flags & RequestFlags.JSON) !== 0) {
+    if (args.length !== 1 || !(args[0] instanceof Uint8Array))
+      throw new ProtocolError("a JSON request's args must be [body bytes]");
+    out.json = true;
+  }
   if (t.length > HTTP_INFO_INDEX) out.http = decodeHttpInfo(t[HTTP_INFO_INDEX]);
   return out;
 }

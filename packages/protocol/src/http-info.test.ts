@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encode } from "./codec.js";
 import { decodeRequest, encodeRequest } from "./data-plane.js";
 import { isServeError, ServeError } from "./errors.js";
-import { httpResponse, isHttpResponse, type HttpRequestInfo } from "./http-info.js";
+import { httpResponse, isHttpResponse, RawHttpInfo, type HttpRequestInfo } from "./http-info.js";
 import { errorFromWire, errorToWire } from "./wire-error.js";
 
 const base = { requestId: "h1.1", method: "m", args: [1], sessionId: null, stream: false };
@@ -17,9 +17,24 @@ describe("HTTP info in the request body", () => {
 
   it("round-trips HTTP info as a trailing field beside the flags", () => {
     const decoded = decodeRequest(encodeRequest({ ...base, http, acks: true }));
-    expect(decoded.http).toEqual(http);
+    expect(decoded.http).toMatchObject(http);
+    expect(decoded.http?.headers).toEqual(http.headers);
     expect(decoded.acks).toBe(true);
     expect(decoded.args).toEqual([1]);
+  });
+
+  it("sends the proxy's raw header list as is; headers are lower-cased and joined on first read", () => {
+    const raw = new RawHttpInfo("GET", "/", "q=1", ["Host", "a", "X-Tag", "one", "x-tag", "two"]);
+    const decoded = decodeRequest(encodeRequest({ ...base, http: raw })).http!;
+    expect(decoded).toBeInstanceOf(RawHttpInfo);
+    expect((decoded as RawHttpInfo).rawHeaders).toEqual(raw.rawHeaders);
+    expect(decoded.headers).toEqual({ host: "a", "x-tag": "one, two" });
+    expect(JSON.parse(JSON.stringify(decoded))).toEqual({
+      method: "GET",
+      path: "/",
+      query: "q=1",
+      headers: { host: "a", "x-tag": "one, two" },
+    });
   });
 
   it("rejects malformed or oversized HTTP info with BAD_REQUEST", () => {
@@ -33,9 +48,13 @@ describe("HTTP info in the request body", () => {
       }
     };
     expect(bad(["GET", "/", ""])).toMatch(/4-element array/);
-    expect(bad(["GET", "/", "", { a: 1 }])).toMatch(/http.headers\["a"\] must be a string/);
-    expect(bad(["GET", "/".repeat(20_000), "", {}])).toMatch(/http.path is longer than/);
-    expect(bad([7, "/", "", {}])).toMatch(/http.method must be a string/);
+    expect(bad(["GET", "/", "", { a: "1" }])).toMatch(/list of header names and values/);
+    expect(bad(["GET", "/", "", ["a"]])).toMatch(/list of header names and values/);
+    expect(bad(["GET", "/", "", ["a", 1]])).toMatch(/rawHeaders\[1\] must be a header value/);
+    expect(bad(["GET", "/", "", [7, "x"]])).toMatch(/rawHeaders\[0\] must be a header name/);
+    expect(bad(["GET", "/", "", new Array(2002).fill("x")])).toMatch(/more than 1000 headers/);
+    expect(bad(["GET", "/".repeat(20_000), "", []])).toMatch(/http.path is longer than/);
+    expect(bad([7, "/", "", []])).toMatch(/http.method must be a string/);
     expect(bad(null)).toBe("");
   });
 });

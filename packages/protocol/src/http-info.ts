@@ -34,31 +34,77 @@ function str(field: string, v: unknown, max: number): string {
   return v;
 }
 
+/**
+ * The HTTP info as the proxy sends it and the replica reads it: the raw header list (Node's
+ * `rawHeaders`, name and value alternating) travels as is, and `headers` is built from it on
+ * first read. The proxy so copies no header per request, and a deployment that never looks at
+ * the headers never pays for the map.
+ */
+export class RawHttpInfo implements HttpRequestInfo {
+  #headers: Record<string, string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    /** Header names and values, alternating, as received (names in their original case). */
+    readonly rawHeaders: readonly string[],
+  ) {}
+
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#headers === undefined) {
+      const h: Record<string, string> = {};
+      const raw = this.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!.toLowerCase();
+        const prev = h[name];
+        h[name] = prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]!}`;
+      }
+      this.#headers = h;
+    }
+    return this.#headers;
+  }
+
+  /** What `JSON.stringify` shows (the getter is not an own property). */
+  toJSON(): HttpRequestInfo {
+    return { method: this.method, path: this.path, query: this.query, headers: this.headers };
+  }
+}
+
 /** Validates the HTTP info of a request message (position after the fixed fields); null → undefined. */
 export function decodeHttpInfo(v: unknown): HttpRequestInfo | undefined {
   if (v === null || v === undefined) return undefined;
   if (!Array.isArray(v) || v.length !== 4)
-    throw new ProtocolError("http info must be a 4-element array [method, path, query, headers]");
+    throw new ProtocolError("http info must be a 4-element array [method, path, query, rawHeaders]");
   const [m, p, q, h] = v as unknown[];
   const method = str("method", m, HTTP_INFO_LIMITS.methodChars);
   const path = str("path", p, HTTP_INFO_LIMITS.pathChars);
   const query = str("query", q, HTTP_INFO_LIMITS.queryChars);
-  if (typeof h !== "object" || h === null || Array.isArray(h))
-    throw new ProtocolError("http.headers must be a map of strings");
-  const entries = Object.entries(h as Record<string, unknown>);
-  if (entries.length > HTTP_INFO_LIMITS.headers)
-    throw new ProtocolError(`http.headers has more than ${HTTP_INFO_LIMITS.headers} entries`);
-  for (const [name, value] of entries) {
-    if (name.length > HTTP_INFO_LIMITS.headerNameChars)
-      throw new ProtocolError(`http.headers name longer than ${HTTP_INFO_LIMITS.headerNameChars} characters`);
-    str(`headers[${JSON.stringify(name.slice(0, 64))}]`, value, HTTP_INFO_LIMITS.headerValueChars);
+  if (!Array.isArray(h) || h.length % 2 !== 0)
+    throw new ProtocolError("http.rawHeaders must be a list of header names and values");
+  if (h.length > 2 * HTTP_INFO_LIMITS.headers)
+    throw new ProtocolError(`http.rawHeaders has more than ${HTTP_INFO_LIMITS.headers} headers`);
+  for (let i = 0; i < h.length; i += 2) {
+    const name: unknown = h[i];
+    const value: unknown = h[i + 1];
+    if (typeof name !== "string" || name.length > HTTP_INFO_LIMITS.headerNameChars)
+      throw new ProtocolError(
+        `http.rawHeaders[${i}] must be a header name of at most ${HTTP_INFO_LIMITS.headerNameChars} characters`,
+      );
+    if (typeof value !== "string" || value.length > HTTP_INFO_LIMITS.headerValueChars)
+      throw new ProtocolError(
+        `http.rawHeaders[${i + 1}] must be a header value of at most ${HTTP_INFO_LIMITS.headerValueChars} characters`,
+      );
   }
-  return { method, path, query, headers: h as Record<string, string> };
+  return new RawHttpInfo(method, path, query, h as string[]);
 }
 
 /** The wire form of {@link HttpRequestInfo}: positional, like the rest of the request body. */
-export function httpInfoTuple(info: HttpRequestInfo): [string, string, string, Record<string, string>] {
-  return [info.method, info.path, info.query, info.headers as Record<string, string>];
+export function httpInfoTuple(info: HttpRequestInfo): [string, string, string, readonly string[]] {
+  if (info instanceof RawHttpInfo) return [info.method, info.path, info.query, info.rawHeaders];
+  const raw: string[] = [];
+  for (const name in info.headers) raw.push(name, info.headers[name]!);
+  return [info.method, info.path, info.query, raw];
 }
 
 /** Key marking a value as an HTTP answer (a plain key, so the mark survives msgpack and JSON). */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { ProtocolError, TsserveError, type ErrorCode } from "@tsserve/protocol";
+import { TsserveError, type ErrorCode } from "@tsserve/protocol";
 
 /** JSON error body every non-2xx answer carries: `{ error: { code, name, message } }`. */
 export interface HttpErrorBody {
@@ -68,17 +68,6 @@ export function errorBody(error: unknown): HttpErrorBody {
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
   return { error: { code, name, message } };
-}
-
-/** 400 for a body that is not JSON, quoting the parser's complaint. */
-export function invalidJsonError(cause: unknown, bytes: number): ProtocolError {
-  const why = cause instanceof Error ? cause.message : String(cause);
-  return new ProtocolError(
-    `request body is not valid JSON (${bytes} bytes): ${why}; send a JSON value or no body`,
-    {
-      cause,
-    },
-  );
 }
 
 /** 413 raised as soon as a body passes the limit. */

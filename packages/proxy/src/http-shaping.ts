@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { TsserveError, type HttpRequestInfo, type HttpResponse } from "@tsserve/protocol";
+import { RawHttpInfo, TsserveError, type HttpRequestInfo, type HttpResponse } from "@tsserve/protocol";
 import { sendError } from "./http-errors.js";
 
 /**
@@ -7,7 +7,11 @@ import { sendError } from "./http-errors.js";
  * answer it sends when the ingress returns `httpResponse({ status, headers, body })`.
  */
 
-/** Method, path below the route prefix, query and headers of `req`, as the replica receives them. */
+/**
+ * Method, path below the route prefix, query and headers of `req`, as the replica receives them.
+ * The raw header list goes as is (no per-request copy); the replica builds the header map only
+ * if user code reads it.
+ */
 export function requestInfo(
   req: IncomingMessage,
   routePrefix: string,
@@ -15,13 +19,7 @@ export function requestInfo(
   query: string,
 ): HttpRequestInfo {
   const below = routePrefix === "/" ? path : path.slice(routePrefix.length);
-  const headers: Record<string, string> = {};
-  const raw = req.headers;
-  for (const name in raw) {
-    const v = raw[name];
-    if (v !== undefined) headers[name] = typeof v === "string" ? v : v.join(", ");
-  }
-  return { method: req.method ?? "GET", path: below === "" ? "/" : below, query, headers };
+  return new RawHttpInfo(req.method ?? "GET", below === "" ? "/" : below, query, req.rawHeaders);
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
+import { connect, submitCall, type Client, type DeploymentHandle } from "@tsserve/handle";
 import { startGrpcIngress, type GrpcIngress } from "./grpc/grpc-ingress.js";
 import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";
@@ -99,7 +99,21 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       h = client.getDeploymentHandle(deployment, { app });
       handles.set(key, h);
     }
-    return h.options(callOptions).remote(arg);
+    // The proxy builds and checks these options itself: one object per call, not the new handle
+    // per call that `h.options(o).remote(x)` makes.
+    return submitCall(
+      h,
+      {
+        method: callOptions.method,
+        sessionId: callOptions.sessionId,
+        stream: callOptions.stream,
+        timeoutMs: callOptions.timeoutMs,
+        signal: undefined,
+        http: callOptions.http,
+        json: callOptions.json,
+      },
+      [arg],
+    );
   };
 
   const handler = createRequestHandler({

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { parseJsonBody, readBody } from "./request-body.js";
+import { readBody } from "./request-body.js";
 
 // A readable with the one IncomingMessage field readBody looks at.
 function fakeRequest(chunks: string[], headers: Record<string, string> = {}): IncomingMessage {
@@ -35,29 +35,5 @@ describe("readBody", () => {
     stream.push("partial");
     stream.destroy();
     await expect(p).rejects.toMatchObject({ code: "CANCELLED" });
-  });
-});
-
-describe("parseJsonBody", () => {
-  it("treats an empty or blank body as undefined", () => {
-    expect(parseJsonBody(Buffer.alloc(0))).toBeUndefined();
-    expect(parseJsonBody(Buffer.from("  \n"))).toBeUndefined();
-  });
-
-  it("parses any JSON value", () => {
-    expect(parseJsonBody(Buffer.from('{"x":[1,2]}'))).toEqual({ x: [1, 2] });
-    expect(parseJsonBody(Buffer.from('"hi"'))).toBe("hi");
-    expect(parseJsonBody(Buffer.from("null"))).toBeNull();
-  });
-
-  it("throws a 400 BAD_REQUEST naming the problem for invalid JSON", () => {
-    let thrown: unknown;
-    try {
-      parseJsonBody(Buffer.from("{nope"));
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toMatchObject({ code: "BAD_REQUEST" });
-    expect((thrown as Error).message).toMatch(/request body is not valid JSON \(5 bytes\)/);
   });
 });

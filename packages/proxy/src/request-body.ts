@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { RequestCancelledError } from "@tsserve/protocol";
-import { bodyTooLargeError, invalidJsonError } from "./http-errors.js";
+import { bodyTooLargeError } from "./http-errors.js";
 
 /**
  * The declared `content-length`, or undefined when absent or malformed (chunked uploads). A
@@ -63,19 +63,4 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("error", onError);
     req.on("close", onClose);
   });
-}
-
-/**
- * The call argument from a body: no body (or only whitespace) → undefined; otherwise the JSON value,
- * or a 400 ProtocolError quoting the parser's complaint.
- */
-export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  const text = body.toString("utf8");
-  if (text.trim().length === 0) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw invalidJsonError(cause, body.length);
-  }
 }

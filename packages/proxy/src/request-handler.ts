@@ -11,7 +11,7 @@ import { methodNotAllowedError, sendError, tooManyHeadersError } from "./http-er
 import type { ProxyMetrics } from "./metrics.js";
 import { NDJSON_CONTENT_TYPE, writeNdjson } from "./ndjson-stream.js";
 import { requestInfo, sendHttpResponse } from "./http-shaping.js";
-import { parseJsonBody, readBody } from "./request-body.js";
+import { readBody } from "./request-body.js";
 import type { RoutePoller } from "./route-poller.js";
 import type { RouteMatch } from "./route-table.js";
 
@@ -23,6 +23,8 @@ export interface ProxyCallOptions {
   timeoutMs: number;
   /** The HTTP request for user code (`getRequestContext().http`), when the proxy forwards it. */
   http?: HttpRequestInfo;
+  /** The argument is the body's JSON text (bytes) and a unary answer comes back as JSON text. */
+  json?: boolean;
 }
 
 /** A call in flight: a DeploymentResponse (thenable) or a response stream (async iterable). */
@@ -96,8 +98,14 @@ function routesJson(routes: RoutePoller): Record<string, { app: string; ingress:
   );
 }
 
-function sendText(res: ServerResponse, status: number, contentType: string, body: string): number {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+function sendText(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Uint8Array,
+): number {
+  const length = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+  res.writeHead(status, { "content-type": contentType, "content-length": length });
   res.end(body);
   return status;
 }
@@ -173,9 +181,11 @@ export function createRequestHandler(
         ),
       );
     }
-    let arg: unknown;
+    // The body goes to the replica as JSON text, unparsed (the JSON fast path, json-call.ts in
+    // @tsserve/protocol): the replica parses it and answers JSON text, which goes out as is.
+    let body: Buffer;
     try {
-      arg = parseJsonBody(await readBody(req, ctx.maxBodyBytes));
+      body = await readBody(req, ctx.maxBodyBytes);
     } catch (error) {
       return sendError(
         res,
@@ -195,10 +205,11 @@ export function createRequestHandler(
       method: match.method,
       stream,
       timeoutMs: ctx.requestTimeoutMs,
+      json: true,
     };
     if (ctx.forwardHttpInfo) options.http = requestInfo(req, match.route.routePrefix, path, query);
     try {
-      response = ctx.call(app, ingress, options, arg);
+      response = ctx.call(app, ingress, options, body);
     } catch (error) {
       return sendError(res, error);
     }
@@ -211,20 +222,12 @@ export function createRequestHandler(
     }
     if (res.destroyed) return 499;
     if (isHttpResponse(value)) return sendHttpResponse(res, value, `${ingress}.${match.method}`);
-    let body: string;
-    try {
-      body = JSON.stringify(value === undefined ? null : value);
-    } catch (cause) {
-      return sendError(
-        res,
-        new TsserveError(
-          "INTERNAL",
-          `result of ${ingress}.${match.method} is not JSON-serialisable: ${(cause as Error).message}`,
-          { cause },
-        ),
-      );
-    }
-    return sendText(res, 200, JSON_TYPE, body);
+    // A JSON call's result is its JSON text, made by the replica.
+    if (value instanceof Uint8Array) return sendText(res, 200, JSON_TYPE, value);
+    return sendError(
+      res,
+      new TsserveError("INTERNAL", `${ingress}.${match.method} answered a JSON call without JSON text`),
+    );
   };
 
   return (req, res) => {

@@ -168,6 +168,15 @@ describe("HTTP proxy over a real cluster", () => {
     expect(error.message).toMatch(/request body is not valid JSON \(11 bytes\)/);
   });
 
+  it("answers 500 INTERNAL naming the method when its result is not JSON-serialisable", async () => {
+    const res = await post(proxy, "/api/cyclic", null);
+    expect(res.status).toBe(500);
+    const { error } = (await res.json()) as ErrorJson;
+    expect(error.code).toBe("INTERNAL");
+    expect(error.message).toMatch(/^result of Api\.cyclic is not JSON-serialisable: /);
+    expect((await post(proxy, "/api", { after: "cyclic" })).status).toBe(200);
+  });
+
   it("answers 500 with the user's message when the deployment throws", async () => {
     const res = await post(proxy, "/api/fail", { message: "kaput 42" });
     expect(res.status).toBe(500);

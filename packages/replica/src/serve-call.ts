@@ -2,6 +2,8 @@ import type { Msg } from "nats";
 import {
   encodeStreamFlow,
   errorToWire,
+  isHttpResponse,
+  jsonReplyBytes,
   ProtocolError,
   ReplyKind,
   RequestTimeoutError,
@@ -24,6 +26,8 @@ export interface CallScope {
   readonly replies: ReplyWriter;
   readonly credits: StreamCredits;
   readonly log: LogLine;
+  /** The deployment's name, for error messages. */
+  readonly deployment: string;
 }
 
 /**
@@ -62,23 +66,43 @@ export function serveUnary(s: CallScope, msg: Msg, req: RequestMessage, entry: M
     s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
     return;
   }
-  if (isThenable(result)) void settle(s, msg, result);
-  else finishValue(s, msg, result);
+  if (isThenable(result)) void settle(s, msg, req, result);
+  else finishValue(s, msg, req, result);
 }
 
-/** Ends a unary request with the method's result (or a clear error if it is a generator). */
-function finishValue(s: CallScope, msg: Msg, value: unknown): void {
+/**
+ * Ends a unary request with the method's result (or a clear error if it is a generator). A JSON
+ * call (the proxy's fast path) gets the result's JSON text, unless it is an `httpResponse()`,
+ * which the proxy shapes itself.
+ */
+function finishValue(s: CallScope, msg: Msg, req: RequestMessage, value: unknown): void {
   if (isGeneratorObject(value)) {
     void value.return(undefined);
     const e = new ProtocolError("the method returned a generator: call it with options({ stream: true })");
     s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e));
     return;
   }
+  if (req.json === true && !isHttpResponse(value)) {
+    let text: Uint8Array;
+    try {
+      text = jsonReplyBytes(value, `${s.deployment}.${req.method}`);
+    } catch (e) {
+      s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e));
+      return;
+    }
+    s.replies.finish(msg, ReplyKind.OK, text);
+    return;
+  }
   s.replies.finish(msg, ReplyKind.OK, value);
 }
 
 /** Awaits an async method's result and ends the request. */
-async function settle(s: CallScope, msg: Msg, pending: PromiseLike<unknown>): Promise<void> {
+async function settle(
+  s: CallScope,
+  msg: Msg,
+  req: RequestMessage,
+  pending: PromiseLike<unknown>,
+): Promise<void> {
   let value: unknown;
   try {
     value = await pending;
@@ -86,7 +110,7 @@ async function settle(s: CallScope, msg: Msg, pending: PromiseLike<unknown>): Pr
     s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
     return;
   }
-  finishValue(s, msg, value);
+  finishValue(s, msg, req, value);
 }
 
 /**

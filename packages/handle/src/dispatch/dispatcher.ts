@@ -169,6 +169,7 @@ export class DeploymentDispatcher implements ReplyHandler {
       o.signal,
     );
     if (o.http !== undefined) req.http = o.http;
+    if (o.json === true) req.json = true;
     try {
       req.body = encodeRequest(req);
     } catch (e) {

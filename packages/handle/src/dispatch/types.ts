@@ -37,4 +37,9 @@ export interface SubmitOptions {
   signal: AbortSignal | undefined;
   /** The HTTP request behind the call (the proxy sets it); user code reads it from its request context. */
   http?: HttpRequestInfo | undefined;
+  /**
+   * The ingress JSON fast path (RequestMessage.json): args is `[JSON text bytes]`, parsed by the
+   * replica; a unary result arrives as JSON text bytes (or an `httpResponse()` value).
+   */
+  json?: boolean;
 }
