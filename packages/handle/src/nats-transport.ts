@@ -8,6 +8,7 @@ import {
   ProtocolError,
   ReplyKind,
   requestSubject,
+  WriteCoalescer,
   type Reply,
 } from "@tsserve/protocol";
 import {
@@ -60,8 +61,11 @@ export class NatsTransport {
   private readonly sub: Subscription;
   private readonly slots = new Map<string, Slot>();
   private next = 0;
+  /** One write system call per event-loop turn for every request published in it. */
+  private readonly writes: WriteCoalescer;
 
   constructor(private readonly nc: NatsConnection) {
+    this.writes = new WriteCoalescer(nc);
     // The connection's inbox prefix (ConnectionOptions.inboxPrefix), as nc.request() uses: a
     // least-privilege user may subscribe only to replies under its own prefix, not `_INBOX.>`.
     this.inbox = createInbox(inboxPrefixOf(nc));
@@ -96,6 +100,7 @@ export class NatsTransport {
     const slot = new Slot(this, key, target);
     this.slots.set(key, slot);
     try {
+      this.writes.beforePublish();
       this.nc.publish(subject, body, { reply: key });
     } catch (e) {
       // Closed or draining connection, or payload too large: report it as this request's error.

@@ -8,6 +8,7 @@ export * from "./stream-flow.js";
 export { MAX_NESTING_DEPTH } from "./encode-diagnosis.js";
 export * from "./http-info.js";
 export { jsonReplyBytes, parseJsonArgs } from "./json-call.js";
+export { WriteCoalescer } from "./write-coalescer.js";
 export * from "./options.js";
 export * from "./control-plane.js";
 export * from "./controller-api.js";

@@ -5,6 +5,7 @@ import {
   creditPattern,
   probeSubject,
   requestSubject,
+  WriteCoalescer,
   type ReplicaSpec,
 } from "@tsserve/protocol";
 import { loadApplicationGraph } from "./application-graph.js";
@@ -126,6 +127,7 @@ export async function runReplica(
     credits,
   );
   server.hooks = new RequestHooks(spec, new ReplicaMetrics(spec));
+  server.replies.writes = new WriteCoalescer(nc);
   serveMetrics(nc, spec.prefix);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;

@@ -7,6 +7,7 @@ import {
   TsserveError,
   type RequestMessage,
   type WireError,
+  type WriteCoalescer,
 } from "@tsserve/protocol";
 
 import { AcceptanceAcks } from "./acceptance-acks.js";
@@ -29,6 +30,8 @@ export class ReplyWriter {
   readonly acks = new AcceptanceAcks(() => this.ongoing);
   /** Request logging and metrics (set by the runtime): told of every accepted call's end. */
   hooks: RequestHooks | undefined;
+  /** Sends the replies of one event-loop turn in one write (set by the runtime). */
+  writes: WriteCoalescer | undefined;
   private idleWaiter: (() => void) | undefined;
 
   constructor(
@@ -85,6 +88,7 @@ export class ReplyWriter {
       return -1;
     }
     try {
+      this.writes?.beforePublish();
       msg.respond(bytes);
       return bytes.length;
     } catch (e) {
@@ -112,6 +116,7 @@ export class ReplyWriter {
 
   private respondQuietly(msg: Msg, bytes: Uint8Array): void {
     try {
+      this.writes?.beforePublish();
       msg.respond(bytes);
     } catch (e) {
       this.log(`reply to ${msg.reply} lost: ${(e as Error).message}`);

@@ -1,0 +1,86 @@
+import { WriteCoalescer } from "@tsserve/protocol";
+import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { connect, type NatsConnection } from "nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** Counts the writes the connection's socket hands to the kernel (one per write/writev call). */
+function countWrites(nc: NatsConnection): () => number {
+  const socket = (nc as unknown as { protocol: { transport: { socket: Record<string, unknown> } } }).protocol
+    .transport.socket;
+  let writes = 0;
+  for (const name of ["_write", "_writev"]) {
+    const original = socket[name] as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof original !== "function") continue;
+    socket[name] = function (this: unknown, ...args: unknown[]) {
+      writes++;
+      return original.apply(this, args);
+    };
+  }
+  return () => writes;
+}
+
+/** Publishes `n` messages, each from its own setImmediate callback of one event-loop turn. */
+function publishInOneTurn(
+  nc: NatsConnection,
+  subject: string,
+  n: number,
+  before?: () => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n;
+    for (let i = 0; i < n; i++) {
+      setImmediate(() => {
+        before?.();
+        nc.publish(subject, new Uint8Array([i]));
+        if (--left === 0) setImmediate(resolve);
+      });
+    }
+  });
+}
+
+describe("WriteCoalescer (real nats-server)", () => {
+  let nats: NatsServer;
+  let pub: NatsConnection;
+  let sub: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startNatsServer({ jetstream: false });
+    pub = await connect({ servers: nats.url });
+    sub = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await pub?.close();
+    await sub?.close();
+    await nats?.stop();
+  });
+
+  it("sends the publishes of one event-loop turn in one write, and delivers every message", async () => {
+    const received: number[] = [];
+    sub.subscribe("coalesce.>", { callback: (_e, m) => received.push(m.data[0]!) });
+    await sub.flush();
+    const writes = countWrites(pub);
+
+    const before = writes();
+    await publishInOneTurn(pub, "coalesce.plain", 20);
+    const plain = writes() - before;
+
+    const coalescer = new WriteCoalescer(pub);
+    const start = writes();
+    await publishInOneTurn(pub, "coalesce.corked", 20, () => coalescer.beforePublish());
+    const corked = writes() - start;
+
+    await pub.flush();
+    await sub.flush();
+    // nats.js alone flushes after each callback: one write per message.
+    expect(plain).toBe(20);
+    expect(corked).toBe(1);
+    expect(received).toHaveLength(40);
+    expect(received.slice(20)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("does nothing on a connection without a Node socket", () => {
+    const fake = { publish: () => undefined } as unknown as NatsConnection;
+    expect(() => new WriteCoalescer(fake).beforePublish()).not.toThrow();
+  });
+});
