@@ -14,17 +14,23 @@ import type { Row, Suite, SuiteContext, SuiteResult, TargetCheck } from "../harn
 const APP = "bench-ingress";
 const DEPLOYMENT = "IngressEcho";
 const ROUTE = "/ingress";
+/** The same echo at the defaults a user gets (maxOngoingRequests 5): the headline rows. */
+const APP_DEFAULTS = "bench-ingress-defaults";
+const ROUTE_DEFAULTS = "/defaults";
+const DEFAULT_MAX_ONGOING = 5;
 const ECHO_SUBJECT = "bench.ingress.echo";
 const REPLICAS = 2;
 const CONCURRENCY = 64;
 
 /** Mode names; the targets read these rows. */
 const M = {
-  httpProxy: "HTTP proxy",
+  httpDefaults: "HTTP proxy, defaults (maxOngoingRequests 5)",
+  httpProxy: "HTTP proxy, maxOngoingRequests 1024",
   httpBridge: "HTTP bridge (node:http → raw NATS)",
   httpReplicas: "HTTP bridge → replicas (info)",
   httpLocal: "HTTP in-process (info)",
-  grpcProxy: "gRPC ingress",
+  grpcDefaults: "gRPC ingress, defaults (maxOngoingRequests 5)",
+  grpcProxy: "gRPC ingress, maxOngoingRequests 1024",
   grpcBridge: "gRPC bridge (grpc-js → raw NATS)",
   grpcReplicas: "gRPC bridge → replicas (info)",
   grpcLocal: "gRPC in-process (info)",
@@ -45,7 +51,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const nc = await natsConnect({ servers: nats.url, noAsyncTraces: true });
   const children: ChildServer[] = [];
   const modes: ReturnType<typeof httpMode>[] = [];
-  ctx.log(`starting ${REPLICAS} replicas, the echo responders, the bare servers and the proxy`);
+  ctx.log(`starting 2 × ${REPLICAS} replicas, the echo responders, the bare servers and the proxy`);
   const set = await startLocalReplicas({
     address: nats.url,
     app: APP,
@@ -54,7 +60,17 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     cwd: ctx.benchDir,
     count: REPLICAS,
   });
+  let defaults: Awaited<ReturnType<typeof startLocalReplicas>> | undefined;
   try {
+    defaults = await startLocalReplicas({
+      address: nats.url,
+      app: APP_DEFAULTS,
+      deployment: DEPLOYMENT,
+      importPath: "fixtures/ingress-app.ts#ingressEchoDefaults",
+      cwd: ctx.benchDir,
+      count: REPLICAS,
+      idPrefix: "defaults-r",
+    });
     controllerStub(nc, DEFAULT_PREFIX, [
       {
         app: APP,
@@ -62,6 +78,13 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
         deployment: DEPLOYMENT,
         replicas: set.replicas,
         maxOngoingRequests: 1024,
+      },
+      {
+        app: APP_DEFAULTS,
+        routePrefix: ROUTE_DEFAULTS,
+        deployment: DEPLOYMENT,
+        replicas: defaults.replicas,
+        maxOngoingRequests: DEFAULT_MAX_ONGOING,
       },
     ]);
     await nc.flush();
@@ -80,10 +103,12 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     children.push(proxy);
     const local = (p: number | undefined): string => `127.0.0.1:${p}`;
     modes.push(
+      httpMode(M.httpDefaults, `http://${local(proxy.ports["http"])}${ROUTE_DEFAULTS}`, CONCURRENCY),
       httpMode(M.httpProxy, `http://${local(proxy.ports["http"])}${ROUTE}`, CONCURRENCY),
       httpMode(M.httpBridge, `http://${local(bare.ports["httpBridge"])}/`, CONCURRENCY),
       httpMode(M.httpReplicas, `http://${local(bare.ports["httpReplicaBridge"])}/`, CONCURRENCY),
       httpMode(M.httpLocal, `http://${local(bare.ports["httpInProcess"])}/`, CONCURRENCY),
+      grpcMode(M.grpcDefaults, local(proxy.ports["grpc"]), proto, { application: APP_DEFAULTS }),
       grpcMode(M.grpcProxy, local(proxy.ports["grpc"]), proto, { application: APP }),
       grpcMode(M.grpcBridge, local(bare.ports["grpcBridge"]), proto),
       grpcMode(M.grpcReplicas, local(bare.ports["grpcReplicaBridge"]), proto),
@@ -96,7 +121,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       cpuGroups: {
         client: [process.pid],
         ingress: [proxy.pid, bare.pid],
-        backend: [...set.pids, echo.pid],
+        backend: [...set.pids, ...defaults.pids, echo.pid],
         server: nats.pids,
       },
     });
@@ -127,6 +152,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   } finally {
     for (const m of modes) m.close();
     for (const c of children.reverse()) await c.stop();
+    await defaults?.stop();
     await set.stop();
     await nc.close();
   }
@@ -143,13 +169,22 @@ function result(rows: Row[], cfg: Record<string, unknown>, localNats: boolean): 
     summary:
       `~100-byte JSON echoed at ${CONCURRENCY} concurrent clients (closed loop; HTTP: ${CONCURRENCY} keep-alive ` +
       "connections; gRPC: one grpc-js channel, as a client would hold) through the tsserve proxy to " +
-      `${REPLICAS} replicas, against the limit of a NATS-based ingress on the same machine in the same run: a bare ` +
+      `${REPLICAS} replicas, at the defaults a user gets (maxOngoingRequests ${DEFAULT_MAX_ONGOING}: ${CONCURRENCY} clients, ` +
+      `${REPLICAS * DEFAULT_MAX_ONGOING} slots, the rest queue in the proxy's handle; the headline) and with ` +
+      "maxOngoingRequests 1024 (no queueing, like the uncapped bridge), " +
+      "against the limit of a NATS-based ingress on the same machine in the same run: a bare " +
       "`node:http` server and a plain grpc-js server that forward each call with raw NATS `nc.request()` to two raw " +
       "NATS echo responders (the targets use these). For information: the same bare servers sending a valid " +
       "tsserve request straight to the replicas (the limit with the replicas' own work, which the echo skips), " +
       "and answering in-process (what the HTTP/gRPC stacks cost without any hop). Every server runs in its own " +
       "process; the modes take turns in slices.",
-    config: { ...cfg, concurrency: CONCURRENCY, replicas: REPLICAS, forwardHttpInfo: true },
+    config: {
+      ...cfg,
+      concurrency: CONCURRENCY,
+      replicas: REPLICAS,
+      maxOngoingRequests: [DEFAULT_MAX_ONGOING, 1024],
+      forwardHttpInfo: true,
+    },
     columns: [
       { key: "protocol", label: "protocol" },
       { key: "mode", label: "mode" },
@@ -197,8 +232,10 @@ export function ingressTargets(rows: readonly Row[]): TargetCheck[] {
   const row = (mode: string): Row | undefined => rows.find((r) => r["mode"] === mode);
   const out: TargetCheck[] = [];
   for (const [label, mode, bridgeMode, min] of [
-    ["HTTP proxy", M.httpProxy, M.httpBridge, 0.9],
-    ["gRPC ingress", M.grpcProxy, M.grpcBridge, 0.85],
+    ["HTTP proxy, defaults", M.httpDefaults, M.httpBridge, 0.9],
+    ["HTTP proxy, maxOngoingRequests 1024", M.httpProxy, M.httpBridge, 0.9],
+    ["gRPC ingress, defaults", M.grpcDefaults, M.grpcBridge, 0.85],
+    ["gRPC ingress, maxOngoingRequests 1024", M.grpcProxy, M.grpcBridge, 0.85],
   ] as const) {
     const r = row(mode);
     const b = row(bridgeMode);
