@@ -1,4 +1,4 @@
-import { encode } from "@tsserve/protocol";
+import { encode } from "@tsserve/protocol/internal";
 import { seededRandom } from "./faults.js";
 
 /** One bad message body the fuzzer sends, with a name for the report. */

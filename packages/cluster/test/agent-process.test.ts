@@ -10,9 +10,9 @@ import {
   type AgentHeartbeat,
   type ReplicaExit,
   type ReplicaHeartbeat,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { pidAlive } from "../src/index.js";
+import { pidAlive } from "../src/pid-utils.js";
 import { PREFIX, agentRequest, exitOf, replicaSpec, spawnAgent } from "./fixtures/agent-harness.js";
 
 const NODE = "node-a";

@@ -4,9 +4,9 @@
 // before it serves, and the controller never adopts a replica no live agent lists.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decode, type ReplicaHeartbeat } from "@tsserve/protocol";
+import { decode, type ReplicaHeartbeat } from "@tsserve/protocol/internal";
 import { childPids, processAlive, sleep, waitUntil } from "@tsserve/test-utils";
-import { agentEntryPath } from "../src/index.js";
+import { agentEntryPath } from "../src/entry-paths.js";
 import {
   PREFIX,
   deployRequest,

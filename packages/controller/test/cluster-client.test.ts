@@ -2,15 +2,13 @@ import { connect } from "nats";
 import { describe, expect, it } from "vitest";
 import {
   CONTROLLER_OPS,
-  DeploymentNotFoundError,
-  UnavailableError,
   controllerSubject,
   decode,
   encode,
   errorToWire,
-  isDeploymentNotFoundError,
   type ControllerReply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { DeploymentNotFoundError, UnavailableError, isDeploymentNotFoundError } from "@tsserve/protocol";
 import { startNatsServer } from "@tsserve/test-utils";
 import { ControllerClient } from "../src/controller-client.js";
 

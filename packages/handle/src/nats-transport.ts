@@ -3,13 +3,12 @@ import {
   decodeReply,
   encodeStreamCancel,
   errorToWire,
-  PayloadTooLargeError,
   probeSubject,
-  ProtocolError,
   ReplyKind,
   requestSubject,
   type Reply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { PayloadTooLargeError, ProtocolError } from "@tsserve/protocol";
 import {
   NO_RESPONDERS,
   type DeploymentTransport,

@@ -1,9 +1,5 @@
-import {
-  isBadRequestError,
-  isReplyTooLargeError,
-  isTsserveError,
-  MAX_NESTING_DEPTH,
-} from "@tsserve/protocol";
+import { isBadRequestError, isReplyTooLargeError, isTsserveError } from "@tsserve/protocol";
+import { MAX_NESTING_DEPTH } from "@tsserve/protocol/internal";
 import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";

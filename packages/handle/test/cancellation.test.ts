@@ -1,11 +1,6 @@
 import { connect as natsConnect, type NatsConnection } from "nats";
-import {
-  encodeRequest,
-  isRequestCancelledError,
-  isRequestTimeoutError,
-  probeSubject,
-  requestSubject,
-} from "@tsserve/protocol";
+import { encodeRequest, probeSubject, requestSubject } from "@tsserve/protocol/internal";
+import { isRequestCancelledError, isRequestTimeoutError } from "@tsserve/protocol";
 import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";

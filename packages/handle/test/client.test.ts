@@ -1,5 +1,6 @@
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { decode, handleMetricsSubject, isRequestCancelledError, type HandleMetrics } from "@tsserve/protocol";
+import { decode, handleMetricsSubject, type HandleMetrics } from "@tsserve/protocol/internal";
+import { isRequestCancelledError } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, connect, staticMembership, type HandleMetricsSink } from "../src/index.js";

@@ -3,7 +3,7 @@
  * static membership. Ports Ray's TestConsistentHashRouting scenarios.
  */
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { decodeReply, probeSubject } from "@tsserve/protocol";
+import { decodeReply, probeSubject } from "@tsserve/protocol/internal";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client, type DeploymentHandle } from "../src/index.js";

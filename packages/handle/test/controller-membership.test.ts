@@ -6,13 +6,15 @@ import {
   DEFAULT_ROUTER_CLASS,
   encode,
   errorToWire,
+  membersSubject,
+  type ControllerReply,
+  type MembershipSnapshot,
+} from "@tsserve/protocol/internal";
+import {
   isConfigError,
   isDeploymentNotFoundError,
   isRequestTimeoutError,
-  membersSubject,
   DeploymentNotFoundError,
-  type ControllerReply,
-  type MembershipSnapshot,
   type ReplicaInfo,
   type RequestRouterConfig,
 } from "@tsserve/protocol";

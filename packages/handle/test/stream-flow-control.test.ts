@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { heartbeatSubject } from "@tsserve/protocol";
+import { heartbeatSubject } from "@tsserve/protocol/internal";
 import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";

@@ -7,7 +7,7 @@ import {
   ReplyKind,
   requestSubject,
   type StreamFlow,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";

@@ -1,10 +1,12 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect, type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { controllerSubject, encode, type ControllerReply, type StatusReport } from "@tsserve/protocol";
+import { controllerSubject, encode, type ControllerReply } from "@tsserve/protocol/internal";
+import { type StatusReport } from "@tsserve/protocol";
 import { connect as connectClient } from "@tsserve/handle";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { ProxyMetrics, startProxy, type Proxy } from "../src/index.js";
+import { ProxyMetrics } from "../src/metrics.js";
+import { startProxy, type Proxy } from "../src/index.js";
 
 const PREFIX = "prob";
 

@@ -5,18 +5,20 @@ import { connect, type NatsConnection, type Subscription } from "nats";
 import {
   controllerSubject,
   decode,
-  DeploymentNotFoundError,
   encode,
   errorToWire,
   resolveDeploymentOptions,
-  type ApplicationStatusReport,
   type ControllerReply,
-  type DeploymentOptions,
   type MembershipSnapshot,
   type ReplicaSpec,
+} from "@tsserve/protocol/internal";
+import {
+  DeploymentNotFoundError,
+  type ApplicationStatusReport,
+  type DeploymentOptions,
   type StatusReport,
 } from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
+import { startReplicaProcess } from "@tsserve/replica/internal";
 import { startNatsServer, waitForReplicaState, type NatsServer } from "@tsserve/test-utils";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");

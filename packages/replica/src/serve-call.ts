@@ -1,12 +1,6 @@
 import type { Msg } from "nats";
-import {
-  encodeStreamFlow,
-  errorToWire,
-  ProtocolError,
-  ReplyKind,
-  RequestTimeoutError,
-  type RequestMessage,
-} from "@tsserve/protocol";
+import { encodeStreamFlow, errorToWire, ReplyKind, type RequestMessage } from "@tsserve/protocol/internal";
+import { ProtocolError, RequestTimeoutError } from "@tsserve/protocol";
 import type { MethodEntry } from "./method-table.js";
 import type { LogLine, ReplyWriter } from "./reply-writer.js";
 import { CreditWait, type StreamCredits, type StreamWindow } from "./stream-credits.js";

@@ -4,3 +4,13 @@ export { startNatsServer, natsServerBinary, type NatsServer, type NatsServerOpti
 export { waitForReplicaState, type WaitForReplicaStateOptions } from "./replica-state.js";
 export { allPids, childPids, parentPid, processAlive, processCommand, processEnv } from "./processes.js";
 export { errorOf } from "./error-of.js";
+export { startNats, type NatsFixture } from "./nats-fixture.js";
+export {
+  replicaSpec,
+  startReplica,
+  startReplicas,
+  type ReplicaFixture,
+  type ReplicaGroup,
+  type ReplicaSpecOptions,
+  type StartReplicaOptions,
+} from "./replica-fixture.js";

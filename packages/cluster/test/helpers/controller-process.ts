@@ -1,6 +1,6 @@
 // Spawns an extra controller process (beside the one a local cluster runs) and stops it by pid.
 import { spawn, type ChildProcess } from "node:child_process";
-import { controllerEntryPath } from "@tsserve/controller";
+import { controllerEntryPath } from "@tsserve/controller/internal";
 
 /** A controller process with its stderr kept for assertions. */
 export interface ControllerProcess extends AsyncDisposable {

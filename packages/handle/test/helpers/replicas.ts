@@ -5,13 +5,9 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "nats";
-import {
-  resolveDeploymentOptions,
-  type DeploymentOptions,
-  type ReplicaInfo,
-  type ReplicaSpec,
-} from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
+import { resolveDeploymentOptions, type ReplicaSpec } from "@tsserve/protocol/internal";
+import { type DeploymentOptions, type ReplicaInfo } from "@tsserve/protocol";
+import { startReplicaProcess } from "@tsserve/replica/internal";
 import { waitForReplicaState } from "@tsserve/test-utils";
 
 /** Directory of the fixtures (replicas resolve `importPath` from here). */

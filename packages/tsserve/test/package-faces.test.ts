@@ -1,0 +1,408 @@
+import { dirname, resolve } from "node:path";
+import { createRequire } from "node:module";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+// Every package's faces, pinned name by name (types included): `.` is what users of the package
+// build on, `./internal` what sibling tsserve packages (and this repository's tests and
+// benchmarks) need. Changing a face is a decision, so it is an edit of this list too; the
+// per-package READMEs and docs/design.md say what each face is for.
+const PINNED: Record<string, string[]> = {
+  "@tsserve/protocol": [
+    "ApplicationStatus",
+    "ApplicationStatusReport",
+    "AutoscalingOptions",
+    "BackPressureError",
+    "BadRequestError",
+    "ConfigError",
+    "DeploymentNotFoundError",
+    "DeploymentOptions",
+    "DeploymentStatus",
+    "DeploymentStatusReport",
+    "ERROR_CODES",
+    "ErrorCode",
+    "HttpRequestInfo",
+    "HttpResponse",
+    "HttpResponseInit",
+    "MethodNotFoundError",
+    "PayloadTooLargeError",
+    "ProtocolError",
+    "ReplicaDiedError",
+    "ReplicaInfo",
+    "ReplicaState",
+    "ReplyTooLargeError",
+    "RequestCancelledError",
+    "RequestRouterConfig",
+    "RequestTimeoutError",
+    "ServeError",
+    "ServeErrorOptions",
+    "StatusReport",
+    "TSSERVE_ENV",
+    "TsserveError",
+    "UnavailableError",
+    "UserCodeError",
+    "httpResponse",
+    "isBackPressureError",
+    "isBadRequestError",
+    "isConfigError",
+    "isDeploymentNotFoundError",
+    "isErrorCode",
+    "isHttpResponse",
+    "isMethodNotFoundError",
+    "isReplicaDiedError",
+    "isReplyTooLargeError",
+    "isRequestCancelledError",
+    "isRequestTimeoutError",
+    "isServeError",
+    "isTsserveError",
+    "isUserCodeError",
+  ],
+  "@tsserve/protocol/internal": [
+    "AGENT_OPS",
+    "AgentHeartbeat",
+    "AgentReplica",
+    "ApplicationSpec",
+    "CONTROLLER_OPS",
+    "ControllerReply",
+    "CreditKind",
+    "DEFAULT_FENCE_AFTER_MS",
+    "DEFAULT_HEALTH_CHECK_PERIOD_S",
+    "DEFAULT_HEALTH_CHECK_TIMEOUT_S",
+    "DEFAULT_MAX_ONGOING_REQUESTS",
+    "DEFAULT_MAX_QUEUED_REQUESTS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_PREFIX",
+    "DEFAULT_ROUTER_CLASS",
+    "DEFAULT_STARTUP_TIMEOUT_S",
+    "DEFAULT_STREAM_CREDIT_TIMEOUT_MS",
+    "DEFAULT_STREAM_WINDOW_BYTES",
+    "DEFAULT_STREAM_WINDOW_CHUNKS",
+    "DeployRequest",
+    "DeploymentSpec",
+    "HandleMetrics",
+    "LOG_FORMAT_ENV",
+    "LOG_LEVEL_ENV",
+    "LogLine",
+    "LogQuery",
+    "LogQueryReply",
+    "LogStream",
+    "Logger",
+    "MAX_LOG_LINE_CHARS",
+    "MAX_NESTING_DEPTH",
+    "MAX_STREAM_KEEPALIVE_MS",
+    "MembershipSnapshot",
+    "NATS_AUTH_ENV",
+    "NATS_AUTH_FLAGS",
+    "NatsAuthOptions",
+    "REPLICA_SPEC_ENV",
+    "ReplicaExit",
+    "ReplicaFence",
+    "ReplicaHeartbeat",
+    "ReplicaSpec",
+    "Reply",
+    "ReplyKind",
+    "RequestMessage",
+    "ResolvedAutoscaling",
+    "ResolvedDeploymentConfig",
+    "RoutingConfig",
+    "StartReplicaRequest",
+    "StopReplicaRequest",
+    "StreamFlow",
+    "VERBS",
+    "WireError",
+    "agentPattern",
+    "agentSubject",
+    "applyNatsAuthFlags",
+    "checkResolvedConfig",
+    "connectNats",
+    "controllerSubject",
+    "createLogger",
+    "creditPattern",
+    "creditSubject",
+    "decode",
+    "decodeAgentHeartbeat",
+    "decodeCredit",
+    "decodeMembershipSnapshot",
+    "decodeReplicaExit",
+    "decodeReplicaFence",
+    "decodeReplicaHeartbeat",
+    "decodeReply",
+    "decodeRequest",
+    "describe",
+    "encode",
+    "encodeCredit",
+    "encodeReply",
+    "encodeRequest",
+    "encodeStreamCancel",
+    "encodeStreamFlow",
+    "errorFromWire",
+    "errorToWire",
+    "fail",
+    "formatLogFileLine",
+    "handleMetricsSubject",
+    "heartbeatSubject",
+    "intAtLeast",
+    "isPlainObject",
+    "logQuerySubject",
+    "logsSubject",
+    "membersSubject",
+    "metricsSubject",
+    "natsAuthFromEnv",
+    "nonEmptyString",
+    "numberAtLeast",
+    "parseLogFileLine",
+    "parseLogFormat",
+    "parseLogLevel",
+    "parseLogQuery",
+    "parseStartCommand",
+    "parseStopCommand",
+    "probeSubject",
+    "processRegistry",
+    "replicaControlSubject",
+    "requestSubject",
+    "requireEmptyMap",
+    "resolveDeploymentOptions",
+    "resolveIdempotent",
+    "resolveRouterConfig",
+    "serveMetrics",
+    "setProcessLabels",
+    "subject",
+    "subjectPattern",
+    "unknownFieldMessage",
+    "validatePrefix",
+    "validateToken",
+  ],
+  "@tsserve/handle": [
+    "Client",
+    "ConnectOptions",
+    "ConsistentHashRouter",
+    "ControllerMembershipOptions",
+    "DeploymentHandle",
+    "DeploymentResponse",
+    "DeploymentResponseStream",
+    "FromConnectionOptions",
+    "GetHandleOptions",
+    "HandleCallOptions",
+    "HandleMetricsSink",
+    "MembershipListener",
+    "MembershipSource",
+    "MembershipUpdate",
+    "PowerOfTwoChoicesRouter",
+    "RequestRouter",
+    "RequestRouterClass",
+    "RouterContext",
+    "RoutingRequest",
+    "StaticMembership",
+    "StaticMembershipOptions",
+    "StreamingDeploymentHandle",
+    "connect",
+    "controllerMembership",
+    "promHandleMetricsSink",
+    "registerRouter",
+    "staticMembership",
+  ],
+  "@tsserve/handle/internal": ["createRouter", "hashKeyBigInt"],
+  "@tsserve/proxy": [
+    "DEFAULT_GRPC_PORT",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "GrpcIngressOptions",
+    "Proxy",
+    "ProxyOptions",
+    "startProxy",
+  ],
+  "@tsserve/proxy/internal": ["PROTO_LOADER_OPTIONS"],
+  "@tsserve/replica": [
+    "Application",
+    "BindArgs",
+    "Bindable",
+    "Deployment",
+    "DeploymentClass",
+    "DeploymentFactory",
+    "HistogramOptions",
+    "MetricOptions",
+    "ReplicaContext",
+    "RequestContext",
+    "bind",
+    "deployment",
+    "getReplicaContext",
+    "getRequestContext",
+    "isApplication",
+    "isDeployment",
+    "metrics",
+  ],
+  "@tsserve/replica/internal": [
+    "ApplicationGraph",
+    "REPLICA_MAIN",
+    "StartReplicaOptions",
+    "loadApplicationGraph",
+    "startReplicaProcess",
+  ],
+  "@tsserve/controller": [
+    "Controller",
+    "ControllerClient",
+    "ControllerClientOptions",
+    "ControllerConnectOptions",
+    "ControllerOptions",
+  ],
+  "@tsserve/controller/internal": ["controllerEntryPath"],
+  "@tsserve/cluster": [
+    "Agent",
+    "AgentOptions",
+    "EmbeddedNats",
+    "EmbeddedNatsOptions",
+    "LocalCluster",
+    "LocalClusterOptions",
+    "startEmbeddedNats",
+    "startLocalCluster",
+  ],
+  "@tsserve/cluster/internal": [
+    "ManagedProcess",
+    "agentEntryPath",
+    "parentWatchNodeArg",
+    "pidAlive",
+    "spawnNodeProcess",
+    "waitForPidExit",
+    "writeNatsRoles",
+  ],
+  tsserve: [
+    "Application",
+    "AutoscalingOptions",
+    "BackPressureError",
+    "BadRequestError",
+    "BindArgs",
+    "Client",
+    "ConfigError",
+    "ConnectOptions",
+    "ConsistentHashRouter",
+    "Deployment",
+    "DeploymentClass",
+    "DeploymentFactory",
+    "DeploymentHandle",
+    "DeploymentNotFoundError",
+    "DeploymentOptions",
+    "DeploymentResponse",
+    "DeploymentResponseStream",
+    "DeploymentStatus",
+    "ErrorCode",
+    "GetHandleOptions",
+    "HandleCallOptions",
+    "HistogramOptions",
+    "HttpRequestInfo",
+    "HttpResponse",
+    "HttpResponseInit",
+    "MethodNotFoundError",
+    "MetricOptions",
+    "PowerOfTwoChoicesRouter",
+    "ReplicaContext",
+    "ReplicaDiedError",
+    "ReplicaInfo",
+    "ReplicaState",
+    "ReplyTooLargeError",
+    "RequestCancelledError",
+    "RequestContext",
+    "RequestRouter",
+    "RequestRouterClass",
+    "RequestRouterConfig",
+    "RequestTimeoutError",
+    "RouterContext",
+    "RoutingRequest",
+    "ServeError",
+    "ServeErrorOptions",
+    "StatusReport",
+    "StreamingDeploymentHandle",
+    "TsserveError",
+    "UnavailableError",
+    "UserCodeError",
+    "bind",
+    "connect",
+    "deployment",
+    "getReplicaContext",
+    "getRequestContext",
+    "httpResponse",
+    "isBackPressureError",
+    "isBadRequestError",
+    "isConfigError",
+    "isDeploymentNotFoundError",
+    "isHttpResponse",
+    "isMethodNotFoundError",
+    "isReplicaDiedError",
+    "isReplyTooLargeError",
+    "isRequestCancelledError",
+    "isRequestTimeoutError",
+    "isServeError",
+    "isTsserveError",
+    "isUserCodeError",
+    "metrics",
+    "promHandleMetricsSink",
+    "registerRouter",
+  ],
+};
+
+const require = createRequire(import.meta.url);
+
+/** The built declaration file an entry point resolves to, through the package's `exports`. */
+function declarationFile(spec: string): string {
+  const js = require.resolve(spec);
+  return resolve(dirname(js), js.replace(/^.*\//, "").replace(/\.js$/, ".d.ts"));
+}
+
+/** Exported names of each entry point's declarations, values and types, sorted. */
+function declaredFaces(specs: string[]): Map<string, { all: string[]; values: string[] }> {
+  const files = specs.map(declarationFile);
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ["node"],
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const checker = program.getTypeChecker();
+  const faces = new Map<string, { all: string[]; values: string[] }>();
+  specs.forEach((spec, i) => {
+    const source = program.getSourceFile(files[i]!);
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source);
+    if (module === undefined) throw new Error(`no declarations for ${spec} (${files[i]})`);
+    const symbols = checker.getExportsOfModule(module);
+    const isValue = (s: ts.Symbol): boolean => {
+      const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+      return (target.flags & ts.SymbolFlags.Value) !== 0;
+    };
+    faces.set(spec, {
+      all: symbols.map((s) => s.name).sort(),
+      values: symbols
+        .filter(isValue)
+        .map((s) => s.name)
+        .sort(),
+    });
+  });
+  return faces;
+}
+
+describe("package faces", () => {
+  const specs = Object.keys(PINNED);
+  const faces = declaredFaces(specs);
+
+  it.each(specs)("%s exports exactly the pinned names", (spec) => {
+    expect(faces.get(spec)?.all).toEqual([...PINNED[spec]!].sort());
+  });
+
+  it.each(specs)("%s loads at runtime with exactly its declared values", async (spec) => {
+    const mod = (await import(spec)) as Record<string, unknown>;
+    expect(Object.keys(mod).sort()).toEqual(faces.get(spec)?.values);
+  });
+
+  it("every published package declares its internal entry point (types and code)", () => {
+    for (const spec of specs.filter((s) => s.endsWith("/internal"))) {
+      const pkg = require(`${spec.replace(/\/internal$/, "")}/package.json`) as {
+        exports: Record<string, unknown>;
+        files: string[];
+      };
+      expect(pkg.exports["./internal"]).toEqual({
+        types: "./dist/internal.d.ts",
+        default: "./dist/internal.js",
+      });
+      expect(pkg.files).toContain("dist");
+    }
+  });
+});
