@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connect as natsConnect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { heartbeatSubject } from "@tsserve/protocol/internal";
-import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { sleep, startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Streamer } from "./fixtures/stream-app.js";
@@ -79,14 +79,14 @@ function watch(nc: NatsConnection, pid: number, replicaId: string, ping: () => P
 }
 
 describe("stream flow control (real nats-server and replica processes)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let quick: ReplicaGroup;
   let client: Client;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     [replicas, quick] = await Promise.all([
       // Default window and credit timeout; the default 1 s heartbeat, so a missed beat shows.
       startReplicas({
@@ -106,12 +106,11 @@ describe("stream flow control (real nats-server and replica processes)", () => {
       }),
     ]);
     client = await connect({ address: nats.url });
-    nc = await natsConnect({ servers: nats.url });
+    nc = nats.nc;
   });
 
   afterAll(async () => {
     await client?.close();
-    await nc?.close();
     await replicas?.stop();
     await quick?.stop();
     await nats?.stop();
@@ -122,7 +121,7 @@ describe("stream flow control (real nats-server and replica processes)", () => {
       app: "app",
       membership: staticMembership({ replicas: [{ replicaId: id, nodeId: "node-1" }] }),
     });
-  const pidOf = (group: ReplicaGroup, id: string): number => group.processes.get(id)!.pid!;
+  const pidOf = (group: ReplicaGroup, id: string): number => group.get(id).child.pid!;
 
   it("streams 1,000,000 × 100 B to a slow reader with bounded memory, steady heartbeats and fast unary calls", async () => {
     const h = handle();
@@ -160,7 +159,7 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     expect(m.pingP95).toBeLessThan(100);
     expect(other.length).toBeGreaterThan(50);
     expect(quantile(other, 0.95)).toBeLessThan(100);
-    expect(replicas.processes.get("s1")!.exitCode).toBe(null);
+    expect(replicas.get("s1").child.exitCode).toBe(null);
   }, 180_000);
 
   it("keeps heartbeats and other calls going while a generator yields 100,000 × 1 KB without awaiting", async () => {
