@@ -3,10 +3,16 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type NatsConnection } from "nats";
 import { heartbeatSubject } from "@tsserve/protocol/internal";
-import { sleep, startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
+import {
+  sleep,
+  startNats,
+  waitUntil,
+  type NatsFixture,
+  STREAM_APP,
+  type Streamer,
+} from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
-import type { Streamer } from "./fixtures/stream-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 
 const READER = fileURLToPath(new URL("./fixtures/stream-reader.mjs", import.meta.url));
@@ -92,16 +98,14 @@ describe("stream flow control (real nats-server and replica processes)", () => {
       startReplicas({
         url: nats.url,
         ids: ["s1"],
-        deployment: "Streamer",
-        importPath: "stream-app.ts#app",
+        ...STREAM_APP,
         options: { heartbeatPeriodS: 1 },
       }),
       // A short credit timeout, for the consumer that dies.
       startReplicas({
         url: nats.url,
         ids: ["q1"],
-        deployment: "Streamer",
-        importPath: "stream-app.ts#app",
+        ...STREAM_APP,
         streamFlow: { creditTimeoutMs: 1500 },
       }),
     ]);

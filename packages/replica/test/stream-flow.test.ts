@@ -15,6 +15,7 @@ import {
   type NatsFixture,
   startReplica,
   type ReplicaFixture,
+  STREAM_APP,
 } from "@tsserve/test-utils";
 import { call, makeSpec, openStream } from "./helpers.js";
 
@@ -32,7 +33,8 @@ describe("replica stream flow control (raw NATS consumer)", () => {
   beforeAll(async () => {
     nats = await startNats({ jetstream: false });
     nc = nats.nc;
-    const spec = makeSpec(nats.url, "stream-app.ts#app", "Streamer", { maxOngoingRequests: 8 });
+    const spec = makeSpec(nats.url, STREAM_APP.importPath, STREAM_APP.deployment, { maxOngoingRequests: 8 });
+    spec.cwd = STREAM_APP.cwd;
     spec.streamFlow = {
       windowChunks: WINDOW_CHUNKS,
       windowBytes: WINDOW_BYTES,

@@ -14,3 +14,6 @@ export {
   type ReplicaSpecOptions,
   type StartReplicaOptions,
 } from "./replica-fixture.js";
+export { STREAM_APP, type FixtureApp } from "./fixture-apps.js";
+export type { Streamer } from "./fixtures/stream-app.js";
+export { seededRandom } from "./seeded-random.js";

@@ -21,8 +21,10 @@ export interface StartReplicasOptions {
   ids: string[];
   /** Deployment options (maxOngoingRequests…). */
   options?: DeploymentOptions;
-  /** `file#export` under fixtures. @default "echo-app.ts#app" */
+  /** `file#export` under `cwd`. @default "echo-app.ts#app" */
   importPath?: string;
+  /** Folder `importPath` resolves from. @default the handle tests' fixtures */
+  cwd?: string;
   prefix?: string;
   /** Stream flow-control overrides for the replicas (ReplicaSpec.streamFlow). */
   streamFlow?: ReplicaSpec["streamFlow"];
@@ -32,7 +34,7 @@ export interface StartReplicasOptions {
 export function startReplicas(o: StartReplicasOptions): Promise<ReplicaGroup> {
   return startGroup({
     ...o,
-    cwd: FIXTURES,
+    cwd: o.cwd ?? FIXTURES,
     importPath: o.importPath ?? "echo-app.ts#app",
     options: { gracefulShutdownWaitLoopS: 0.05, ...o.options },
     codeVersion: "test",
