@@ -1,7 +1,6 @@
 import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, membersSubject, replicaControlSubject, type ReplicaFence } from "@tsserve/protocol/internal";
-import { startReplicaProcess } from "@tsserve/replica/internal";
 import { sleep, startNats, type NatsFixture, startReplica } from "@tsserve/test-utils";
 import { APP, makeSpec } from "./helpers.js";
 
@@ -64,12 +63,9 @@ describe("replica fencing (it stops by itself)", () => {
   it("never serves when its expected parent is not its parent at start (orphaned before it ran)", async () => {
     // This test process is the real parent; the spec names another pid, as after an agent death.
     const spec = { ...makeSpec(nats.url, "echo-app.ts", "Echo"), parentPid: 1 << 22 };
-    const child = startReplicaProcess(spec, { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
-    expect(code).toBe(1);
-    expect(err).toContain("parent process");
-    expect(err).not.toContain("RUNNING");
+    await using replica = await startReplica(spec, { nc, waitFor: false, stdout: "ignore" });
+    expect(await replica.exited).toBe(1);
+    expect(replica.stderr()).toContain("parent process");
+    expect(replica.stderr()).not.toContain("RUNNING");
   });
 });

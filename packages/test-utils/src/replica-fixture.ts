@@ -88,7 +88,7 @@ export interface ReplicaFixture extends AsyncDisposable {
   /** Its `req.…` and `probe.…` subjects. */
   readonly requestSubject: string;
   readonly probeSubject: string;
-  /** Resolves with the exit code once the process has exited. */
+  /** Resolves with the exit code once the process has exited and its stderr is read. */
   readonly exited: Promise<number | null>;
   /** The last 20 000 characters the replica wrote to stderr. */
   stderr(): string;
@@ -115,7 +115,8 @@ export async function startReplica(
     child.stderr?.on("data", (d: Buffer) => {
       err = (err + d.toString()).slice(-20_000);
     });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    // "close", not "exit": stderr is read to its end before a test looks at it.
+    const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
     const kill = async (signal: NodeJS.Signals = "SIGKILL"): Promise<void> => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
