@@ -5,6 +5,7 @@ export { waitForReplicaState, type WaitForReplicaStateOptions } from "./replica-
 export { allPids, childPids, parentPid, processAlive, processCommand, processEnv } from "./processes.js";
 export { errorOf } from "./error-of.js";
 export { startNats, type NatsFixture } from "./nats-fixture.js";
+export { processFixture, type ProcessFixture } from "./process-fixture.js";
 export {
   replicaSpec,
   startReplica,

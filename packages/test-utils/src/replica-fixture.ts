@@ -4,7 +4,6 @@
  * Every fixture is `AsyncDisposable`, so a test writes
  * `await using replica = await startReplica({ url, cwd, importPath })`.
  */
-import type { ChildProcess } from "node:child_process";
 import { connect, type NatsConnection } from "nats";
 import type { DeploymentOptions, ReplicaInfo } from "@tsserve/protocol";
 import {
@@ -14,6 +13,7 @@ import {
   type ReplicaSpec,
 } from "@tsserve/protocol/internal";
 import { startReplicaProcess } from "@tsserve/replica/internal";
+import { processFixture, type ProcessFixture } from "./process-fixture.js";
 import { waitForReplicaState } from "./replica-state.js";
 
 /** What a replica runs and where: the fields of its ReplicaSpec, with test defaults. */
@@ -80,20 +80,13 @@ export interface StartReplicaOptions {
   stdout?: "inherit" | "ignore";
 }
 
-/** One running replica process. */
-export interface ReplicaFixture extends AsyncDisposable {
+/** One running replica process (a {@link ProcessFixture} with what it serves). */
+export interface ReplicaFixture extends ProcessFixture {
   readonly spec: ReplicaSpec;
-  readonly child: ChildProcess;
   readonly info: ReplicaInfo;
   /** Its `req.…` and `probe.…` subjects. */
   readonly requestSubject: string;
   readonly probeSubject: string;
-  /** Resolves with the exit code once the process has exited and its stderr is read. */
-  readonly exited: Promise<number | null>;
-  /** The last 20 000 characters the replica wrote to stderr. */
-  stderr(): string;
-  /** Sends `signal` (SIGKILL after 5 s) and waits for the exit; nothing if it has exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Spawns a replica (heartbeat subscription first) and waits for `waitFor`; kills it on failure. */
@@ -110,36 +103,19 @@ export async function startReplica(
         ? Promise.resolve()
         : waitForReplicaState(nc, { ...s, state: waitFor, timeoutMs: o.timeoutMs ?? 20_000 });
     await nc.flush();
-    const child = startReplicaProcess(s, { stdio: ["ignore", o.stdout ?? "inherit", "pipe"] });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => {
-      err = (err + d.toString()).slice(-20_000);
-    });
-    // "close", not "exit": stderr is read to its end before a test looks at it.
-    const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
-    const kill = async (signal: NodeJS.Signals = "SIGKILL"): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const backstop = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(backstop);
-    };
+    const proc = processFixture(startReplicaProcess(s, { stdio: ["ignore", o.stdout ?? "inherit", "pipe"] }));
     try {
       await ready;
     } catch (e) {
-      await kill();
-      throw new Error(`${(e as Error).message}\nreplica stderr:\n${err}`);
+      await proc.kill();
+      throw new Error(`${(e as Error).message}\nreplica stderr:\n${proc.stderr()}`);
     }
     return {
+      ...proc,
       spec: s,
-      child,
       info: { replicaId: s.replicaId, nodeId: s.nodeId },
       requestSubject: requestSubject(s.prefix, s.app, s.deployment, s.replicaId),
       probeSubject: probeSubject(s.prefix, s.app, s.deployment, s.replicaId),
-      exited,
-      stderr: () => err,
-      kill,
-      [Symbol.asyncDispose]: () => kill(),
     };
   } finally {
     if (o.nc === undefined) await nc.close();
