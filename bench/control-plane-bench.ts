@@ -39,7 +39,7 @@ import {
   type ReplicaExit,
   type ReplicaHeartbeat,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, "../packages/controller/test/fixtures");

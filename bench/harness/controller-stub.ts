@@ -5,9 +5,8 @@ import {
   encode,
   type ControllerReply,
   type MembershipSnapshot,
-  type ReplicaInfo,
-  type StatusReport,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { type ReplicaInfo, type StatusReport } from "@tsserve/protocol";
 
 /** One application the stub reports: its ingress deployment and replicas. */
 export interface StubApp {

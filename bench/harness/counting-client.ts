@@ -1,5 +1,6 @@
 import { connect, staticMembership, type Client, type HandleMetricsSink } from "@tsserve/handle";
-import type { ReplicaInfo, RoutingConfig } from "@tsserve/protocol";
+import type { ReplicaInfo } from "@tsserve/protocol";
+import type { RoutingConfig } from "@tsserve/protocol/internal";
 import type { Mode } from "./interleaved-runs.js";
 
 /** Counters a {@link CountingHandle} keeps from the handle's metrics sink. */

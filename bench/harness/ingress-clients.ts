@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { PROTO_LOADER_OPTIONS } from "@tsserve/proxy";
+import { PROTO_LOADER_OPTIONS } from "@tsserve/proxy/internal";
 import type { Mode } from "./interleaved-runs.js";
 
 /** The ~100-byte JSON value every ingress call carries (and gets back). */

@@ -7,11 +7,10 @@ import {
   resolveDeploymentOptions,
   subjectPattern,
   VERBS,
-  type DeploymentOptions,
   type ReplicaHeartbeat,
-  type ReplicaInfo,
-} from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
+} from "@tsserve/protocol/internal";
+import { type DeploymentOptions, type ReplicaInfo } from "@tsserve/protocol";
+import { startReplicaProcess } from "@tsserve/replica/internal";
 
 /** Options of {@link startLocalReplicas}. */
 export interface LocalReplicasOptions {

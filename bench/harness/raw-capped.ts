@@ -1,5 +1,5 @@
 import type { NatsConnection } from "nats";
-import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol";
+import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol/internal";
 import type { Mode } from "./interleaved-runs.js";
 
 /**

@@ -4,10 +4,10 @@ import {
   DEFAULT_PREFIX,
   decodeReply,
   encodeRequest,
-  isBackPressureError,
   ReplyKind,
   requestSubject,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { isBackPressureError } from "@tsserve/protocol";
 import { benchNats } from "../harness/bench-nats.js";
 import { groupedBars } from "../harness/charts.js";
 import { runClosedLoop } from "../harness/closed-loop.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { connect as natsConnect } from "nats";
-import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { benchNats } from "../harness/bench-nats.js";
 import { groupedBars } from "../harness/charts.js";
 import { startChildServer, type ChildServer } from "../harness/child-server.js";

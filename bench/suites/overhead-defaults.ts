@@ -1,5 +1,5 @@
 import type { NatsConnection } from "nats";
-import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
 import { measureInterleaved, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "nats";
 import { connect, staticMembership } from "@tsserve/handle";
-import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { measureInterleaved, type Mode } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawFloorMode, rawRequestMode } from "../harness/raw-nats.js";

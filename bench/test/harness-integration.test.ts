@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { connect as natsConnect } from "nats";
 import { describe, expect, it } from "vitest";
 import { connect, staticMembership } from "@tsserve/handle";
-import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { startNatsServer } from "@tsserve/test-utils";
 import { measureInterleaved } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";

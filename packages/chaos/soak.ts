@@ -12,10 +12,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startNatsServer } from "@tsserve/test-utils";
+import { seededRandom, startNatsServer } from "@tsserve/test-utils";
 import { startChaosCluster, targetApplication, waitConverged } from "./src/chaos-cluster.js";
 import { startChaosMonkey } from "./src/chaos-monkey.js";
-import { replicaPids, seededRandom, type FaultKind } from "./src/faults.js";
+import { replicaPids, type FaultKind } from "./src/faults.js";
 import { MemorySampler } from "./src/memory-sampler.js";
 import { formatTraffic, startTraffic, typedFailures } from "./src/traffic.js";
 

@@ -2,23 +2,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  agentEntryPath,
-  spawnNodeProcess,
-  startLocalCluster,
-  type LocalCluster,
-  type LocalClusterOptions,
-  type ManagedProcess,
-} from "@tsserve/cluster";
+import { agentEntryPath, spawnNodeProcess, type ManagedProcess } from "@tsserve/cluster/internal";
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "@tsserve/cluster";
 import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
 import {
   decode,
   resolveDeploymentOptions,
   type AgentHeartbeat,
   type ApplicationSpec,
-  type DeploymentOptions,
-  type DeploymentStatusReport,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { type DeploymentOptions, type DeploymentStatusReport } from "@tsserve/protocol";
 import { waitUntil } from "@tsserve/test-utils";
 import { pidAlive } from "./faults.js";
 

@@ -75,15 +75,3 @@ export interface FaultRecord {
 export function pick<T>(items: readonly T[], random: () => number = Math.random): T | undefined {
   return items.length === 0 ? undefined : items[Math.floor(random() * items.length)];
 }
-
-/** A small seeded PRNG (mulberry32) so a failing chaos run can be replayed with the same faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,5 +1,5 @@
-import { encode } from "@tsserve/protocol";
-import { seededRandom } from "./faults.js";
+import { encode } from "@tsserve/protocol/internal";
+import { seededRandom } from "@tsserve/test-utils";
 
 /** One bad message body the fuzzer sends, with a name for the report. */
 export interface FuzzPayload {

@@ -1,5 +1,5 @@
 import { ErrorCode, NatsError, type NatsConnection } from "nats";
-import { decode, decodeReply, isPlainObject, ReplyKind } from "@tsserve/protocol";
+import { decode, decodeReply, isPlainObject, ReplyKind } from "@tsserve/protocol/internal";
 import type { FuzzPayload } from "./fuzz-payloads.js";
 
 /** How the body of a reply on a subject is read. */

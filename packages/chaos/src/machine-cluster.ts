@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { agentEntryPath, parentWatchNodeArg } from "@tsserve/cluster";
-import { ControllerClient, controllerEntryPath } from "@tsserve/controller";
+import { agentEntryPath, parentWatchNodeArg } from "@tsserve/cluster/internal";
+import { ControllerClient } from "@tsserve/controller";
+import { controllerEntryPath } from "@tsserve/controller/internal";
 import { natsServerBinary, waitUntil } from "@tsserve/test-utils";
 import { createNetnsLab, type Machine, type NetnsLab } from "./netns.js";
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { startNatsServer } from "@tsserve/test-utils";
+import { seededRandom, startNatsServer } from "@tsserve/test-utils";
 import { startChaosCluster, targetApplication, waitConverged } from "../src/chaos-cluster.js";
 import { startChaosMonkey } from "../src/chaos-monkey.js";
-import { seededRandom } from "../src/faults.js";
 import { formatTraffic, startTraffic, typedFailures } from "../src/traffic.js";
 
 const APP = "chaos";

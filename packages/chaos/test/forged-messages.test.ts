@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@tsserve/handle";
-import { AGENT_OPS, agentSubject, encode, heartbeatSubject, membersSubject } from "@tsserve/protocol";
+import {
+  AGENT_OPS,
+  agentSubject,
+  encode,
+  heartbeatSubject,
+  membersSubject,
+} from "@tsserve/protocol/internal";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import {
   TARGET,

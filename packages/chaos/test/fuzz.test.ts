@@ -7,11 +7,11 @@ import {
   controllerSubject,
   handleMetricsSubject,
   heartbeatSubject,
-  isTsserveError,
   membersSubject,
   probeSubject,
   requestSubject,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { isTsserveError } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import {
   TARGET,

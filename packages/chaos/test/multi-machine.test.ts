@@ -3,7 +3,8 @@
 // longer than every timeout must not bring its replaced replicas back when it returns.
 import { describe, expect, it } from "vitest";
 import { connect, type Client } from "@tsserve/handle";
-import { decode, type MembershipSnapshot, type StatusReport } from "@tsserve/protocol";
+import { decode, type MembershipSnapshot } from "@tsserve/protocol/internal";
+import { type StatusReport } from "@tsserve/protocol";
 import { processAlive, processCommand, sleep, waitUntil } from "@tsserve/test-utils";
 import { TARGET, targetApplication } from "../src/chaos-cluster.js";
 import { startMachineCluster, type MachineCluster } from "../src/machine-cluster.js";

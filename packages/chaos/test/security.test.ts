@@ -6,7 +6,7 @@ import { connect as natsConnect, nkeys } from "nats";
 import { ControllerClient } from "@tsserve/controller";
 import { connect } from "@tsserve/handle";
 import { isConfigError, isTsserveError } from "@tsserve/protocol";
-import { natsAuthFromEnv, NATS_AUTH_ENV } from "../../handle/src/nats-auth.js";
+import { natsAuthFromEnv, NATS_AUTH_ENV } from "@tsserve/protocol/internal";
 import {
   startChaosCluster,
   targetApplication,

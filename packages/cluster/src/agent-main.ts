@@ -4,7 +4,7 @@
  * (or TSSERVE_ADDRESS / TSSERVE_PREFIX / TSSERVE_NODE_ID). Runs until `agent.<node>.shutdown`,
  * SIGTERM or SIGINT, each of which drains its replicas first.
  */
-import { createLogger } from "@tsserve/protocol";
+import { createLogger } from "@tsserve/protocol/internal";
 import { Agent } from "./agent.js";
 import { parseAgentArgs } from "./agent-options.js";
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { ConfigError, DEFAULT_PREFIX, TSSERVE_ENV } from "@tsserve/protocol";
+import { ConfigError, TSSERVE_ENV } from "@tsserve/protocol";
+import { DEFAULT_PREFIX } from "@tsserve/protocol/internal";
 
 /** Environment variables an agent process reads when the flag is absent. */
 export const AGENT_ENV = {

@@ -4,7 +4,6 @@ import type { Msg, NatsConnection } from "nats";
 import {
   AGENT_OPS,
   DEFAULT_PREFIX,
-  UnavailableError,
   agentSubject,
   connectNats,
   decode,
@@ -21,8 +20,9 @@ import {
   type ControllerReply,
   type ReplicaExit,
   type ReplicaSpec,
-} from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
+} from "@tsserve/protocol/internal";
+import { UnavailableError } from "@tsserve/protocol";
+import { startReplicaProcess } from "@tsserve/replica/internal";
 import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
 import { lookupOsUser } from "./os-user.js";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError, TSSERVE_ENV } from "@tsserve/protocol";
-import { controllerEntryPath } from "@tsserve/controller";
+import { controllerEntryPath } from "@tsserve/controller/internal";
 
 /**
  * Paths of the built scripts that cluster processes run, and the node flags that preload the parent

@@ -1,40 +1,13 @@
-export { Agent, DEFAULT_AGENT_HEARTBEAT_PERIOD_MS, type AgentOptions } from "./agent.js";
-export { AGENT_ENV, defaultNodeId, parseAgentArgs, type AgentArgs } from "./agent-options.js";
-export { replicaEnvironment, replicaRoleVariable, REPLICA_NATS_ENV_PREFIX } from "./replica-env.js";
-export {
-  DEFAULT_NATS_PORT,
-  DEFAULT_STATE_DIR,
-  findNatsServer,
-  startEmbeddedNats,
-  type EmbeddedNats,
-  type EmbeddedNatsOptions,
-} from "./embedded-nats.js";
-export { pidAlive, stopPid, waitForPidExit } from "./pid-utils.js";
-export {
-  PARENT_PID_ENV,
-  PARENT_WATCH_GRACE_ENV,
-  RUN_MARKER_ENV,
-  agentEntryPath,
-  controllerEntry,
-  nodeOptionsWithParentWatch,
-  parentWatchNodeArg,
-  parentWatchPath,
-} from "./entry-paths.js";
+/**
+ * The public face of @tsserve/cluster: the machine agent, the local cluster and the embedded nats-server launcher.
+ *
+ * Named exports only, chosen deliberately: what a user of this package needs. Names that only
+ * sibling tsserve packages need live in `./internal.ts` (`@tsserve/cluster/internal`). Both lists
+ * are pinned by packages/tsserve/test/package-faces.test.ts, so a change here is a deliberate
+ * edit of that test too.
+ *
+ * @packageDocumentation
+ */
+export { Agent, type AgentOptions } from "./agent.js";
 export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./local-cluster.js";
-export {
-  ManagedProcess,
-  spawnNodeProcess,
-  type LogMode,
-  type ManagedProcessOptions,
-} from "./managed-process.js";
-export { lookupOsUser, type OsUser } from "./os-user.js";
-export {
-  natsAuthorizationConfig,
-  natsRoles,
-  roleEnvironment,
-  writeNatsRoles,
-  type NatsRole,
-  type NatsRoleFiles,
-  type NatsRoleUser,
-  type NatsRolesOptions,
-} from "./nats-roles.js";
+export { startEmbeddedNats, type EmbeddedNats, type EmbeddedNatsOptions } from "./embedded-nats.js";

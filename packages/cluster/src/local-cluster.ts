@@ -1,12 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  ConfigError,
-  DEFAULT_PREFIX,
-  UnavailableError,
-  validatePrefix,
-  type StatusReport,
-} from "@tsserve/protocol";
+import { ConfigError, UnavailableError, type StatusReport } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
 import { defaultNodeId } from "./agent-options.js";
 import { ControllerClient } from "@tsserve/controller";
 import { DEFAULT_STATE_DIR, startEmbeddedNats, type EmbeddedNats } from "./embedded-nats.js";

@@ -13,7 +13,7 @@ import {
   type LogLine,
   type LogQuery,
   type LogQueryReply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { pruneReplicaLogs } from "./replica-log-files.js";
 
 /** Lines an agent returns per query unless the query says otherwise. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_PREFIX, NATS_AUTH_ENV, validatePrefix, validateToken } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, NATS_AUTH_ENV, validatePrefix, validateToken } from "@tsserve/protocol/internal";
 import { replicaRoleVariable } from "./replica-env.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import type { AgentReplica, ReplicaSpec } from "@tsserve/protocol";
+import type { AgentReplica, ReplicaSpec } from "@tsserve/protocol/internal";
 import { StderrTail } from "./stderr-tail.js";
 
 /** How a child process ended. */

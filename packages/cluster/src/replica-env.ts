@@ -1,4 +1,4 @@
-import { NATS_AUTH_ENV } from "@tsserve/protocol";
+import { NATS_AUTH_ENV } from "@tsserve/protocol/internal";
 import { PARENT_PID_ENV, RUN_MARKER_ENV } from "./entry-paths.js";
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseLogFileLine, type ReplicaSpec } from "@tsserve/protocol";
+import { parseLogFileLine, type ReplicaSpec } from "@tsserve/protocol/internal";
 import { queryLogFiles } from "./log-tail-server.js";
 import { pruneReplicaLogs, ReplicaLogFile, replicaLogPath } from "./replica-log-files.js";
 

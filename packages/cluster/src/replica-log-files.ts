@@ -18,7 +18,7 @@ import {
   type LogLine,
   type LogStream,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 /** Where an agent keeps replica logs unless told: `$TSSERVE_LOG_DIR`, else `.tsserve/logs`. */
 export const LOG_DIR_ENV = "TSSERVE_LOG_DIR";

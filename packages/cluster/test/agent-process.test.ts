@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AGENT_OPS,
@@ -10,15 +10,15 @@ import {
   type AgentHeartbeat,
   type ReplicaExit,
   type ReplicaHeartbeat,
-} from "@tsserve/protocol";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { pidAlive } from "../src/index.js";
+} from "@tsserve/protocol/internal";
+import { startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
+import { pidAlive } from "../src/pid-utils.js";
 import { PREFIX, agentRequest, exitOf, replicaSpec, spawnAgent } from "./fixtures/agent-harness.js";
 
 const NODE = "node-a";
 
 describe("agent process", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
   let agent: { child: ChildProcess; stderr: () => string };
   const replicaHbs: ReplicaHeartbeat[] = [];
@@ -26,8 +26,8 @@ describe("agent process", () => {
   const exits: (ReplicaExit & { at: number })[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: nats.url });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
     nc.subscribe(subjectPattern(PREFIX, VERBS.heartbeat, ">"), {
       callback: (_e, m) => replicaHbs.push(decode(m.data) as ReplicaHeartbeat),
     });
@@ -47,7 +47,6 @@ describe("agent process", () => {
       agent.child.kill("SIGKILL");
       await exitOf(agent.child);
     }
-    await nc?.close();
     await nats?.stop();
   });
 
@@ -131,66 +130,58 @@ describe("agent process", () => {
 
 describe("agent process killed with SIGKILL", () => {
   it("does not leave its replicas running", async () => {
-    await using nats = await startNatsServer({ jetstream: false });
-    const nc = await connect({ servers: nats.url });
-    try {
-      const hbs: ReplicaHeartbeat[] = [];
-      nc.subscribe(subjectPattern(PREFIX, VERBS.heartbeat, ">"), {
-        callback: (_e, m) => hbs.push(decode(m.data) as ReplicaHeartbeat),
-      });
-      const agent = spawnAgent(nats.url, "node-k");
-      await waitUntil(
-        async () => (await agentRequest(nc, "node-k", AGENT_OPS.start, replicaSpec("node-k", "k1"))).ok,
-        {
-          message: "agent accepting a start",
-        },
-      );
-      const hb = await waitUntil(() => hbs.find((h) => h.replicaId === "k1" && h.state === "RUNNING"), {
-        timeoutMs: 20_000,
-      });
-      agent.child.kill("SIGKILL");
-      await exitOf(agent.child);
-      // The orphan notices its parent is gone, drains (DRAINING, then STOPPED) and exits.
-      await waitUntil(() => !pidAlive(hb.pid), {
-        timeoutMs: 10_000,
-        message: `orphaned replica ${hb.pid} exiting`,
-      });
-      expect(hbs.some((h) => h.replicaId === "k1" && h.state === "DRAINING")).toBe(true);
-    } finally {
-      await nc.close();
-    }
+    await using nats = await startNats({ jetstream: false });
+    const nc = nats.nc;
+    const hbs: ReplicaHeartbeat[] = [];
+    nc.subscribe(subjectPattern(PREFIX, VERBS.heartbeat, ">"), {
+      callback: (_e, m) => hbs.push(decode(m.data) as ReplicaHeartbeat),
+    });
+    const agent = spawnAgent(nats.url, "node-k");
+    await waitUntil(
+      async () => (await agentRequest(nc, "node-k", AGENT_OPS.start, replicaSpec("node-k", "k1"))).ok,
+      {
+        message: "agent accepting a start",
+      },
+    );
+    const hb = await waitUntil(() => hbs.find((h) => h.replicaId === "k1" && h.state === "RUNNING"), {
+      timeoutMs: 20_000,
+    });
+    agent.child.kill("SIGKILL");
+    await exitOf(agent.child);
+    // The orphan notices its parent is gone, drains (DRAINING, then STOPPED) and exits.
+    await waitUntil(() => !pidAlive(hb.pid), {
+      timeoutMs: 10_000,
+      message: `orphaned replica ${hb.pid} exiting`,
+    });
+    expect(hbs.some((h) => h.replicaId === "k1" && h.state === "DRAINING")).toBe(true);
   });
 });
 
 describe("agent process stopped with SIGTERM", () => {
   it("drains its replicas, reports their exits and exits 0", async () => {
-    await using nats = await startNatsServer({ jetstream: false });
-    const nc = await connect({ servers: nats.url });
-    try {
-      const hbs: ReplicaHeartbeat[] = [];
-      const exits: ReplicaExit[] = [];
-      nc.subscribe(subjectPattern(PREFIX, VERBS.heartbeat, ">"), {
-        callback: (_e, m) => hbs.push(decode(m.data) as ReplicaHeartbeat),
-      });
-      nc.subscribe(agentPattern(PREFIX, AGENT_OPS.exit), {
-        callback: (_e, m) => exits.push(decode(m.data) as ReplicaExit),
-      });
-      const agent = spawnAgent(nats.url, "node-t");
-      await waitUntil(
-        async () => (await agentRequest(nc, "node-t", AGENT_OPS.start, replicaSpec("node-t", "t1"))).ok,
-        {
-          message: "agent accepting a start",
-        },
-      );
-      await waitUntil(() => hbs.find((h) => h.replicaId === "t1" && h.state === "RUNNING"), {
-        timeoutMs: 20_000,
-      });
-      agent.child.kill("SIGTERM");
-      expect(await exitOf(agent.child)).toEqual({ code: 0, signal: null });
-      expect(exits).toMatchObject([{ replicaId: "t1", code: 0, signal: null }]);
-      expect(hbs.some((h) => h.replicaId === "t1" && h.state === "STOPPED")).toBe(true);
-    } finally {
-      await nc.close();
-    }
+    await using nats = await startNats({ jetstream: false });
+    const nc = nats.nc;
+    const hbs: ReplicaHeartbeat[] = [];
+    const exits: ReplicaExit[] = [];
+    nc.subscribe(subjectPattern(PREFIX, VERBS.heartbeat, ">"), {
+      callback: (_e, m) => hbs.push(decode(m.data) as ReplicaHeartbeat),
+    });
+    nc.subscribe(agentPattern(PREFIX, AGENT_OPS.exit), {
+      callback: (_e, m) => exits.push(decode(m.data) as ReplicaExit),
+    });
+    const agent = spawnAgent(nats.url, "node-t");
+    await waitUntil(
+      async () => (await agentRequest(nc, "node-t", AGENT_OPS.start, replicaSpec("node-t", "t1"))).ok,
+      {
+        message: "agent accepting a start",
+      },
+    );
+    await waitUntil(() => hbs.find((h) => h.replicaId === "t1" && h.state === "RUNNING"), {
+      timeoutMs: 20_000,
+    });
+    agent.child.kill("SIGTERM");
+    expect(await exitOf(agent.child)).toEqual({ code: 0, signal: null });
+    expect(exits).toMatchObject([{ replicaId: "t1", code: 0, signal: null }]);
+    expect(hbs.some((h) => h.replicaId === "t1" && h.state === "STOPPED")).toBe(true);
   });
 });

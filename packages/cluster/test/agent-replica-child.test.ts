@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import type { ReplicaSpec } from "@tsserve/protocol";
+import type { ReplicaSpec } from "@tsserve/protocol/internal";
 import { ReplicaChild } from "../src/replica-child.js";
 
 // A process that ignores SIGTERM (a replica stuck in its drain) and says so on stderr.

@@ -9,16 +9,11 @@ import { connect as natsConnect, type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect as connectClient, type Client } from "@tsserve/handle";
 import { ControllerClient } from "@tsserve/controller";
-import { decode, encode, NATS_AUTH_ENV } from "@tsserve/protocol";
+import { decode, encode, NATS_AUTH_ENV } from "@tsserve/protocol/internal";
 import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import {
-  agentEntryPath,
-  controllerEntry,
-  spawnNodeProcess,
-  writeNatsRoles,
-  type ManagedProcess,
-  type NatsRoleFiles,
-} from "../src/index.js";
+import { agentEntryPath, controllerEntry } from "../src/entry-paths.js";
+import { spawnNodeProcess, type ManagedProcess } from "../src/managed-process.js";
+import { writeNatsRoles, type NatsRoleFiles } from "../src/nats-roles.js";
 import { PREFIX, deployRequest } from "./helpers/controller-harness.js";
 
 function readEnv(path: string): Record<string, string> {

@@ -6,7 +6,9 @@ import { connect } from "nats";
 import { afterAll, describe, expect, it } from "vitest";
 import { isConfigError } from "@tsserve/protocol";
 import { freePort } from "@tsserve/test-utils";
-import { findNatsServer, pidAlive, startEmbeddedNats } from "../src/index.js";
+import { findNatsServer } from "../src/embedded-nats.js";
+import { pidAlive } from "../src/pid-utils.js";
+import { startEmbeddedNats } from "../src/index.js";
 
 describe("embedded nats-server launcher", () => {
   const stateDir = mkdtempSync(join(tmpdir(), "tsserve-state-"));

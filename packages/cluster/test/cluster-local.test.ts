@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "@tsserve/protocol";
 import { freePort, waitUntil } from "@tsserve/test-utils";
-import { pidAlive, startLocalCluster } from "../src/index.js";
+import { pidAlive } from "../src/pid-utils.js";
+import { startLocalCluster } from "../src/index.js";
 import { echoApplication } from "./fixtures/echo-application.js";
 
 describe("startLocalCluster", () => {

@@ -5,7 +5,7 @@ import {
   encode,
   type ReplicaHeartbeat,
   type MembershipSnapshot,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { waitUntil } from "@tsserve/test-utils";
 import {
   deployRequest,

@@ -2,11 +2,10 @@
 // served and heartbeated forever, and was later re-adopted. Now the replica watches the parent pid
 // its agent put in its spec (and the preload the one in TSSERVE_PARENT_PID), so an orphan exits
 // before it serves, and the controller never adopts a replica no live agent lists.
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decode, type ReplicaHeartbeat } from "@tsserve/protocol";
+import { decode, type ReplicaHeartbeat } from "@tsserve/protocol/internal";
 import { childPids, processAlive, sleep, waitUntil } from "@tsserve/test-utils";
-import { agentEntryPath } from "../src/index.js";
+import { spawnAgent } from "./fixtures/agent-harness.js";
 import {
   PREFIX,
   deployRequest,
@@ -17,14 +16,6 @@ import {
 
 const TRIALS = 20;
 const ORPHAN_EXIT_BOUND_MS = 10_000;
-
-function spawnAgent(address: string, nodeId: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [agentEntryPath(), "--address", address, "--prefix", PREFIX, "--node-id", nodeId],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-}
 
 /** Polls /proc as fast as it can until `pid` has a child; resolves with the child's pid. */
 async function firstChild(pid: number, timeoutMs: number): Promise<number> {
@@ -67,13 +58,11 @@ describe("an agent SIGKILLed right after it spawns a replica", () => {
         const startSub = h.client.nc.subscribe(`${PREFIX}.agent.orphan-node-${i}.start`, {
           callback: (_e, msg) => asked.push((decode(msg.data) as { replicaId: string }).replicaId),
         });
-        const agent = spawnAgent(h.nats.url, `orphan-node-${i}`);
-        const agentPid = agent.pid!;
-        const exited = new Promise((r) => agent.once("exit", r));
-        const replicaPid = await firstChild(agentPid, 30_000);
-        process.kill(agentPid, "SIGKILL");
+        const agent = spawnAgent(h.nats.url, `orphan-node-${i}`, { prefix: PREFIX, stdout: "ignore" });
+        const replicaPid = await firstChild(agent.pid, 30_000);
+        process.kill(agent.pid, "SIGKILL");
         const killedAt = Date.now();
-        await exited;
+        await agent.exited;
         await waitUntil(() => !processAlive(replicaPid), {
           timeoutMs: ORPHAN_EXIT_BOUND_MS + 5000,
           intervalMs: 20,
@@ -108,14 +97,13 @@ describe("an agent SIGKILLed right after it spawns a replica", () => {
     }
 
     // A healthy agent afterwards gets the replica, and it serves.
-    const agent = spawnAgent(h.nats.url, "healthy-node");
+    const agent = spawnAgent(h.nats.url, "healthy-node", { prefix: PREFIX, stdout: "ignore" });
     try {
       const handle = h.client.getDeploymentHandle("Worker", { app: "orph" });
       const reply = (await handle.options({ timeoutMs: 30_000 }).remote("hi")) as { replica: string };
       expect(reply.replica).toMatch(/^Worker-/);
     } finally {
-      agent.kill("SIGTERM");
-      await new Promise((r) => agent.once("exit", r));
+      await agent.kill("SIGTERM");
     }
   }, 240_000);
 });

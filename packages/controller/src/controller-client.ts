@@ -2,20 +2,17 @@ import { ErrorCode, NatsError, type NatsConnection } from "nats";
 import {
   CONTROLLER_OPS,
   DEFAULT_PREFIX,
-  ProtocolError,
-  UnavailableError,
   connectNats,
   controllerSubject,
   decode,
   encode,
   errorFromWire,
   isPlainObject,
-  isConfigError,
   validatePrefix,
   type DeployRequest,
   type MembershipSnapshot,
-  type StatusReport,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { ProtocolError, UnavailableError, isConfigError, type StatusReport } from "@tsserve/protocol";
 
 /** Default deadline of one controller request. */
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 5000;

@@ -4,7 +4,7 @@
  * reconciles the cluster until `ctl.shutdown` (exit 0) or SIGTERM/SIGINT (stop, leaving replicas
  * running for a successor to adopt).
  */
-import { createLogger } from "@tsserve/protocol";
+import { createLogger } from "@tsserve/protocol/internal";
 import { Controller, parseControllerArgs } from "./controller/index.js";
 
 const logger = createLogger("controller");

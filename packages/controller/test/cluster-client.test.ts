@@ -1,17 +1,14 @@
-import { connect } from "nats";
 import { describe, expect, it } from "vitest";
 import {
   CONTROLLER_OPS,
-  DeploymentNotFoundError,
-  UnavailableError,
   controllerSubject,
   decode,
   encode,
   errorToWire,
-  isDeploymentNotFoundError,
   type ControllerReply,
-} from "@tsserve/protocol";
-import { startNatsServer } from "@tsserve/test-utils";
+} from "@tsserve/protocol/internal";
+import { DeploymentNotFoundError, UnavailableError, isDeploymentNotFoundError } from "@tsserve/protocol";
+import { startNats, startNatsServer } from "@tsserve/test-utils";
 import { ControllerClient } from "../src/controller-client.js";
 
 describe("ControllerClient", () => {
@@ -39,9 +36,9 @@ describe("ControllerClient", () => {
   });
 
   it("returns values and rebuilds typed errors from a controller's replies", async () => {
-    await using nats = await startNatsServer({ jetstream: false });
+    await using nats = await startNats({ jetstream: false });
     // A stand-in controller: this test is about the client's wire handling, not the controller.
-    const nc = await connect({ servers: nats.url });
+    const nc = nats.nc;
     const seen: unknown[] = [];
     nc.subscribe(controllerSubject("p", CONTROLLER_OPS.members), {
       callback: (_e, m) => {

@@ -1,19 +1,13 @@
 import { connect as natsConnect, nuid, type NatsConnection } from "nats";
-import {
-  ConfigError,
-  DEFAULT_PREFIX,
-  RequestCancelledError,
-  UnavailableError,
-  validatePrefix,
-  validateToken,
-} from "@tsserve/protocol";
+import { ConfigError, RequestCancelledError, UnavailableError } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix, validateToken } from "@tsserve/protocol/internal";
 import { defaultCallOptions, makeHandle, type DeploymentHandle } from "./deployment-handle.js";
 import { HandleMetricsPublisher } from "./handle-metrics-publisher.js";
 import { LivenessMonitor } from "./liveness-monitor.js";
 import { controllerMembership } from "./membership/controller-membership.js";
 import type { MembershipSource } from "./membership/membership-source.js";
 import type { HandleMetricsSink } from "./metrics-sink.js";
-import { natsAuthFromEnv } from "./nats-auth.js";
+import { natsAuthFromEnv } from "@tsserve/protocol/internal";
 import { NatsTransport } from "./nats-transport.js";
 import {
   ADDRESS_ENV,

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "nats";
-import { encode, handleMetricsSubject, type HandleMetrics } from "@tsserve/protocol";
+import { encode, handleMetricsSubject, type HandleMetrics } from "@tsserve/protocol/internal";
 import { METRICS_PERIOD_MS } from "./options.js";
 import type { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 

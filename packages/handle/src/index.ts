@@ -1,15 +1,21 @@
+/**
+ * The public face of @tsserve/handle: connect(), the Client and its typed handles, the request routers and membership sources.
+ *
+ * Named exports only, chosen deliberately: what a user of this package needs. Names that only
+ * sibling tsserve packages need live in `./internal.ts` (`@tsserve/handle/internal`). Both lists
+ * are pinned by packages/tsserve/test/package-faces.test.ts, so a change here is a deliberate
+ * edit of that test too.
+ *
+ * @packageDocumentation
+ */
 export { connect, Client } from "./client.js";
 export type {
-  DeploymentHandle,
-  StreamingDeploymentHandle,
-  HandleCore,
-  MethodCaller,
-  StreamingMethodCaller,
-  MethodNames,
-  StreamElement,
-} from "./deployment-handle.js";
-/** For ingress servers (the HTTP proxy): one call with prepared options. */
-export { submitCall } from "./deployment-handle.js";
+  FromConnectionOptions,
+  ConnectOptions,
+  GetHandleOptions,
+  HandleCallOptions,
+} from "./options.js";
+export type { DeploymentHandle, StreamingDeploymentHandle } from "./deployment-handle.js";
 export { DeploymentResponse } from "./deployment-response.js";
 export { DeploymentResponseStream } from "./deployment-response-stream.js";
 export {
@@ -20,8 +26,9 @@ export {
 } from "./request-router.js";
 export { PowerOfTwoChoicesRouter } from "./power-of-two-router.js";
 export { ConsistentHashRouter } from "./consistent-hash/consistent-hash-router.js";
-export { registerRouter, knownRouterNames, resolveRouterClass, createRouter } from "./router-registry.js";
+export { registerRouter } from "./router-registry.js";
 export type { HandleMetricsSink } from "./metrics-sink.js";
+export { promHandleMetricsSink } from "./metrics/prom-handle-sink.js";
 export type {
   MembershipSource,
   MembershipListener,
@@ -36,33 +43,3 @@ export {
   controllerMembership,
   type ControllerMembershipOptions,
 } from "./membership/controller-membership.js";
-export { QueueLengthCache } from "./queue-length-cache.js";
-export { backoffDelayMs, probeDeadlineMs } from "./backoff.js";
-export {
-  DEFAULT_ADDRESS,
-  ADDRESS_ENV,
-  DEFAULT_METHOD,
-  type ConnectOptions,
-  type FromConnectionOptions,
-  type GetHandleOptions,
-  type HandleCallOptions,
-} from "./options.js";
-export { DeploymentDispatcher, type DispatcherOptions, type SubmitOptions } from "./dispatch/dispatcher.js";
-export type {
-  DeploymentTransport,
-  ProbeResult,
-  ReplyTarget,
-  Exchange,
-  ConsumerCredit,
-} from "./replica-transport.js";
-export { NO_RESPONDERS } from "./replica-transport.js";
-export {
-  natsAuthFromEnv,
-  applyNatsAuthFlags,
-  NATS_AUTH_ENV,
-  NATS_AUTH_FLAGS,
-  type NatsAuthOptions,
-} from "./nats-auth.js";
-export { PromHandleMetricsSink, promHandleMetricsSink } from "./metrics/prom-handle-sink.js";
-export { processRegistry, setProcessLabels, serveMetrics, metricsSubject } from "@tsserve/protocol";
-export { hashKeyBigInt } from "./consistent-hash/murmur3.js";

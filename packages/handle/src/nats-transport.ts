@@ -3,14 +3,13 @@ import {
   decodeReply,
   encodeStreamCancel,
   errorToWire,
-  PayloadTooLargeError,
   probeSubject,
-  ProtocolError,
   ReplyKind,
   requestSubject,
   WriteCoalescer,
   type Reply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { PayloadTooLargeError, ProtocolError } from "@tsserve/protocol";
 import {
   NO_RESPONDERS,
   type DeploymentTransport,

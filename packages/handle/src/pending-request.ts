@@ -1,4 +1,5 @@
-import type { HttpRequestInfo, ReplicaInfo, Reply } from "@tsserve/protocol";
+import type { HttpRequestInfo, ReplicaInfo } from "@tsserve/protocol";
+import type { Reply } from "@tsserve/protocol/internal";
 import type { Queued } from "./dispatch/wait-queue.js";
 import type { RoutingRequest } from "./request-router.js";
 import type { ConsumerCredit, Exchange, ReplyTarget } from "./replica-transport.js";

@@ -1,4 +1,4 @@
-import type { Reply } from "@tsserve/protocol";
+import type { Reply } from "@tsserve/protocol/internal";
 
 /**
  * A probe's answer: the replica's queue length, `null` when the deadline passed (or the answer was

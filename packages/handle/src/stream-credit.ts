@@ -4,7 +4,7 @@ import {
   encodeStreamCancel,
   MAX_STREAM_KEEPALIVE_MS,
   type StreamFlow,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import type { ConsumerCredit } from "./replica-transport.js";
 
 // Sizes already consumed are dropped from the front of the queue in batches, not one by one.

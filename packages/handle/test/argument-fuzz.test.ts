@@ -1,21 +1,9 @@
 import { isTsserveError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture, seededRandom } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random call arguments, including everything the wire cannot carry. */
 function generator(rand: () => number) {
@@ -96,12 +84,12 @@ function generator(rand: () => number) {
 }
 
 describe("handle argument fuzz (real replica process)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["f1"], options: { maxOngoingRequests: 16 } });
     client = await connect({ address: nats.url });
   });
@@ -113,7 +101,7 @@ describe("handle argument fuzz (real replica process)", () => {
 
   it("answers every random call with a value or a typed tsserve error; nothing hangs; the replica keeps serving", async () => {
     const seed = Number(process.env["FUZZ_SEED"] ?? 12);
-    const nextArgs = generator(prng(seed));
+    const nextArgs = generator(seededRandom(seed));
     const h = client.getDeploymentHandle<Echo>("Echo", {
       app: "app",
       membership: staticMembership({ replicas: replicas.infos }),

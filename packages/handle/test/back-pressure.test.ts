@@ -1,5 +1,5 @@
 import { isBackPressureError, isRequestCancelledError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -7,12 +7,12 @@ import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 import { errorOf } from "./helpers/error-of.js";
 
 describe("maxQueuedRequests (real replica)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1"], options: { maxOngoingRequests: 1 } });
     client = await connect({ address: nats.url });
   });

@@ -1,10 +1,6 @@
-import {
-  isBadRequestError,
-  isReplyTooLargeError,
-  isTsserveError,
-  MAX_NESTING_DEPTH,
-} from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { isBadRequestError, isReplyTooLargeError, isTsserveError } from "@tsserve/protocol";
+import { MAX_NESTING_DEPTH } from "@tsserve/protocol/internal";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -18,12 +14,12 @@ function nested(depth: number): unknown[] {
 }
 
 describe("bad input through a handle: clear typed errors, and the replica keeps serving", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["b1"] });
     client = await connect({ address: nats.url });
   });
@@ -96,6 +92,6 @@ describe("bad input through a handle: clear typed errors, and the replica keeps 
     expect((e as Error).message).toMatch(
       /deployment Echo: reply cannot be encoded: it is nested 1000\d\d levels deep/,
     );
-    expect(await handle().pid.remote()).toBe(replicas.processes.get("b1")!.pid);
+    expect(await handle().pid.remote()).toBe(replicas.get("b1").child.pid);
   });
 });

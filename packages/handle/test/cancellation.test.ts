@@ -1,12 +1,7 @@
-import { connect as natsConnect, type NatsConnection } from "nats";
-import {
-  encodeRequest,
-  isRequestCancelledError,
-  isRequestTimeoutError,
-  probeSubject,
-  requestSubject,
-} from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { type NatsConnection } from "nats";
+import { encodeRequest, probeSubject, requestSubject } from "@tsserve/protocol/internal";
+import { isRequestCancelledError, isRequestTimeoutError } from "@tsserve/protocol";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -16,24 +11,23 @@ import { errorOf } from "./helpers/error-of.js";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("cancellation stops routing at once (real replica)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
   let spy: NatsConnection;
   const seen = { probes: 0, requests: 0 };
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1"], options: { maxOngoingRequests: 1 } });
     client = await connect({ address: nats.url });
-    spy = await natsConnect({ servers: nats.url });
+    spy = nats.nc;
     spy.subscribe(probeSubject("tsserve", "app", "Echo", "r1"), { callback: () => void seen.probes++ });
     spy.subscribe(requestSubject("tsserve", "app", "Echo", "r1"), { callback: () => void seen.requests++ });
     await spy.flush();
   });
 
   afterAll(async () => {
-    await spy?.close();
     await client?.close();
     await replicas?.stop();
     await nats?.stop();

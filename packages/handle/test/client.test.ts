@@ -1,6 +1,7 @@
-import { connect as natsConnect, type NatsConnection } from "nats";
-import { decode, handleMetricsSubject, isRequestCancelledError, type HandleMetrics } from "@tsserve/protocol";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { type NatsConnection } from "nats";
+import { decode, handleMetricsSubject, type HandleMetrics } from "@tsserve/protocol/internal";
+import { isRequestCancelledError } from "@tsserve/protocol";
+import { startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, connect, staticMembership, type HandleMetricsSink } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -8,18 +9,17 @@ import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 import { errorOf } from "./helpers/error-of.js";
 
 describe("Client (real nats-server and replica)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1"] });
-    nc = await natsConnect({ servers: nats.url });
+    nc = nats.nc;
   });
 
   afterAll(async () => {
-    await nc?.close();
     await replicas?.stop();
     await nats?.stop();
   });

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -11,12 +11,12 @@ const run = promisify(execFile);
 const CALLER = fileURLToPath(new URL("./fixtures/caller.mjs", import.meta.url));
 
 describe("maxOngoingRequests across handles in separate processes", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1", "r2"], options: { maxOngoingRequests: 2 } });
     client = await connect({ address: nats.url });
   });

@@ -2,9 +2,9 @@
  * ConsistentHash end to end: a real nats-server, four real replica processes, a real client with
  * static membership. Ports Ray's TestConsistentHashRouting scenarios.
  */
-import { connect as natsConnect, type NatsConnection } from "nats";
-import { decodeReply, probeSubject } from "@tsserve/protocol";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { type NatsConnection } from "nats";
+import { decodeReply, probeSubject } from "@tsserve/protocol/internal";
+import { startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client, type DeploymentHandle } from "../src/index.js";
 import type { StickyEcho } from "./fixtures/consistent-hash-app.js";
@@ -17,7 +17,7 @@ import {
 } from "./fixtures/consistent-hash-replicas.js";
 
 describe("ConsistentHash end to end (4 replica processes, maxOngoingRequests 1)", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
   let client: Client;
   let replicas: StickyReplicas;
@@ -32,11 +32,11 @@ describe("ConsistentHash end to end (4 replica processes, maxOngoingRequests 1)"
   };
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await natsConnect({ servers: server.url, noAsyncTraces: true });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
     const ids = [0, 1, 2, 3].map((i) => `ch${process.pid}x${i}`);
-    replicas = await startStickyReplicas(nc, server.url, ids, 1);
-    client = await connect({ address: server.url, prefix: PREFIX });
+    replicas = await startStickyReplicas(nc, nats.url, ids, 1);
+    client = await connect({ address: nats.url, prefix: PREFIX });
     handle = client.getDeploymentHandle<StickyEcho>(DEPLOYMENT, {
       app: APP,
       membership: staticMembership({
@@ -49,8 +49,7 @@ describe("ConsistentHash end to end (4 replica processes, maxOngoingRequests 1)"
   afterAll(async () => {
     await client?.close();
     await replicas?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("keeps 20 calls of one session on one replica: the one Ray's ring names", async () => {

@@ -3,8 +3,8 @@
  * requests overlap in time; without a bound they all pile onto its primary, with loadBound 1.25 the
  * handle's in-flight counts spread them.
  */
-import { connect as natsConnect, type NatsConnection } from "nats";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { type NatsConnection } from "nats";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client, type DeploymentHandle } from "../src/index.js";
 import type { StickyEcho } from "./fixtures/consistent-hash-app.js";
@@ -20,7 +20,7 @@ const HOT = "hot_session";
 const CALLS = 12;
 
 describe("ConsistentHash loadBound end to end (4 replica processes, maxOngoingRequests 16)", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
   let client: Client;
   let replicas: StickyReplicas;
@@ -48,18 +48,17 @@ describe("ConsistentHash loadBound end to end (4 replica processes, maxOngoingRe
   }
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await natsConnect({ servers: server.url, noAsyncTraces: true });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
     const ids = [0, 1, 2, 3].map((i) => `lb${process.pid}x${i}`);
-    replicas = await startStickyReplicas(nc, server.url, ids, 16);
-    client = await connect({ address: server.url, prefix: PREFIX });
+    replicas = await startStickyReplicas(nc, nats.url, ids, 16);
+    client = await connect({ address: nats.url, prefix: PREFIX });
   });
 
   afterAll(async () => {
     await client?.close();
     await replicas?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("without a bound, overlapping calls of one session all run on its primary", async () => {

@@ -3,7 +3,7 @@
  * scenarios of Ray's test_consistent_hash_router.py (fallback, backoff then retry on drain, dead
  * primary, unavailable primary, concurrent same-session bursts) plus loadBound wiring.
  */
-import type { RoutingConfig } from "@tsserve/protocol";
+import type { RoutingConfig } from "@tsserve/protocol/internal";
 import { sleep, waitUntil } from "@tsserve/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConsistentHashRouter } from "../src/consistent-hash/consistent-hash-router.js";

@@ -1,4 +1,4 @@
-import { connect as natsConnect, type NatsConnection, type Subscription } from "nats";
+import { type NatsConnection, type Subscription } from "nats";
 import {
   CONTROLLER_OPS,
   controllerSubject,
@@ -6,17 +6,19 @@ import {
   DEFAULT_ROUTER_CLASS,
   encode,
   errorToWire,
+  membersSubject,
+  type ControllerReply,
+  type MembershipSnapshot,
+} from "@tsserve/protocol/internal";
+import {
   isConfigError,
   isDeploymentNotFoundError,
   isRequestTimeoutError,
-  membersSubject,
   DeploymentNotFoundError,
-  type ControllerReply,
-  type MembershipSnapshot,
   type ReplicaInfo,
   type RequestRouterConfig,
 } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -86,7 +88,7 @@ class StandInController {
 }
 
 describe("controller-backed membership (stand-in controller on a real nats-server)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let nc: NatsConnection;
   let controller: StandInController;
@@ -96,18 +98,17 @@ describe("controller-backed membership (stand-in controller on a real nats-serve
     clients.push(c);
     return c;
   };
-  const pidOf = (id: string) => replicas.processes.get(id)!.pid;
+  const pidOf = (id: string) => replicas.get(id).child.pid;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1", "r2"] });
-    nc = await natsConnect({ servers: nats.url });
+    nc = nats.nc;
     controller = new StandInController(nc);
   });
 
   afterAll(async () => {
     for (const c of clients) await c.close();
-    await nc?.close();
     await replicas?.stop();
     await nats?.stop();
   });

@@ -1,4 +1,4 @@
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -13,12 +13,12 @@ import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
  */
 describe("calls that never reached a replica (SIGKILL of an idle replica, then a burst)", () => {
   const TRIALS = 20;
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let client: Client;
   const groups: ReplicaGroup[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     client = await connect({ address: nats.url });
   });
 
@@ -75,7 +75,7 @@ describe("calls that never reached a replica (SIGKILL of an idle replica, then a
       } else {
         // The same race made certain: the replica is frozen while the burst reaches it, then
         // killed, so calls were delivered to it that it never read.
-        group.processes.get(victim)!.kill("SIGSTOP");
+        group.get(victim).child.kill("SIGSTOP");
         const pending = burst();
         await new Promise((r) => setTimeout(r, 50));
         await group.kill(victim, "SIGKILL");

@@ -1,5 +1,5 @@
 import { isReplicaDiedError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -7,12 +7,12 @@ import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 import { errorOf } from "./helpers/error-of.js";
 
 describe("replica death (SIGKILL of real replica processes)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1", "r2", "r3", "r4"] });
     client = await connect({ address: nats.url });
   });
@@ -31,7 +31,7 @@ describe("replica death (SIGKILL of real replica processes)", () => {
     });
     // Warm the cache so that the dead replica looks attractive (queue 0) afterwards.
     await Promise.all(Array.from({ length: 30 }, () => h.options({ timeoutMs: 5000 }).slow.remote(5)));
-    const deadPid = replicas.processes.get("r1")!.pid;
+    const deadPid = replicas.get("r1").child.pid;
     await replicas.kill("r1", "SIGKILL");
     const pids = await Promise.all(
       Array.from({ length: 30 }, () => h.options({ timeoutMs: 5000 }).slow.remote(5)),

@@ -1,5 +1,5 @@
 import { isMethodNotFoundError, isUserCodeError, UserCodeError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import {
   connect,
@@ -12,12 +12,12 @@ import type { Echo } from "./fixtures/echo-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 
 describe("DeploymentHandle round trips (real nats-server and replica processes)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["r1", "r2"] });
     client = await connect({ address: nats.url });
   });

@@ -1,12 +1,18 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connect as natsConnect, type NatsConnection } from "nats";
-import { heartbeatSubject } from "@tsserve/protocol";
-import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { type NatsConnection } from "nats";
+import { heartbeatSubject } from "@tsserve/protocol/internal";
+import {
+  sleep,
+  startNats,
+  waitUntil,
+  type NatsFixture,
+  STREAM_APP,
+  type Streamer,
+} from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
-import type { Streamer } from "./fixtures/stream-app.js";
 import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
 
 const READER = fileURLToPath(new URL("./fixtures/stream-reader.mjs", import.meta.url));
@@ -79,39 +85,36 @@ function watch(nc: NatsConnection, pid: number, replicaId: string, ping: () => P
 }
 
 describe("stream flow control (real nats-server and replica processes)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let quick: ReplicaGroup;
   let client: Client;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     [replicas, quick] = await Promise.all([
       // Default window and credit timeout; the default 1 s heartbeat, so a missed beat shows.
       startReplicas({
         url: nats.url,
         ids: ["s1"],
-        deployment: "Streamer",
-        importPath: "stream-app.ts#app",
+        ...STREAM_APP,
         options: { heartbeatPeriodS: 1 },
       }),
       // A short credit timeout, for the consumer that dies.
       startReplicas({
         url: nats.url,
         ids: ["q1"],
-        deployment: "Streamer",
-        importPath: "stream-app.ts#app",
+        ...STREAM_APP,
         streamFlow: { creditTimeoutMs: 1500 },
       }),
     ]);
     client = await connect({ address: nats.url });
-    nc = await natsConnect({ servers: nats.url });
+    nc = nats.nc;
   });
 
   afterAll(async () => {
     await client?.close();
-    await nc?.close();
     await replicas?.stop();
     await quick?.stop();
     await nats?.stop();
@@ -122,7 +125,7 @@ describe("stream flow control (real nats-server and replica processes)", () => {
       app: "app",
       membership: staticMembership({ replicas: [{ replicaId: id, nodeId: "node-1" }] }),
     });
-  const pidOf = (group: ReplicaGroup, id: string): number => group.processes.get(id)!.pid!;
+  const pidOf = (group: ReplicaGroup, id: string): number => group.get(id).child.pid!;
 
   it("streams 1,000,000 × 100 B to a slow reader with bounded memory, steady heartbeats and fast unary calls", async () => {
     const h = handle();
@@ -160,7 +163,7 @@ describe("stream flow control (real nats-server and replica processes)", () => {
     expect(m.pingP95).toBeLessThan(100);
     expect(other.length).toBeGreaterThan(50);
     expect(quantile(other, 0.95)).toBeLessThan(100);
-    expect(replicas.processes.get("s1")!.exitCode).toBe(null);
+    expect(replicas.get("s1").child.exitCode).toBe(null);
   }, 180_000);
 
   it("keeps heartbeats and other calls going while a generator yields 100,000 × 1 KB without awaiting", async () => {

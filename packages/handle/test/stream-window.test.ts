@@ -1,4 +1,4 @@
-import { connect as natsConnect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import {
   decodeRequest,
   encodeReply,
@@ -7,8 +7,8 @@ import {
   ReplyKind,
   requestSubject,
   type StreamFlow,
-} from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+} from "@tsserve/protocol/internal";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import { errorOf } from "./helpers/error-of.js";
@@ -18,14 +18,14 @@ import { errorOf } from "./helpers/error-of.js";
  * without waiting for credit: the handle must refuse to buffer past the window.
  */
 describe("handle stream buffer bound (fake replica that ignores its window)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicaNc: NatsConnection;
   let client: Client;
   const credits: Uint8Array[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
-    replicaNc = await natsConnect({ servers: nats.url });
+    nats = await startNats({ jetstream: false });
+    replicaNc = nats.nc;
     const flow: StreamFlow = {
       creditSubject: "tsserve.credit.app.Fake.f1.0",
       windowChunks: 4,
@@ -51,7 +51,6 @@ describe("handle stream buffer bound (fake replica that ignores its window)", ()
   });
   afterAll(async () => {
     await client?.close();
-    await replicaNc?.close();
     await nats?.stop();
   });
 

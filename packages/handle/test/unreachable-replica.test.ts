@@ -1,5 +1,5 @@
 import { isReplicaDiedError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
+import { startNats, type NatsFixture } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, staticMembership, type Client } from "../src/index.js";
 import type { Echo } from "./fixtures/echo-app.js";
@@ -11,18 +11,18 @@ import { startReplicas, type ReplicaGroup } from "./helpers/replicas.js";
  * forever without one. Unanswered liveness probes now take it out of routing and fail its calls.
  */
 describe("an unreachable replica (SIGSTOP: alive for NATS, silent for us)", () => {
-  let nats: NatsServer;
+  let nats: NatsFixture;
   let replicas: ReplicaGroup;
   let client: Client;
 
   beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
+    nats = await startNats({ jetstream: false });
     replicas = await startReplicas({ url: nats.url, ids: ["u1", "u2"] });
     client = await connect({ address: nats.url });
   });
 
   afterAll(async () => {
-    replicas?.processes.get("u1")?.kill("SIGCONT");
+    replicas?.get("u1").child.kill("SIGCONT");
     await client?.close();
     await replicas?.stop();
     await nats?.stop();
@@ -33,9 +33,9 @@ describe("an unreachable replica (SIGSTOP: alive for NATS, silent for us)", () =
       app: "app",
       membership: staticMembership({ replicas: replicas.infos }),
     });
-    const u1 = replicas.processes.get("u1")!.pid;
+    const u1 = replicas.get("u1").child.pid;
     await Promise.all(Array.from({ length: 20 }, () => h.slow.remote(1)));
-    replicas.processes.get("u1")!.kill("SIGSTOP");
+    replicas.get("u1").child.kill("SIGSTOP");
     const stoppedAt = performance.now();
     const outcomes: { startedAt: number; endedAt: number; ok: boolean; pid?: number; error?: unknown }[] = [];
     // Four callers, no timeout, for 8 s.

@@ -1,7 +1,7 @@
-import { WriteCoalescer } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
-import { connect, type NatsConnection } from "nats";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WriteCoalescer } from "@tsserve/protocol/internal";
+import { startNats } from "@tsserve/test-utils";
+import type { NatsConnection } from "nats";
+import { describe, expect, it } from "vitest";
 
 /** Counts the writes the connection's socket hands to the kernel (one per write/writev call). */
 function countWrites(nc: NatsConnection): () => number {
@@ -39,23 +39,10 @@ function publishInOneTurn(
 }
 
 describe("WriteCoalescer (real nats-server)", () => {
-  let nats: NatsServer;
-  let pub: NatsConnection;
-  let sub: NatsConnection;
-
-  beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
-    pub = await connect({ servers: nats.url });
-    sub = await connect({ servers: nats.url });
-  });
-
-  afterAll(async () => {
-    await pub?.close();
-    await sub?.close();
-    await nats?.stop();
-  });
-
   it("sends the publishes of one event-loop turn in one write, and delivers every message", async () => {
+    await using nats = await startNats({ jetstream: false });
+    const pub = nats.nc;
+    const sub = await nats.connect();
     const received: number[] = [];
     sub.subscribe("coalesce.>", { callback: (_e, m) => received.push(m.data[0]!) });
     await sub.flush();

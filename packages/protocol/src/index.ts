@@ -1,26 +1,57 @@
-export * from "./error-codes.js";
-export * from "./errors.js";
-export * from "./wire-error.js";
-export * from "./subjects.js";
-export * from "./codec.js";
-export * from "./data-plane.js";
-export * from "./stream-flow.js";
-export { MAX_NESTING_DEPTH } from "./encode-diagnosis.js";
-export * from "./http-info.js";
-export { jsonReplyBytes, parseJsonArgs } from "./json-call.js";
-export { WriteCoalescer } from "./write-coalescer.js";
-export * from "./options.js";
-export * from "./control-plane.js";
-export * from "./controller-api.js";
-export * from "./agent-api.js";
-export * from "./agent-commands.js";
-export * from "./control-plane-decode.js";
-export * from "./validate.js";
-export * from "./did-you-mean.js";
-export * from "./logger.js";
-export * from "./logs-api.js";
-export * from "./nats-auth.js";
-export * from "./environment.js";
-export * from "./connect-nats.js";
-export * from "./metrics/process-registry.js";
-export * from "./metrics/metrics-responder.js";
+/**
+ * The public face of @tsserve/protocol: tsserve's error family, the HTTP response helpers, the deployment option and status shapes, and the environment variable table.
+ *
+ * Named exports only, chosen deliberately: what a user of this package needs. Names that only
+ * sibling tsserve packages need live in `./internal.ts` (`@tsserve/protocol/internal`). Both lists
+ * are pinned by packages/tsserve/test/package-faces.test.ts, so a change here is a deliberate
+ * edit of that test too.
+ *
+ * @packageDocumentation
+ */
+export {
+  TsserveError,
+  BackPressureError,
+  RequestTimeoutError,
+  RequestCancelledError,
+  ReplicaDiedError,
+  DeploymentNotFoundError,
+  MethodNotFoundError,
+  UserCodeError,
+  ServeError,
+  ConfigError,
+  UnavailableError,
+  BadRequestError,
+  ReplyTooLargeError,
+  PayloadTooLargeError,
+  ProtocolError,
+  type ServeErrorOptions,
+  isTsserveError,
+  isBackPressureError,
+  isRequestTimeoutError,
+  isRequestCancelledError,
+  isReplicaDiedError,
+  isDeploymentNotFoundError,
+  isMethodNotFoundError,
+  isUserCodeError,
+  isConfigError,
+  isBadRequestError,
+  isReplyTooLargeError,
+  isServeError,
+} from "./errors.js";
+export { type ErrorCode, ERROR_CODES, isErrorCode } from "./error-codes.js";
+export {
+  httpResponse,
+  isHttpResponse,
+  type HttpRequestInfo,
+  type HttpResponse,
+  type HttpResponseInit,
+} from "./http-info.js";
+export type { AutoscalingOptions, DeploymentOptions, RequestRouterConfig } from "./options.js";
+export type { ReplicaInfo, ReplicaState, DeploymentStatus } from "./control-plane.js";
+export type {
+  StatusReport,
+  ApplicationStatus,
+  ApplicationStatusReport,
+  DeploymentStatusReport,
+} from "./controller-api.js";
+export { TSSERVE_ENV } from "./environment.js";

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RawHttpInfo, TsserveError, type HttpRequestInfo, type HttpResponse } from "@tsserve/protocol";
+import { TsserveError, type HttpRequestInfo, type HttpResponse } from "@tsserve/protocol";
+import { RawHttpInfo } from "@tsserve/protocol/internal";
 import { sendError } from "./http-errors.js";
 
 /**

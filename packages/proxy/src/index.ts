@@ -1,29 +1,13 @@
-export { startProxy, CLOSE_GRACE_MS, type Proxy } from "./proxy-server.js";
-export {
-  resolveProxyOptions,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_MAX_HEADERS_COUNT,
-  DEFAULT_SESSION_HEADER,
-  DEFAULT_ROUTE_REFRESH_MS,
-  type ProxyOptions,
-  type ResolvedProxyOptions,
-} from "./options.js";
-export { ProxyMetrics } from "./metrics.js";
-export { RouteTable, normalizeRoutePrefix, CALL_METHOD, type Route, type RouteMatch } from "./route-table.js";
-export { normalizeHeaderName, sessionIdReader } from "./session-header.js";
-export { HEALTH_PATH, ROUTES_PATH, METRICS_PATH } from "./request-handler.js";
-export { NDJSON_CONTENT_TYPE } from "./ndjson-stream.js";
-export { statusForError, errorBody, HttpError, type HttpErrorBody } from "./http-errors.js";
-export {
-  DEFAULT_GRPC_PORT,
-  PROTO_LOADER_OPTIONS,
-  type GrpcIngressOptions,
-  type ResolvedGrpcOptions,
-} from "./grpc/grpc-options.js";
-export { loadProtos, type LoadedProtos, type ServiceInfo, type RpcInfo } from "./grpc/grpc-services.js";
-export { GRPC_CODE_BY_ERROR, grpcStatusFor } from "./grpc/grpc-status.js";
-export { APPLICATION_KEY, SESSION_ID_KEY } from "./grpc/grpc-target.js";
-export { HEALTH_SERVICE } from "./grpc/grpc-health.js";
+/**
+ * The public face of @tsserve/proxy: startProxy() and its options (HTTP and gRPC ingress).
+ *
+ * Named exports only, chosen deliberately: what a user of this package needs. Names that only
+ * sibling tsserve packages need live in `./internal.ts` (`@tsserve/proxy/internal`). Both lists
+ * are pinned by packages/tsserve/test/package-faces.test.ts, so a change here is a deliberate
+ * edit of that test too.
+ *
+ * @packageDocumentation
+ */
+export { startProxy, type Proxy } from "./proxy-server.js";
+export { type ProxyOptions, DEFAULT_HOST, DEFAULT_PORT } from "./options.js";
+export { type GrpcIngressOptions, DEFAULT_GRPC_PORT } from "./grpc/grpc-options.js";

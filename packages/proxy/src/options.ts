@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
+import { ConfigError } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
 import type { Client } from "@tsserve/handle";
 import {
   resolveGrpcOptions,

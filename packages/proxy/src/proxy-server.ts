@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connect, submitCall, type Client, type DeploymentHandle } from "@tsserve/handle";
+import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
+import { submitCall } from "@tsserve/handle/internal";
 import { startGrpcIngress, type GrpcIngress } from "./grpc/grpc-ingress.js";
 import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";

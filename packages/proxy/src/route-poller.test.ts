@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decode, DeploymentNotFoundError, encode, errorToWire, type StatusReport } from "@tsserve/protocol";
+import { decode, encode, errorToWire } from "@tsserve/protocol/internal";
+import { DeploymentNotFoundError, type StatusReport } from "@tsserve/protocol";
 import { RoutePoller, type NatsRequester } from "./route-poller.js";
 
 const report = (routePrefix: string): StatusReport => ({

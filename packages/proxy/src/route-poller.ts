@@ -4,11 +4,9 @@ import {
   decode,
   encode,
   errorFromWire,
-  UnavailableError,
-  type ApplicationStatusReport,
   type ControllerReply,
-  type StatusReport,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { UnavailableError, type ApplicationStatusReport, type StatusReport } from "@tsserve/protocol";
 import { RouteTable } from "./route-table.js";
 
 /** Deadline of one `ctl.status` request; the poll after it tries again. */

@@ -11,7 +11,9 @@ import { loadSync } from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Client } from "@tsserve/handle";
 import { waitUntil } from "@tsserve/test-utils";
-import { HEALTH_SERVICE, PROTO_LOADER_OPTIONS, startProxy, type Proxy } from "../src/index.js";
+import { HEALTH_SERVICE } from "../src/grpc/grpc-health.js";
+import { PROTO_LOADER_OPTIONS } from "../src/grpc/grpc-options.js";
+import { startProxy, type Proxy } from "../src/index.js";
 import { FIXTURES, PREFIX, startTestCluster, type TestCluster } from "./test-cluster.js";
 
 const PROTO = join(FIXTURES, "greeter.proto");

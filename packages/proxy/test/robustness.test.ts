@@ -1,10 +1,12 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { controllerSubject, encode, type ControllerReply, type StatusReport } from "@tsserve/protocol";
+import { controllerSubject, encode, type ControllerReply } from "@tsserve/protocol/internal";
+import { type StatusReport } from "@tsserve/protocol";
 import { connect as connectClient } from "@tsserve/handle";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { ProxyMetrics, startProxy, type Proxy } from "../src/index.js";
+import { startNats, waitUntil, type NatsFixture } from "@tsserve/test-utils";
+import { ProxyMetrics } from "../src/metrics.js";
+import { startProxy, type Proxy } from "../src/index.js";
 
 const PREFIX = "prob";
 
@@ -22,15 +24,15 @@ function rawSocket(proxy: Proxy): Promise<{ socket: Socket; received: () => stri
 }
 
 describe("proxy robustness against bad clients", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
   let proxy: Proxy;
   let statusCalls = 0;
   let routePrefix = "/a";
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
     // Controller stand-in: one application, whose prefix the test can change.
     nc.subscribe(controllerSubject(PREFIX, "status"), {
       callback: (_err, msg) => {
@@ -44,7 +46,7 @@ describe("proxy robustness against bad clients", () => {
     });
     await nc.flush();
     proxy = await startProxy({
-      address: server.url,
+      address: nats.url,
       prefix: PREFIX,
       port: 0,
       requestTimeoutMs: 600,
@@ -53,8 +55,7 @@ describe("proxy robustness against bad clients", () => {
   });
   afterAll(async () => {
     await proxy?.close();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("cuts off a client that never finishes its headers (slow loris) and keeps serving", async () => {
@@ -104,7 +105,7 @@ describe("proxy robustness against bad clients", () => {
 
   it("routes through a caller's client, exports its sink's series, and leaves it open on close", async () => {
     const metrics = new ProxyMetrics();
-    const client = await connectClient({ address: server.url, prefix: PREFIX, metrics: metrics.sink });
+    const client = await connectClient({ address: nats.url, prefix: PREFIX, metrics: metrics.sink });
     const own = await startProxy({ client, metrics, port: 0 });
     try {
       const routes = (await (await fetch(`${own.url}/-/routes`)).json()) as Record<string, unknown>;
@@ -118,7 +119,7 @@ describe("proxy robustness against bad clients", () => {
   });
 
   it("rejects bad options with a clear error", async () => {
-    await expect(startProxy({ address: server.url, port: -1 })).rejects.toThrow(
+    await expect(startProxy({ address: nats.url, port: -1 })).rejects.toThrow(
       "proxy option port: expected an integer between 0 and 65535, got -1",
     );
   });

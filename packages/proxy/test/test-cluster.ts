@@ -1,23 +1,22 @@
-import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, type NatsConnection, type Subscription } from "nats";
+import type { NatsConnection, Subscription } from "nats";
 import {
   controllerSubject,
   decode,
-  DeploymentNotFoundError,
   encode,
   errorToWire,
   resolveDeploymentOptions,
-  type ApplicationStatusReport,
   type ControllerReply,
-  type DeploymentOptions,
   type MembershipSnapshot,
-  type ReplicaSpec,
+} from "@tsserve/protocol/internal";
+import {
+  DeploymentNotFoundError,
+  type ApplicationStatusReport,
+  type DeploymentOptions,
   type StatusReport,
 } from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
-import { startNatsServer, waitForReplicaState, type NatsServer } from "@tsserve/test-utils";
+import { startNats, startReplicas, type NatsServer, type ReplicaGroup } from "@tsserve/test-utils";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 export const PREFIX = "ptest";
@@ -56,56 +55,35 @@ function reply<T>(value: T): Uint8Array {
 
 /** Starts nats, the controller stand-in and every replica; resolves when all replicas report RUNNING. */
 export async function startTestCluster(deployments: TestDeployment[]): Promise<TestCluster> {
-  const server = await startNatsServer({ jetstream: false });
-  const nc = await connect({ servers: server.url, noAsyncTraces: true });
-  const children: { child: ChildProcess; exited: Promise<void> }[] = [];
+  const nats = await startNats({ jetstream: false });
+  const nc = nats.nc;
+  const groups: ReplicaGroup[] = [];
   const replicaIds = new Map<string, string[]>();
   const configs = new Map<string, ReturnType<typeof resolveDeploymentOptions>>();
   let n = 0;
   try {
-    const ready: Promise<unknown>[] = [];
+    const started: Promise<ReplicaGroup>[] = [];
     for (const d of deployments) {
-      const config = resolveDeploymentOptions(
-        { gracefulShutdownWaitLoopS: 0.1, heartbeatPeriodS: 0.5, ...d.options, numReplicas: d.numReplicas },
-        d.deployment,
-      );
+      const options = { ...d.options, numReplicas: d.numReplicas };
       const key = `${d.app}/${d.deployment}`;
-      configs.set(key, config);
-      const ids: string[] = [];
-      for (let i = 0; i < d.numReplicas; i++) {
-        const replicaId = `${d.deployment.toLowerCase()}-${process.pid}-${++n}`;
-        ids.push(replicaId);
-        const spec: ReplicaSpec = {
-          address: server.url,
-          prefix: PREFIX,
-          app: d.app,
-          deployment: d.deployment,
-          replicaId,
-          nodeId: "node-1",
-          importPath: d.importPath,
-          cwd: FIXTURES,
-          config,
-          codeVersion: "v1",
-        };
-        const state = {
-          prefix: PREFIX,
-          app: d.app,
-          deployment: d.deployment,
-          replicaId,
-          state: "RUNNING" as const,
-        };
-        ready.push(waitForReplicaState(nc, { ...state, timeoutMs: 20_000 }));
-        await nc.flush();
-        const child = startReplicaProcess(spec, { stdio: ["ignore", "ignore", "inherit"] });
-        children.push({ child, exited: new Promise((r) => child.once("exit", () => r())) });
-      }
+      configs.set(key, resolveDeploymentOptions(options, d.deployment));
+      const ids = Array.from(
+        { length: d.numReplicas },
+        () => `${d.deployment.toLowerCase()}-${process.pid}-${++n}`,
+      );
       replicaIds.set(key, ids);
+      const spec = { url: nats.url, cwd: FIXTURES, prefix: PREFIX, app: d.app, deployment: d.deployment };
+      started.push(
+        startReplicas({ ...spec, importPath: d.importPath, options, ids }, { nc, stdout: "ignore" }),
+      );
     }
-    await Promise.all(ready);
+    const settled = await Promise.allSettled(started);
+    for (const r of settled) if (r.status === "fulfilled") groups.push(r.value);
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   } catch (error) {
-    for (const c of children) c.child.kill("SIGKILL");
-    await nc.close();
-    await server.stop();
+    await Promise.all(groups.map((g) => g.stop()));
+    await nats.stop();
     throw error;
   }
 
@@ -135,7 +113,7 @@ export async function startTestCluster(deployments: TestDeployment[]): Promise<T
     }
     return {
       applications: [...apps.values()],
-      nodes: [{ nodeId: "node-1", replicas: children.length, lastSeen: Date.now() }],
+      nodes: [{ nodeId: "node-1", replicas: n, lastSeen: Date.now() }],
     };
   };
 
@@ -175,17 +153,13 @@ export async function startTestCluster(deployments: TestDeployment[]): Promise<T
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      for (const c of children) {
-        if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
-      }
-      await Promise.all(children.map((c) => c.exited));
-      await nc.close();
-      await server.stop();
+      await Promise.all(groups.map((g) => g.stop()));
+      await nats.stop();
     })();
     return stopped;
   };
   return {
-    server,
+    server: nats.server,
     nc,
     replicaIds,
     statusRequests: () => statusCount,

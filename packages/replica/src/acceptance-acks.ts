@@ -1,5 +1,5 @@
 import type { Msg } from "nats";
-import { encodeReply, ReplyKind } from "@tsserve/protocol";
+import { encodeReply, ReplyKind } from "@tsserve/protocol/internal";
 
 /** A call still running this long after it arrived gets an ACCEPTED reply (sent within 2× this). */
 export const ACK_AFTER_MS = 5;

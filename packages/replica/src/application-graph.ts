@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, describe, type ResolvedDeploymentConfig } from "@tsserve/protocol";
+import { ConfigError } from "@tsserve/protocol";
+import { describe, type ResolvedDeploymentConfig } from "@tsserve/protocol/internal";
 import { register } from "tsx/esm/api";
 import {
   deploymentOf,

@@ -1,10 +1,9 @@
+import { ConfigError, type DeploymentOptions } from "@tsserve/protocol";
 import {
-  ConfigError,
   describe,
   resolveDeploymentOptions,
-  type DeploymentOptions,
   type ResolvedDeploymentConfig,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 // Registry symbols (Symbol.for) so that two copies of this package loaded in one process (the
 // runtime's and the user's) still recognise each other's objects.

@@ -7,7 +7,7 @@ import {
   membersSubject,
   replicaControlSubject,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 /**
  * Replica-side fencing: the reasons a replica stops by itself, so that a replica the cluster has

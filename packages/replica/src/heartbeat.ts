@@ -1,5 +1,10 @@
 import type { NatsConnection } from "nats";
-import { encode, heartbeatSubject, type ReplicaHeartbeat, type ReplicaSpec } from "@tsserve/protocol";
+import {
+  encode,
+  heartbeatSubject,
+  type ReplicaHeartbeat,
+  type ReplicaSpec,
+} from "@tsserve/protocol/internal";
 
 /** The states a replica reports on its heartbeat subject. */
 export type HeartbeatState = ReplicaHeartbeat["state"];

@@ -1,19 +1,26 @@
-export { deployment, bind, isDeployment, isApplication, deploymentOf } from "./deployment.js";
-export type {
-  Deployment,
-  Application,
-  DeploymentClass,
-  DeploymentFactory,
-  BindArgs,
-  Bindable,
+/**
+ * The public face of @tsserve/replica: deployment(), bind(), the replica and request contexts and user metrics.
+ *
+ * Named exports only, chosen deliberately: what a user of this package needs. Names that only
+ * sibling tsserve packages need live in `./internal.ts` (`@tsserve/replica/internal`). Both lists
+ * are pinned by packages/tsserve/test/package-faces.test.ts, so a change here is a deliberate
+ * edit of that test too.
+ *
+ * @packageDocumentation
+ */
+export {
+  deployment,
+  bind,
+  isDeployment,
+  isApplication,
+  type Deployment,
+  type Application,
+  type DeploymentClass,
+  type DeploymentFactory,
+  type BindArgs,
+  type Bindable,
 } from "./deployment.js";
-export { loadApplicationGraph, parseImportPath, buildGraph } from "./application-graph.js";
-export type { ApplicationGraph, GraphDeployment } from "./application-graph.js";
-export { getReplicaContext, getRequestContext } from "./context.js";
-export type { ReplicaContext, RequestContext } from "./context.js";
-export { startReplicaProcess, REPLICA_MAIN } from "./start-replica-process.js";
-export type { StartReplicaOptions } from "./start-replica-process.js";
-export { parseReplicaSpec } from "./replica-spec.js";
+export { getReplicaContext, getRequestContext, type ReplicaContext, type RequestContext } from "./context.js";
 /** User metrics inside a deployment, like Ray Serve's `ray.serve.metrics`. */
 export * as metrics from "./user-metrics.js";
 export type { MetricOptions, HistogramOptions } from "./user-metrics.js";

@@ -4,7 +4,7 @@
  * (fence.ts: parent gone, stop order, cut off or unlisted too long), then drains and exits.
  * Exit code 1: malformed spec, NATS unreachable at start, import/constructor failure, or cut off.
  */
-import { REPLICA_SPEC_ENV, createLogger, type Logger } from "@tsserve/protocol";
+import { REPLICA_SPEC_ENV, createLogger, type Logger } from "@tsserve/protocol/internal";
 import { FenceWatch, watchParent } from "./fence.js";
 import { parseReplicaSpec } from "./replica-spec.js";
 import { runReplica, type RunningReplica } from "./replica-runtime.js";

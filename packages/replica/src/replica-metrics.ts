@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from "prom-client";
-import { processRegistry } from "@tsserve/handle";
-import type { ReplicaSpec } from "@tsserve/protocol";
+import { processRegistry } from "@tsserve/protocol/internal";
+import type { ReplicaSpec } from "@tsserve/protocol/internal";
 
 /** Processing-latency buckets in seconds: Ray Serve's `DEFAULT_LATENCY_BUCKET_MS`, in base units. */
 export const LATENCY_BUCKETS_S = [

@@ -1,13 +1,13 @@
 import type { NatsConnection, Subscription } from "nats";
+import { ConfigError } from "@tsserve/protocol";
 import {
-  ConfigError,
   connectNats,
   creditPattern,
   probeSubject,
   requestSubject,
   WriteCoalescer,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
 import { setReplicaContext } from "./context.js";
@@ -16,7 +16,7 @@ import { Heartbeats, type HeartbeatState } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
 import { RequestServer, type LogLine } from "./request-server.js";
 import { StreamCredits } from "./stream-credits.js";
-import { serveMetrics, setProcessLabels } from "@tsserve/handle";
+import { serveMetrics, setProcessLabels } from "@tsserve/protocol/internal";
 import { ReplicaMetrics } from "./replica-metrics.js";
 import { RequestHooks } from "./request-hooks.js";
 

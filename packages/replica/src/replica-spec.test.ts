@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions, type ReplicaSpec } from "@tsserve/protocol";
+import { resolveDeploymentOptions, type ReplicaSpec } from "@tsserve/protocol/internal";
 import { parseReplicaSpec } from "./replica-spec.js";
 
 const good: ReplicaSpec = {

@@ -1,5 +1,5 @@
+import { ConfigError } from "@tsserve/protocol";
 import {
-  ConfigError,
   DEFAULT_HEALTH_CHECK_PERIOD_S,
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   REPLICA_SPEC_ENV,
@@ -12,7 +12,7 @@ import {
   validatePrefix,
   validateToken,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 const STRING_FIELDS = ["address", "importPath", "cwd", "codeVersion"] as const;
 const TOKEN_FIELDS = ["app", "deployment", "replicaId", "nodeId"] as const;

@@ -3,12 +3,11 @@ import {
   encodeReply,
   errorToWire,
   ReplyKind,
-  ReplyTooLargeError,
-  TsserveError,
   type RequestMessage,
   type WireError,
   type WriteCoalescer,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { ReplyTooLargeError, TsserveError } from "@tsserve/protocol";
 
 import { AcceptanceAcks } from "./acceptance-acks.js";
 import { requestStorage } from "./context.js";

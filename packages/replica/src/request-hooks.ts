@@ -5,7 +5,7 @@ import {
   type Logger,
   type RequestMessage,
   type ReplicaSpec,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import type { ReplicaMetrics } from "./replica-metrics.js";
 
 /** Set to "1" (`tsserve start --access-log`) for one log line per finished request. */

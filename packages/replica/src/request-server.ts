@@ -3,12 +3,11 @@ import {
   decodeRequest,
   encodeReply,
   errorToWire,
-  isTsserveError,
   parseJsonArgs,
-  ProtocolError,
   ReplyKind,
   type RequestMessage,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { isTsserveError, ProtocolError } from "@tsserve/protocol";
 import { requestStorage } from "./context.js";
 import { MethodKind, type MethodTable } from "./method-table.js";
 import { ReplyWriter, type LogLine } from "./reply-writer.js";

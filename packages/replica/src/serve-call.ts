@@ -2,13 +2,11 @@ import type { Msg } from "nats";
 import {
   encodeStreamFlow,
   errorToWire,
-  isHttpResponse,
   jsonReplyBytes,
-  ProtocolError,
   ReplyKind,
-  RequestTimeoutError,
   type RequestMessage,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { isHttpResponse, ProtocolError, RequestTimeoutError } from "@tsserve/protocol";
 import type { MethodEntry } from "./method-table.js";
 import type { LogLine, ReplyWriter } from "./reply-writer.js";
 import { CreditWait, type StreamCredits, type StreamWindow } from "./stream-credits.js";

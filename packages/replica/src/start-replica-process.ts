@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, REPLICA_SPEC_ENV, type ReplicaSpec } from "@tsserve/protocol";
+import { ConfigError } from "@tsserve/protocol";
+import { REPLICA_SPEC_ENV, type ReplicaSpec } from "@tsserve/protocol/internal";
 import { parseReplicaSpec } from "./replica-spec.js";
 
 /** Options of {@link startReplicaProcess}. */

@@ -7,7 +7,7 @@ import {
   DEFAULT_STREAM_WINDOW_BYTES,
   DEFAULT_STREAM_WINDOW_CHUNKS,
   type StreamFlow,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 
 /** How waiting for credit ended. */
 export const CreditWait = { GRANTED: 0, CANCELLED: 1, TIMED_OUT: 2 } as const;

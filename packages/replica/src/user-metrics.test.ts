@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { processRegistry } from "@tsserve/handle";
+import { processRegistry } from "@tsserve/protocol/internal";
 import { isConfigError } from "@tsserve/protocol";
 import { Counter, Gauge, Histogram } from "./user-metrics.js";
 

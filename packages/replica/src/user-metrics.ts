@@ -1,5 +1,5 @@
 import { Counter as PCounter, Gauge as PGauge, Histogram as PHistogram, type Metric } from "prom-client";
-import { processRegistry } from "@tsserve/handle";
+import { processRegistry } from "@tsserve/protocol/internal";
 import { ConfigError } from "@tsserve/protocol";
 import { getReplicaContext } from "./context.js";
 

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CONTROLLER_OPS,
@@ -8,20 +8,20 @@ import {
   ReplyKind,
   type ControllerReply,
   type MembershipSnapshot,
-} from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
-import { APP, call, makeSpec, PREFIX, startReplica, type TestReplica } from "./helpers.js";
+} from "@tsserve/protocol/internal";
+import { startNats, type NatsFixture, startReplica, type ReplicaFixture } from "@tsserve/test-utils";
+import { APP, call, makeSpec, PREFIX } from "./helpers.js";
 
 describe("composition: bound Applications become DeploymentHandles", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
-  let echo: TestReplica;
-  let relay: TestReplica;
+  let echo: ReplicaFixture;
+  let relay: ReplicaFixture;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const echoSpec = makeSpec(server.url, "composed-app.ts", "Echo");
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
+    const echoSpec = makeSpec(nats.url, "composed-app.ts", "Echo");
     // Stands in for the controller's `ctl.members` answer (a real protocol peer on real NATS).
     nc.subscribe(controllerSubject(PREFIX, CONTROLLER_OPS.members), {
       callback: (_err, msg) => {
@@ -54,18 +54,17 @@ describe("composition: bound Applications become DeploymentHandles", () => {
         msg.respond(encode(reply));
       },
     });
-    echo = await startReplica(nc, echoSpec);
-    relay = await startReplica(nc, makeSpec(server.url, "composed-app.ts", "Relay"));
+    echo = await startReplica(echoSpec, { nc });
+    relay = await startReplica(makeSpec(nats.url, "composed-app.ts", "Relay"), { nc });
   });
   afterAll(async () => {
     await relay?.[Symbol.asyncDispose]();
     await echo?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("calls the downstream deployment through handles made from top-level and nested args", async () => {
-    const r = await call(nc, relay.reqSubject, "relay", [40], { sessionId: "s-9" });
+    const r = await call(nc, relay.requestSubject, "relay", [40], { sessionId: "s-9" });
     expect(r.kind).toBe(ReplyKind.OK);
     expect((r as { value: unknown }).value).toEqual({
       viaArg: 41,

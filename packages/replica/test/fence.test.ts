@@ -1,9 +1,8 @@
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode, membersSubject, replicaControlSubject, type ReplicaFence } from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
-import { sleep, startNatsServer, type NatsServer } from "@tsserve/test-utils";
-import { APP, makeSpec, startReplica } from "./helpers.js";
+import { encode, membersSubject, replicaControlSubject, type ReplicaFence } from "@tsserve/protocol/internal";
+import { sleep, startNats, type NatsFixture, startReplica } from "@tsserve/test-utils";
+import { APP, makeSpec } from "./helpers.js";
 
 /** Resolves with the exit code, or "alive" if the process is still running after `ms`. */
 function exitWithin(exited: Promise<number | null>, ms: number): Promise<number | null | "alive"> {
@@ -11,21 +10,20 @@ function exitWithin(exited: Promise<number | null>, ms: number): Promise<number 
 }
 
 describe("replica fencing (it stops by itself)", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
   });
   afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("obeys a stop order on its own subject for its generation only", async () => {
-    const spec = { ...makeSpec(server.url, "echo-app.ts", "Echo"), generation: 7 };
-    await using replica = await startReplica(nc, spec);
+    const spec = { ...makeSpec(nats.url, "echo-app.ts", "Echo"), generation: 7 };
+    await using replica = await startReplica(spec, { nc });
     const subject = replicaControlSubject(spec.prefix, APP, spec.deployment, spec.replicaId);
     const order = (generation: number): ReplicaFence => ({
       replicaId: spec.replicaId,
@@ -41,8 +39,8 @@ describe("replica fencing (it stops by itself)", () => {
   });
 
   it("exits when RUNNING but left out of every membership snapshot for longer than fenceAfterMs", async () => {
-    const spec = { ...makeSpec(server.url, "echo-app.ts", "Echo"), fenceAfterMs: 1500 };
-    await using replica = await startReplica(nc, spec);
+    const spec = { ...makeSpec(nats.url, "echo-app.ts", "Echo"), fenceAfterMs: 1500 };
+    await using replica = await startReplica(spec, { nc });
     const snapshot = (version: number, ids: string[]): Uint8Array =>
       encode({
         app: APP,
@@ -64,13 +62,10 @@ describe("replica fencing (it stops by itself)", () => {
 
   it("never serves when its expected parent is not its parent at start (orphaned before it ran)", async () => {
     // This test process is the real parent; the spec names another pid, as after an agent death.
-    const spec = { ...makeSpec(server.url, "echo-app.ts", "Echo"), parentPid: 1 << 22 };
-    const child = startReplicaProcess(spec, { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
-    expect(code).toBe(1);
-    expect(err).toContain("parent process");
-    expect(err).not.toContain("RUNNING");
+    const spec = { ...makeSpec(nats.url, "echo-app.ts", "Echo"), parentPid: 1 << 22 };
+    await using replica = await startReplica(spec, { nc, waitFor: false, stdout: "ignore" });
+    expect(await replica.exited).toBe(1);
+    expect(replica.stderr()).toContain("parent process");
+    expect(replica.stderr()).not.toContain("RUNNING");
   });
 });

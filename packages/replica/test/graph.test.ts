@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { isConfigError } from "@tsserve/protocol";
-import { isApplication, loadApplicationGraph } from "@tsserve/replica";
+import { isApplication } from "@tsserve/replica";
+import { loadApplicationGraph } from "@tsserve/replica/internal";
 import { FIXTURES } from "./helpers.js";
 
 const rejection = (p: Promise<unknown>): Promise<Error> =>
@@ -28,7 +29,7 @@ describe("loadApplicationGraph", () => {
     // A child process: vitest's own transform does not lower decorators, tsx (used by the CLI and
     // by replicas) does.
     const script = [
-      'import { loadApplicationGraph } from "@tsserve/replica";',
+      'import { loadApplicationGraph } from "@tsserve/replica/internal";',
       `const g = await loadApplicationGraph(${JSON.stringify(`${FIXTURES}/decorated-app.ts#greeterApp`)}, "/");`,
       "const d = g.deployments.get(g.ingress);",
       "console.log(JSON.stringify({ ingress: g.ingress, waitMs: d.config.gracefulShutdownWaitLoopMs, args: d.args }));",

@@ -1,4 +1,3 @@
-import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,23 +7,20 @@ import {
   encodeCredit,
   encodeRequest,
   encodeStreamCancel,
-  probeSubject,
-  requestSubject,
-  resolveDeploymentOptions,
   ReplyKind,
-  type DeploymentOptions,
   type Reply,
   type ReplicaSpec,
   type StreamFlow,
-} from "@tsserve/protocol";
-import { startReplicaProcess } from "@tsserve/replica";
-import { waitForReplicaState } from "@tsserve/test-utils";
+} from "@tsserve/protocol/internal";
+import { type DeploymentOptions } from "@tsserve/protocol";
+import { replicaSpec } from "@tsserve/test-utils";
+
+// Replica processes start through @tsserve/test-utils' startReplica; this file holds what only
+// the replica's own tests need: their spec defaults and raw-NATS calls to a replica.
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 export const PREFIX = "tst";
 export const APP = "testapp";
-
-let counter = 0;
 
 /** A ReplicaSpec for a fixture; `options` are the deployment options the "agent" resolved. */
 export function makeSpec(
@@ -33,72 +29,15 @@ export function makeSpec(
   deployment: string,
   options: DeploymentOptions = {},
 ): ReplicaSpec {
-  return {
-    address: url,
+  return replicaSpec({
+    url,
+    cwd: FIXTURES,
+    importPath,
     prefix: PREFIX,
     app: APP,
     deployment,
-    replicaId: `r${process.pid}-${++counter}`,
-    nodeId: "node-1",
-    importPath,
-    cwd: FIXTURES,
-    config: resolveDeploymentOptions(
-      { gracefulShutdownWaitLoopS: 0.2, heartbeatPeriodS: 0.2, ...options },
-      deployment,
-    ),
-    codeVersion: "v1",
-  };
-}
-
-/** A replica process with its stderr collected and an exit promise. */
-export interface TestReplica extends AsyncDisposable {
-  spec: ReplicaSpec;
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  reqSubject: string;
-  probeSubject: string;
-}
-
-/** Starts a replica through startReplicaProcess and waits for RUNNING (subscribed before spawn). */
-export async function startReplica(
-  nc: NatsConnection,
-  spec: ReplicaSpec,
-  waitFor: "RUNNING" | "FAILED" = "RUNNING",
-): Promise<TestReplica> {
-  const ready = waitForReplicaState(nc, {
-    prefix: spec.prefix,
-    app: spec.app,
-    deployment: spec.deployment,
-    replicaId: spec.replicaId,
-    state: waitFor,
-    timeoutMs: 15_000,
+    options: { gracefulShutdownWaitLoopS: 0.2, heartbeatPeriodS: 0.2, ...options },
   });
-  await nc.flush();
-  const child = startReplicaProcess(spec, { stdio: ["ignore", "inherit", "pipe"] });
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  try {
-    await ready;
-  } catch (e) {
-    child.kill("SIGKILL");
-    throw new Error(`${(e as Error).message}\nreplica stderr:\n${err}`);
-  }
-  return {
-    spec,
-    child,
-    stderr: () => err,
-    exited,
-    reqSubject: requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId),
-    probeSubject: probeSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId),
-    [Symbol.asyncDispose]: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
-      }
-    },
-  };
 }
 
 /** One unary request over raw NATS; returns the decoded reply. */

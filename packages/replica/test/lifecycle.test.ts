@@ -1,28 +1,33 @@
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol";
-import { startNatsServer, waitForReplicaState, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { call, makeSpec, PREFIX, startReplica } from "./helpers.js";
+import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol/internal";
+import {
+  startNats,
+  waitForReplicaState,
+  waitUntil,
+  type NatsFixture,
+  startReplica,
+} from "@tsserve/test-utils";
+import { call, makeSpec, PREFIX } from "./helpers.js";
 
 describe("replica lifecycle", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
   });
   afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("drains on SIGTERM: DRAINING, in-flight request completes, then no-responders, exit 0", async () => {
-    const spec = makeSpec(server.url, "echo-app.ts", "Echo", { gracefulShutdownWaitLoopS: 1 });
-    await using replica = await startReplica(nc, spec);
+    const spec = makeSpec(nats.url, "echo-app.ts", "Echo", { gracefulShutdownWaitLoopS: 1 });
+    await using replica = await startReplica(spec, { nc });
     const ids = { prefix: PREFIX, app: spec.app, deployment: spec.deployment, replicaId: spec.replicaId };
-    const inFlight = call(nc, replica.reqSubject, "block", ["x"], { timeoutMs: 10_000 });
-    await waitUntil(async () => (await call(nc, replica.reqSubject, "add", [0, 0])).queueLen === 1);
+    const inFlight = call(nc, replica.requestSubject, "block", ["x"], { timeoutMs: 10_000 });
+    await waitUntil(async () => (await call(nc, replica.requestSubject, "add", [0, 0])).queueLen === 1);
 
     const draining = waitForReplicaState(nc, { ...ids, state: "DRAINING", timeoutMs: 5000 });
     const stopped = waitForReplicaState(nc, { ...ids, state: "STOPPED", timeoutMs: 10_000 });
@@ -33,14 +38,14 @@ describe("replica lifecycle", () => {
     expect(hb.ongoing).toBe(1);
 
     // Within the grace period the replica still serves (routers may not have seen it leave yet).
-    expect((await call(nc, replica.reqSubject, "add", [1, 1])).kind).toBe(ReplyKind.OK);
+    expect((await call(nc, replica.requestSubject, "add", [1, 1])).kind).toBe(ReplyKind.OK);
 
     // After the grace period the request subject is unsubscribed, so a late sender gets NATS
     // no-responders at once.
     const lateCall = (): Promise<string | undefined> =>
       nc
         .request(
-          replica.reqSubject,
+          replica.requestSubject,
           encodeRequest({ requestId: "late", method: "add", args: [1, 1], sessionId: null, stream: false }),
           { timeout: 2000 },
         )
@@ -67,8 +72,8 @@ describe("replica lifecycle", () => {
   });
 
   it("treats SIGINT like SIGTERM", async () => {
-    const spec = makeSpec(server.url, "echo-app.ts", "Echo");
-    await using replica = await startReplica(nc, spec);
+    const spec = makeSpec(nats.url, "echo-app.ts", "Echo");
+    await using replica = await startReplica(spec, { nc });
     const stopped = waitForReplicaState(nc, {
       prefix: PREFIX,
       app: spec.app,
@@ -83,7 +88,7 @@ describe("replica lifecycle", () => {
   });
 
   it("reports FAILED with the constructor's error, prints it, and exits 1", async () => {
-    const spec = makeSpec(server.url, "failing-app.ts", "Broken");
+    const spec = makeSpec(nats.url, "failing-app.ts", "Broken");
     const failed = waitForReplicaState(nc, {
       prefix: PREFIX,
       app: spec.app,
@@ -91,15 +96,15 @@ describe("replica lifecycle", () => {
       replicaId: spec.replicaId,
       state: "FAILED",
     });
-    await using replica = await startReplica(nc, spec, "FAILED");
+    await using replica = await startReplica(spec, { nc, waitFor: "FAILED" });
     expect((await failed).error).toBe("Error: boom: cannot load the model");
     expect(await replica.exited).toBe(1);
     expect(replica.stderr()).toContain("boom: cannot load the model");
   });
 
   it("waitForReplicaState rejects early when FAILED arrives while waiting for RUNNING", async () => {
-    const spec = makeSpec(server.url, "failing-app.ts", "Broken");
-    const msg = await startReplica(nc, spec, "RUNNING").then(
+    const spec = makeSpec(nats.url, "failing-app.ts", "Broken");
+    const msg = await startReplica(spec, { nc, waitFor: "RUNNING" }).then(
       () => "started",
       (e: Error) => e.message,
     );
@@ -108,15 +113,15 @@ describe("replica lifecycle", () => {
   });
 
   it("fails clearly when the import path names a missing export", async () => {
-    const spec = makeSpec(server.url, "echo-app.ts#nothing", "Echo");
-    await using replica = await startReplica(nc, spec, "FAILED");
+    const spec = makeSpec(nats.url, "echo-app.ts#nothing", "Echo");
+    await using replica = await startReplica(spec, { nc, waitFor: "FAILED" });
     expect(await replica.exited).toBe(1);
     expect(replica.stderr()).toContain('has no export "nothing"');
   });
 
   it("exits 1 with a clear message on a malformed spec", async () => {
     const { spawn } = await import("node:child_process");
-    const { REPLICA_MAIN } = await import("@tsserve/replica");
+    const { REPLICA_MAIN } = await import("@tsserve/replica/internal");
     const child = spawn(process.execPath, [REPLICA_MAIN], {
       env: { ...process.env, TSSERVE_REPLICA_SPEC: "{not json" },
       stdio: ["ignore", "ignore", "pipe"],
@@ -129,8 +134,8 @@ describe("replica lifecycle", () => {
   });
 
   it("answers probes during the grace period and no-responders after it", async () => {
-    const spec = makeSpec(server.url, "echo-app.ts", "Echo", { gracefulShutdownWaitLoopS: 0.5 });
-    await using replica = await startReplica(nc, spec);
+    const spec = makeSpec(nats.url, "echo-app.ts", "Echo", { gracefulShutdownWaitLoopS: 0.5 });
+    await using replica = await startReplica(spec, { nc });
     const probe = (): Promise<string | number> =>
       nc.request(replica.probeSubject, new Uint8Array(), { timeout: 2000 }).then(
         (m) => decodeReply(m.data).queueLen,
@@ -159,12 +164,12 @@ describe("replica lifecycle", () => {
     expect(err).toContain("within 150 ms (seen: no heartbeat at all)");
   });
   it("stops at gracefulShutdownTimeoutS when a request never finishes", async () => {
-    const spec = makeSpec(server.url, "echo-app.ts", "Echo", { gracefulShutdownTimeoutS: 1 });
-    await using replica = await startReplica(nc, spec);
-    const stuck = call(nc, replica.reqSubject, "block", ["forever"], { timeoutMs: 2500 }).catch(
+    const spec = makeSpec(nats.url, "echo-app.ts", "Echo", { gracefulShutdownTimeoutS: 1 });
+    await using replica = await startReplica(spec, { nc });
+    const stuck = call(nc, replica.requestSubject, "block", ["forever"], { timeoutMs: 2500 }).catch(
       (e: { code?: string }) => e.code,
     );
-    await waitUntil(async () => (await call(nc, replica.reqSubject, "add", [0, 0])).queueLen === 1);
+    await waitUntil(async () => (await call(nc, replica.requestSubject, "add", [0, 0])).queueLen === 1);
     const t0 = Date.now();
     replica.child.kill("SIGTERM");
     expect(await replica.exited).toBe(0);
@@ -177,13 +182,11 @@ describe("replica lifecycle", () => {
 
 describe("replica drain without NATS", () => {
   it("exits 0 by gracefulShutdownTimeoutS when the NATS server is gone", async () => {
-    const server = await startNatsServer({ jetstream: false });
-    const nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const spec = makeSpec(server.url, "echo-app.ts", "Echo", { gracefulShutdownTimeoutS: 1 });
-    const replica = await startReplica(nc, spec);
+    const local = await startNats({ jetstream: false });
+    const spec = makeSpec(local.url, "echo-app.ts", "Echo", { gracefulShutdownTimeoutS: 1 });
+    const replica = await startReplica(spec, { nc: local.nc });
     try {
-      await nc.close();
-      await server.stop();
+      await local.stop();
       const t0 = Date.now();
       replica.child.kill("SIGTERM");
       expect(await replica.exited).toBe(0);

@@ -1,27 +1,31 @@
 import { randomUUID } from "node:crypto";
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeReply, ReplyKind } from "@tsserve/protocol";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { call, makeSpec, startReplica, type TestReplica } from "./helpers.js";
+import { decodeReply, ReplyKind } from "@tsserve/protocol/internal";
+import {
+  startNats,
+  waitUntil,
+  type NatsFixture,
+  startReplica,
+  type ReplicaFixture,
+} from "@tsserve/test-utils";
+import { call, makeSpec } from "./helpers.js";
 
 describe("strict maxOngoingRequests", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
-  let replica: TestReplica;
+  let replica: ReplicaFixture;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    replica = await startReplica(
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
+    replica = await startReplica(makeSpec(nats.url, "echo-app.ts#app", "Echo", { maxOngoingRequests: 2 }), {
       nc,
-      makeSpec(server.url, "echo-app.ts#app", "Echo", { maxOngoingRequests: 2 }),
-    );
+    });
   });
   afterAll(async () => {
     await replica?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   const probe = async (): Promise<number> => {
@@ -34,19 +38,19 @@ describe("strict maxOngoingRequests", () => {
 
   it("rejects the 3rd concurrent request at once with queueLen 2, and probes report the count", async () => {
     expect(await probe()).toBe(0);
-    const a = call(nc, replica.reqSubject, "block", ["a"]);
+    const a = call(nc, replica.requestSubject, "block", ["a"]);
     await waitUntil(async () => (await probe()) === 1, { message: "first request running" });
-    const b = call(nc, replica.reqSubject, "block", ["b"]);
+    const b = call(nc, replica.requestSubject, "block", ["b"]);
     await waitUntil(async () => (await probe()) === 2, { message: "second request running" });
 
     const t0 = performance.now();
-    const third = await call(nc, replica.reqSubject, "add", [1, 2]);
+    const third = await call(nc, replica.requestSubject, "add", [1, 2]);
     expect(third.kind).toBe(ReplyKind.REJECTED);
     expect(third.queueLen).toBe(2);
     expect(performance.now() - t0).toBeLessThan(1000); // at once, not after the blocked calls
 
     // Unknown methods are answered even when full: they never take a slot.
-    expect((await call(nc, replica.reqSubject, "nope")).kind).toBe(ReplyKind.ERROR);
+    expect((await call(nc, replica.requestSubject, "nope")).kind).toBe(ReplyKind.ERROR);
 
     replica.child.kill("SIGUSR2");
     const [ra, rb] = await Promise.all([a, b]);
@@ -58,7 +62,7 @@ describe("strict maxOngoingRequests", () => {
   });
 
   it("reports the count after completion on OK replies", async () => {
-    const r = await call(nc, replica.reqSubject, "add", [1, 1], { sessionId: randomUUID() });
+    const r = await call(nc, replica.requestSubject, "add", [1, 1], { sessionId: randomUUID() });
     expect(r.queueLen).toBe(0);
   });
 });

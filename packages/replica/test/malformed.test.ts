@@ -1,9 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeReply, encode, encodeRequest, ReplyKind, type WireError } from "@tsserve/protocol";
-import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { call, makeSpec, startReplica, type TestReplica } from "./helpers.js";
+import { decodeReply, encode, encodeRequest, ReplyKind, type WireError } from "@tsserve/protocol/internal";
+import {
+  startNats,
+  waitUntil,
+  type NatsFixture,
+  startReplica,
+  type ReplicaFixture,
+} from "@tsserve/test-utils";
+import { call, makeSpec } from "./helpers.js";
 
 const valid = encodeRequest({ requestId: "r1", method: "add", args: [1, 2], sessionId: null, stream: false });
 
@@ -24,37 +30,36 @@ const BAD_BODIES: Record<string, Uint8Array> = {
 };
 
 describe("malformed requests", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
-  let replica: TestReplica;
+  let replica: ReplicaFixture;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    replica = await startReplica(nc, makeSpec(server.url, "echo-app.ts", "Echo"));
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
+    replica = await startReplica(makeSpec(nats.url, "echo-app.ts", "Echo"), { nc });
   });
   afterAll(async () => {
     await replica?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   for (const [what, body] of Object.entries(BAD_BODIES)) {
     it(`answers ${what} with BAD_REQUEST and keeps serving`, async () => {
-      const reply = decodeReply((await nc.request(replica.reqSubject, body, { timeout: 2000 })).data);
+      const reply = decodeReply((await nc.request(replica.requestSubject, body, { timeout: 2000 })).data);
       expect(reply.kind).toBe(ReplyKind.ERROR);
       const err = (reply as { error: WireError }).error;
       expect(err.code).toBe("BAD_REQUEST");
       expect(err.message.length).toBeGreaterThan(5);
       expect(reply.queueLen).toBe(0);
-      expect((await call(nc, replica.reqSubject, "add", [2, 2])).kind).toBe(ReplyKind.OK);
+      expect((await call(nc, replica.requestSubject, "add", [2, 2])).kind).toBe(ReplyKind.OK);
     });
   }
 
   it("drops bad bodies without a reply subject, logs a line, and keeps serving", async () => {
-    for (const body of Object.values(BAD_BODIES)) nc.publish(replica.reqSubject, body);
+    for (const body of Object.values(BAD_BODIES)) nc.publish(replica.requestSubject, body);
     await nc.flush();
-    const r = await call(nc, replica.reqSubject, "add", [20, 22]);
+    const r = await call(nc, replica.requestSubject, "add", [20, 22]);
     expect(r.kind).toBe(ReplyKind.OK);
     expect((r as { value: unknown }).value).toBe(42);
     // stderr travels through a pipe, so the log line may arrive after the reply.
@@ -68,16 +73,16 @@ describe("malformed requests", () => {
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 300; i++) {
       const body = randomBytes(1 + (i % 64));
-      if (i % 2 === 0) nc.publish(replica.reqSubject, body);
+      if (i % 2 === 0) nc.publish(replica.requestSubject, body);
       else
         pending.push(
-          nc.request(replica.reqSubject, body, { timeout: 3000 }).then((m) => decodeReply(m.data).kind),
+          nc.request(replica.requestSubject, body, { timeout: 3000 }).then((m) => decodeReply(m.data).kind),
         );
     }
     const kinds = await Promise.all(pending);
     // Random bytes can decode as a valid msgpack value, never as a valid request.
     expect(kinds.every((k) => k === ReplyKind.ERROR)).toBe(true);
-    expect((await call(nc, replica.reqSubject, "add", [1, 1])).kind).toBe(ReplyKind.OK);
+    expect((await call(nc, replica.requestSubject, "add", [1, 1])).kind).toBe(ReplyKind.OK);
     expect(replica.child.exitCode).toBeNull();
   });
 });

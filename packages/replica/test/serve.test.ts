@@ -1,8 +1,8 @@
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReplyKind, type Reply, type WireError } from "@tsserve/protocol";
-import { startNatsServer, type NatsServer } from "@tsserve/test-utils";
-import { APP, call, callStream, makeSpec, startReplica, type TestReplica } from "./helpers.js";
+import { ReplyKind, type Reply, type WireError } from "@tsserve/protocol/internal";
+import { startNats, type NatsFixture, startReplica, type ReplicaFixture } from "@tsserve/test-utils";
+import { APP, call, callStream, makeSpec } from "./helpers.js";
 
 function value(r: Reply): unknown {
   expect(r.kind).toBe(ReplyKind.OK);
@@ -14,34 +14,35 @@ function wireError(r: Reply): WireError {
 }
 
 describe("replica serving (function form)", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
-  let replica: TestReplica;
+  let replica: ReplicaFixture;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    replica = await startReplica(nc, makeSpec(server.url, "echo-app.ts", "Echo", { maxOngoingRequests: 4 }));
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
+    replica = await startReplica(makeSpec(nats.url, "echo-app.ts", "Echo", { maxOngoingRequests: 4 }), {
+      nc,
+    });
   });
   afterAll(async () => {
     await replica?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("answers __call__ with the constructor's bound args and the input", async () => {
-    const r = await call(nc, replica.reqSubject, "__call__", [{ x: 1 }]);
+    const r = await call(nc, replica.requestSubject, "__call__", [{ x: 1 }]);
     expect(value(r)).toEqual({ tag: "echo-1", input: { x: 1 } });
     expect(r.queueLen).toBe(0);
   });
 
   it("answers an async named method and a sync method", async () => {
-    expect(value(await call(nc, replica.reqSubject, "greet", ["ann"]))).toBe("hello ann from echo-1");
-    expect(value(await call(nc, replica.reqSubject, "add", [2, 3]))).toBe(5);
+    expect(value(await call(nc, replica.requestSubject, "greet", ["ann"]))).toBe("hello ann from echo-1");
+    expect(value(await call(nc, replica.requestSubject, "add", [2, 3]))).toBe(5);
   });
 
   it("streams an async generator: START, chunks in order, END", async () => {
-    const replies = await callStream(nc, replica.reqSubject, "count", [5]);
+    const replies = await callStream(nc, replica.requestSubject, "count", [5]);
     expect(replies.map((r) => r.kind)).toEqual([
       ReplyKind.STREAM_START,
       ...Array<number>(5).fill(ReplyKind.CHUNK),
@@ -55,7 +56,7 @@ describe("replica serving (function form)", () => {
   });
 
   it("ends a stream with ERROR when the generator throws mid-stream", async () => {
-    const replies = await callStream(nc, replica.reqSubject, "failAfter", [2]);
+    const replies = await callStream(nc, replica.requestSubject, "failAfter", [2]);
     expect(replies.map((r) => r.kind)).toEqual([
       ReplyKind.STREAM_START,
       ReplyKind.CHUNK,
@@ -69,7 +70,7 @@ describe("replica serving (function form)", () => {
   });
 
   it("streams a non-generator method's value as a single chunk", async () => {
-    const replies = await callStream(nc, replica.reqSubject, "add", [1, 1]);
+    const replies = await callStream(nc, replica.requestSubject, "add", [1, 1]);
     expect(replies.map((r) => r.kind)).toEqual([
       ReplyKind.STREAM_START,
       ReplyKind.CHUNK,
@@ -79,13 +80,13 @@ describe("replica serving (function form)", () => {
   });
 
   it("refuses a generator method called without stream, naming the fix", async () => {
-    const err = wireError(await call(nc, replica.reqSubject, "count", [3]));
+    const err = wireError(await call(nc, replica.requestSubject, "count", [3]));
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toContain("stream: true");
   });
 
   it("keeps the user error's name and message", async () => {
-    const err = wireError(await call(nc, replica.reqSubject, "fail", ["bad input 42"]));
+    const err = wireError(await call(nc, replica.requestSubject, "fail", ["bad input 42"]));
     expect(err.code).toBe("USER_CODE");
     expect(err.message).toBe("bad input 42");
     expect(err.data?.["remoteName"]).toBe("TypeError");
@@ -93,7 +94,7 @@ describe("replica serving (function form)", () => {
 
   it("answers unknown, private and constructor methods with METHOD_NOT_FOUND listing the methods", async () => {
     for (const m of ["nope", "_secret", "constructor", "initialize"]) {
-      const err = wireError(await call(nc, replica.reqSubject, m));
+      const err = wireError(await call(nc, replica.requestSubject, m));
       expect(err.code).toBe("METHOD_NOT_FOUND");
       expect(err.message).toContain(JSON.stringify(m));
       expect(err.message).toContain(
@@ -103,7 +104,7 @@ describe("replica serving (function form)", () => {
   });
 
   it("exposes the replica context and the request's session id to user code", async () => {
-    const r = await call(nc, replica.reqSubject, "context", [], { sessionId: "user_123" });
+    const r = await call(nc, replica.requestSubject, "context", [], { sessionId: "user_123" });
     const v = value(r) as {
       replica: Record<string, string>;
       request: Record<string, unknown>;
@@ -123,7 +124,7 @@ describe("replica serving (function form)", () => {
 
   it("keeps request contexts apart across concurrent requests", async () => {
     const replies = await Promise.all(
-      ["s1", "s2", "s3", "s4"].map((s) => call(nc, replica.reqSubject, "context", [], { sessionId: s })),
+      ["s1", "s2", "s3", "s4"].map((s) => call(nc, replica.requestSubject, "context", [], { sessionId: s })),
     );
     expect(replies.map((r) => (value(r) as { request: { sessionId: string } }).request.sessionId)).toEqual([
       "s1",
@@ -136,16 +137,13 @@ describe("replica serving (function form)", () => {
 
 describe("replica serving (decorator form)", () => {
   it("loads a @deployment-decorated class bound with bind() and serves it", async () => {
-    await using server = await startNatsServer({ jetstream: false });
-    const nc = await connect({ servers: server.url, noAsyncTraces: true });
-    try {
-      await using replica = await startReplica(
-        nc,
-        makeSpec(server.url, "./decorated-app.ts#greeterApp", "Greeter"),
-      );
-      expect(value(await call(nc, replica.reqSubject, "__call__", ["Ann"]))).toBe("Bonjour, Ann");
-    } finally {
-      await nc.close();
-    }
+    await using local = await startNats({ jetstream: false });
+    await using replica = await startReplica(
+      makeSpec(local.url, "./decorated-app.ts#greeterApp", "Greeter"),
+      {
+        nc: local.nc,
+      },
+    );
+    expect(value(await call(local.nc, replica.requestSubject, "__call__", ["Ann"]))).toBe("Bonjour, Ann");
   });
 });

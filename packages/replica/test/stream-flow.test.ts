@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from "nats";
+import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   decode,
@@ -7,9 +7,17 @@ import {
   type Reply,
   type ReplicaHeartbeat,
   type WireError,
-} from "@tsserve/protocol";
-import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
-import { call, makeSpec, openStream, startReplica, type TestReplica } from "./helpers.js";
+} from "@tsserve/protocol/internal";
+import {
+  sleep,
+  startNats,
+  waitUntil,
+  type NatsFixture,
+  startReplica,
+  type ReplicaFixture,
+  STREAM_APP,
+} from "@tsserve/test-utils";
+import { call, makeSpec, openStream } from "./helpers.js";
 
 const WINDOW_CHUNKS = 16;
 const WINDOW_BYTES = 1024 * 1024;
@@ -18,38 +26,38 @@ const CREDIT_TIMEOUT_MS = 800;
 const chunks = (replies: Reply[]): number => replies.filter((r) => r.kind === ReplyKind.CHUNK).length;
 
 describe("replica stream flow control (raw NATS consumer)", () => {
-  let server: NatsServer;
+  let nats: NatsFixture;
   let nc: NatsConnection;
-  let replica: TestReplica;
+  let replica: ReplicaFixture;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const spec = makeSpec(server.url, "stream-app.ts#app", "Streamer", { maxOngoingRequests: 8 });
+    nats = await startNats({ jetstream: false });
+    nc = nats.nc;
+    const spec = makeSpec(nats.url, STREAM_APP.importPath, STREAM_APP.deployment, { maxOngoingRequests: 8 });
+    spec.cwd = STREAM_APP.cwd;
     spec.streamFlow = {
       windowChunks: WINDOW_CHUNKS,
       windowBytes: WINDOW_BYTES,
       creditTimeoutMs: CREDIT_TIMEOUT_MS,
     };
-    replica = await startReplica(nc, spec);
+    replica = await startReplica(spec, { nc });
   });
   afterAll(async () => {
     await replica?.[Symbol.asyncDispose]();
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   const statsValue = async (): Promise<{ produced: number; closed: number }> =>
     (
-      (await call(nc, replica.reqSubject, "stats")) as unknown as {
+      (await call(nc, replica.requestSubject, "stats")) as unknown as {
         value: { produced: number; closed: number };
       }
     ).value;
-  const ongoing = async (): Promise<number> => (await call(nc, replica.reqSubject, "ping")).queueLen;
+  const ongoing = async (): Promise<number> => (await call(nc, replica.requestSubject, "ping")).queueLen;
 
   it("announces a credit subject and window, stops at the window, resumes on credit, stops the generator on CANCEL", async () => {
     const closedBefore = (await statsValue()).closed;
-    const s = openStream(nc, replica.reqSubject, "fast", [100_000, 10]);
+    const s = openStream(nc, replica.requestSubject, "fast", [100_000, 10]);
     await waitUntil(() => chunks(s.replies) >= WINDOW_CHUNKS, { message: "a window of chunks" });
     expect(s.flow()).toMatchObject({
       windowChunks: WINDOW_CHUNKS,
@@ -79,7 +87,7 @@ describe("replica stream flow control (raw NATS consumer)", () => {
 
   it("bounds the window in bytes as well as in chunks", async () => {
     const size = 200_000;
-    const s = openStream(nc, replica.reqSubject, "fast", [1000, size]);
+    const s = openStream(nc, replica.requestSubject, "fast", [1000, size]);
     await waitUntil(() => chunks(s.replies) >= 1, { message: "first chunk" });
     await sleep(400);
     // Five chunks stay under 1 MiB, the sixth crosses it; then the stream waits.
@@ -92,7 +100,7 @@ describe("replica stream flow control (raw NATS consumer)", () => {
   it("ends a stream whose consumer goes silent with TIMEOUT after the credit timeout, freeing the slot", async () => {
     const closedBefore = (await statsValue()).closed;
     const started = Date.now();
-    const s = openStream(nc, replica.reqSubject, "fast", [100_000, 10]);
+    const s = openStream(nc, replica.requestSubject, "fast", [100_000, 10]);
     const last = await waitUntil(
       () => {
         const r = s.replies.at(-1);
@@ -111,7 +119,7 @@ describe("replica stream flow control (raw NATS consumer)", () => {
   });
 
   it("finishes a cancelled stream once even when the generator's finally throws", async () => {
-    const s = openStream(nc, replica.reqSubject, "throwsOnClose");
+    const s = openStream(nc, replica.requestSubject, "throwsOnClose");
     await waitUntil(() => chunks(s.replies) >= WINDOW_CHUNKS, { message: "a window of chunks" });
     expect(await ongoing()).toBe(1);
     s.cancel();
@@ -127,7 +135,7 @@ describe("replica stream flow control (raw NATS consumer)", () => {
     const hb = nc.subscribe(heartbeatSubject("tst", "testapp", "Streamer", replica.spec.replicaId), {
       callback: (_e, m) => beats.push(decode(m.data) as ReplicaHeartbeat),
     });
-    const s = openStream(nc, replica.reqSubject, "fast", [3 * WINDOW_CHUNKS, 10]);
+    const s = openStream(nc, replica.requestSubject, "fast", [3 * WINDOW_CHUNKS, 10]);
     await waitUntil(() => chunks(s.replies) >= WINDOW_CHUNKS, { message: "a window of chunks" });
     nc.publish(s.flow()!.creditSubject, new Uint8Array([0xc1, 0x00]));
     await waitUntil(() => (beats.at(-1)?.rejectedMessages ?? 0) >= 1, { message: "rejected count" });

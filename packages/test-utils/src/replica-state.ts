@@ -1,5 +1,5 @@
 import type { NatsConnection } from "nats";
-import { decode, heartbeatSubject, type ReplicaHeartbeat } from "@tsserve/protocol";
+import { decode, heartbeatSubject, type ReplicaHeartbeat } from "@tsserve/protocol/internal";
 
 /** What {@link waitForReplicaState} waits for. */
 export interface WaitForReplicaStateOptions {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
-import { resolveDeploymentOptions } from "@tsserve/protocol";
+import { resolveDeploymentOptions } from "@tsserve/protocol/internal";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SERVE_SCHEMA_FILE, serveJsonSchemaText } from "../src/config/json-schema.js";

@@ -11,10 +11,8 @@ import {
   type MembershipSnapshot,
   type ReplicaSpec,
   type DeployRequest,
-  type DeploymentOptions,
-  type StatusReport,
-  type DeploymentStatusReport,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { type DeploymentOptions, type StatusReport, type DeploymentStatusReport } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import { startLocalCluster, type LocalCluster } from "../../src/local-cluster.js";
 

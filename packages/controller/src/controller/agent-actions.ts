@@ -10,7 +10,7 @@ import {
   type ReplicaSpec,
   type StartReplicaRequest,
   type StopReplicaRequest,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import type { ResolvedControllerOptions } from "./controller-options.js";
 import type { DeploymentRecord, ReplicaRecord } from "./types.js";
 

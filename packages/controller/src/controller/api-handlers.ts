@@ -1,9 +1,5 @@
-import {
-  DeploymentNotFoundError,
-  isPlainObject,
-  requireEmptyMap,
-  type HandleMetrics,
-} from "@tsserve/protocol";
+import { DeploymentNotFoundError } from "@tsserve/protocol";
+import { isPlainObject, requireEmptyMap, type HandleMetrics } from "@tsserve/protocol/internal";
 import type { Autoscaler } from "./autoscaler.js";
 import type { ApiHost } from "./core.js";
 import type { ControllerHandlers } from "./controller-server.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ResolvedAutoscaling } from "@tsserve/protocol";
+import type { ResolvedAutoscaling } from "@tsserve/protocol/internal";
 import { Autoscaler } from "./autoscaler.js";
 
 const config: ResolvedAutoscaling = {

@@ -1,4 +1,4 @@
-import type { ResolvedAutoscaling } from "@tsserve/protocol";
+import type { ResolvedAutoscaling } from "@tsserve/protocol/internal";
 import type { ControllerCore } from "./core.js";
 import { depKey } from "./types.js";
 

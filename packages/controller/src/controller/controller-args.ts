@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_PREFIX, TSSERVE_ENV } from "@tsserve/protocol";
+import { ConfigError, TSSERVE_ENV } from "@tsserve/protocol";
+import { DEFAULT_PREFIX } from "@tsserve/protocol/internal";
 
 /** What `controller-main` is started with. */
 export interface ControllerArgs {

@@ -8,6 +8,8 @@ import {
   decode,
   isPlainObject,
   subject,
+} from "@tsserve/protocol/internal";
+import {
   type ApplicationStatus,
   type DeploymentStatus,
   type ReplicaState,

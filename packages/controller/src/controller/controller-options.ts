@@ -1,5 +1,5 @@
-import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
-import { createLogger, fail, intAtLeast, nonEmptyString } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
+import { createLogger, fail, intAtLeast, nonEmptyString } from "@tsserve/protocol/internal";
 
 /** Options of {@link Controller}. */
 export interface ControllerOptions {

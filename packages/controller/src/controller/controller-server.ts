@@ -1,13 +1,13 @@
 import type { Msg, NatsConnection, Subscription } from "nats";
 import {
   CONTROLLER_OPS,
-  ProtocolError,
   controllerSubject,
   decode,
   encode,
   errorToWire,
   type ControllerReply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { ProtocolError } from "@tsserve/protocol";
 
 /** One handler per controller op; a thrown TsserveError becomes the error reply. */
 export type ControllerHandlers = {

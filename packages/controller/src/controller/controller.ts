@@ -9,7 +9,7 @@ import {
   subjectPattern,
   type MembershipSnapshot,
   type ReplicaFence,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { AgentActions, replicaSpecFor } from "./agent-actions.js";
 import { Autoscaler, autoscalePass } from "./autoscaler.js";
 import { CoalescedSync } from "./coalesced-sync.js";

@@ -1,4 +1,4 @@
-import type { MembershipSnapshot } from "@tsserve/protocol";
+import type { MembershipSnapshot } from "@tsserve/protocol/internal";
 import type { AgentActions } from "./agent-actions.js";
 import type { ResolvedControllerOptions } from "./controller-options.js";
 import type { DesiredState } from "./desired-state.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions, type ApplicationSpec, type DeploymentOptions } from "@tsserve/protocol";
+import { resolveDeploymentOptions, type ApplicationSpec } from "@tsserve/protocol/internal";
+import { type DeploymentOptions } from "@tsserve/protocol";
 import { DesiredState } from "./desired-state.js";
 
 function app(options: DeploymentOptions, codeVersion = "v1"): ApplicationSpec {

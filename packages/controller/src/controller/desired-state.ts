@@ -1,4 +1,5 @@
-import { DeploymentNotFoundError, type ApplicationSpec, type DeploymentSpec } from "@tsserve/protocol";
+import { DeploymentNotFoundError } from "@tsserve/protocol";
+import { type ApplicationSpec, type DeploymentSpec } from "@tsserve/protocol/internal";
 import type { ApplicationRecord, DeploymentRecord } from "./types.js";
 import { depKey } from "./types.js";
 

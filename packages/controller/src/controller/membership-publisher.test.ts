@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions, type MembershipSnapshot } from "@tsserve/protocol";
+import { resolveDeploymentOptions, type MembershipSnapshot } from "@tsserve/protocol/internal";
 import { MembershipPublisher } from "./membership-publisher.js";
 import type { DeploymentRecord, ReplicaRecord } from "./types.js";
 

@@ -1,4 +1,5 @@
-import type { MembershipSnapshot, ReplicaInfo, RoutingConfig } from "@tsserve/protocol";
+import type { MembershipSnapshot, RoutingConfig } from "@tsserve/protocol/internal";
+import type { ReplicaInfo } from "@tsserve/protocol";
 import { stableStringify } from "./desired-state.js";
 import type { DeploymentRecord, ReplicaRecord } from "./types.js";
 import { depKey } from "./types.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions } from "@tsserve/protocol";
+import { resolveDeploymentOptions } from "@tsserve/protocol/internal";
 import { reconcileDeployment, type ReconcileActions } from "./reconciler.js";
 import { ReplicaTable } from "./replica-table.js";
 import type { DeploymentRecord, ReplicaRecord } from "./types.js";

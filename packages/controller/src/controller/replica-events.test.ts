@@ -4,7 +4,7 @@ import {
   type AgentHeartbeat,
   type ApplicationSpec,
   type ReplicaHeartbeat,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { resolveControllerOptions } from "./controller-options.js";
 import type { ControllerCore } from "./core.js";
 import { DesiredState } from "./desired-state.js";

@@ -6,7 +6,7 @@ import {
   type AgentReplica,
   type ReplicaExit,
   type ReplicaHeartbeat,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import type { ControllerCore } from "./core.js";
 import { recordFailure, recordReady, removeReplica } from "./health-monitor.js";
 import { depKey, type ReplicaRecord } from "./types.js";

@@ -1,4 +1,5 @@
-import type { ApplicationSpec, DeploymentSpec, ReplicaState } from "@tsserve/protocol";
+import type { ApplicationSpec, DeploymentSpec } from "@tsserve/protocol/internal";
+import type { ReplicaState } from "@tsserve/protocol";
 
 /**
  * The controller's in-memory model. Everything here is plain data so that it can be checkpointed

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions } from "@tsserve/protocol";
+import { resolveDeploymentOptions } from "@tsserve/protocol/internal";
 import { validateDeployRequest, validateMembersRequest } from "./validate-request.js";
 
 const good = {

@@ -2,8 +2,6 @@ import {
   DEFAULT_HEALTH_CHECK_PERIOD_S,
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   DEFAULT_STARTUP_TIMEOUT_S,
-  ProtocolError,
-  TsserveError,
   fail,
   intAtLeast,
   isPlainObject,
@@ -18,7 +16,8 @@ import {
   type DeploymentSpec,
   type ResolvedAutoscaling,
   type ResolvedDeploymentConfig,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { ProtocolError, TsserveError } from "@tsserve/protocol";
 
 /**
  * Validation of requests that reach the controller over NATS. Anything malformed becomes a

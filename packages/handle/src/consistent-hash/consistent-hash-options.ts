@@ -1,4 +1,5 @@
-import { ConfigError, describe, isPlainObject } from "@tsserve/protocol";
+import { ConfigError } from "@tsserve/protocol";
+import { describe, isPlainObject } from "@tsserve/protocol/internal";
 
 /** Kwargs of the `ConsistentHash` router (`requestRouter: { class: "ConsistentHash", kwargs }`). */
 export interface ConsistentHashOptions {

@@ -1,7 +1,6 @@
+import { errorToWire, ReplyKind } from "@tsserve/protocol/internal";
 import {
-  errorToWire,
   isUserCodeError,
-  ReplyKind,
   isBackPressureError,
   isConfigError,
   isReplicaDiedError,

@@ -1,15 +1,17 @@
 import {
   BackPressureError,
-  encodeRequest,
-  errorFromWire,
   ReplicaDiedError,
-  ReplyKind,
   RequestCancelledError,
   RequestTimeoutError,
   type ReplicaInfo,
+} from "@tsserve/protocol";
+import {
+  encodeRequest,
+  errorFromWire,
+  ReplyKind,
   type Reply,
   type RoutingConfig,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { backoffDelayMs } from "../backoff.js";
 import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";

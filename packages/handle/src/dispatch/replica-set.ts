@@ -1,9 +1,5 @@
-import {
-  DeploymentNotFoundError,
-  type ReplicaInfo,
-  type RequestRouterConfig,
-  type RoutingConfig,
-} from "@tsserve/protocol";
+import { DeploymentNotFoundError, type ReplicaInfo, type RequestRouterConfig } from "@tsserve/protocol";
+import { type RoutingConfig } from "@tsserve/protocol/internal";
 import type {
   MembershipListener,
   MembershipSource,

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_RETRIES, type RoutingConfig } from "@tsserve/protocol";
+import { DEFAULT_MAX_RETRIES, type RoutingConfig } from "@tsserve/protocol/internal";
 import type { PendingRequest } from "../pending-request.js";
 
 /**

@@ -3,14 +3,14 @@ import {
   CONTROLLER_OPS,
   controllerSubject,
   decode,
-  DeploymentNotFoundError,
   encode,
   errorFromWire,
   isPlainObject,
   membersSubject,
   type ControllerReply,
   type MembershipSnapshot,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { DeploymentNotFoundError } from "@tsserve/protocol";
 import { MEMBERS_LOOKUP_TIMEOUT_MS } from "../options.js";
 import type { MembershipListener, MembershipSource, MembershipUpdate } from "./membership-source.js";
 

@@ -1,4 +1,5 @@
-import type { ReplicaInfo, RoutingConfig } from "@tsserve/protocol";
+import type { ReplicaInfo } from "@tsserve/protocol";
+import type { RoutingConfig } from "@tsserve/protocol/internal";
 
 /** One replica set with the routing config that goes with it. */
 export interface MembershipUpdate {

@@ -2,9 +2,9 @@ import {
   DEFAULT_MAX_ONGOING_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
   DEFAULT_ROUTER_CLASS,
-  type ReplicaInfo,
   type RoutingConfig,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { type ReplicaInfo } from "@tsserve/protocol";
 import type { MembershipListener, MembershipSource, MembershipUpdate } from "./membership-source.js";
 
 /** Options of {@link staticMembership}. */

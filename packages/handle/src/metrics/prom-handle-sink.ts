@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { HandleMetricsSink } from "../metrics-sink.js";
-import { processRegistry } from "@tsserve/protocol";
+import { processRegistry } from "@tsserve/protocol/internal";
 
 type DepLabels = "app" | "deployment";
 

@@ -25,10 +25,10 @@ import {
   decodeRequest,
   ReplyKind,
   type Reply,
-  type ReplicaInfo,
   type RequestMessage,
   type RoutingConfig,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
+import { type ReplicaInfo } from "@tsserve/protocol";
 import { DeploymentResponse } from "../../src/deployment-response.js";
 import { DeploymentResponseStream } from "../../src/deployment-response-stream.js";
 import { staticMembership, type StaticMembership } from "../../src/membership/static-membership.js";

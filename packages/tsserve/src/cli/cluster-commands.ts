@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import type { Command } from "commander";
-import { parentWatchNodeArg, writeNatsRoles } from "@tsserve/cluster";
-import { controllerEntryPath } from "@tsserve/controller";
-import { DEFAULT_PREFIX } from "@tsserve/protocol";
+import { parentWatchNodeArg, writeNatsRoles } from "@tsserve/cluster/internal";
+import { controllerEntryPath } from "@tsserve/controller/internal";
+import { DEFAULT_PREFIX } from "@tsserve/protocol/internal";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);

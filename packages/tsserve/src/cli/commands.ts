@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { agentEntryPath, parentWatchNodeArg } from "@tsserve/cluster";
+import { agentEntryPath, parentWatchNodeArg } from "@tsserve/cluster/internal";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
 import { clusterStatus, deleteApplication, shutdownCluster } from "../ops/admin.js";
 import { callDeployment } from "../ops/call.js";

@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { LOG_FORMAT_ENV, LOG_LEVEL_ENV, parseLogFormat, parseLogLevel } from "@tsserve/protocol";
+import { LOG_FORMAT_ENV, LOG_LEVEL_ENV, parseLogFormat, parseLogLevel } from "@tsserve/protocol/internal";
 
 /** Where agents started from here keep replica log files (see `tsserve logs`). */
 const LOG_DIR_ENV = "TSSERVE_LOG_DIR";

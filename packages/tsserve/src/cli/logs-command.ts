@@ -1,4 +1,4 @@
-import type { LogLine } from "@tsserve/protocol";
+import type { LogLine } from "@tsserve/protocol/internal";
 import { resolveTarget, type TargetFlags } from "../head/target.js";
 import { followLogs, formatLogLine, logsConnection, parseDuration, queryLogs } from "../ops/logs.js";
 

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { applyNatsAuthFlags, NATS_AUTH_FLAGS } from "@tsserve/handle";
+import { applyNatsAuthFlags, NATS_AUTH_FLAGS } from "@tsserve/protocol/internal";
 import type { TargetFlags } from "../head/target.js";
 import {
   agentCommand,

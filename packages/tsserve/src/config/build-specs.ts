@@ -1,14 +1,13 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { ConfigError, isConfigError } from "@tsserve/protocol";
 import {
-  ConfigError,
   describe,
-  isConfigError,
   resolveDeploymentOptions,
   type ApplicationSpec,
   type DeploymentSpec,
-} from "@tsserve/protocol";
-import { loadApplicationGraph, type ApplicationGraph } from "@tsserve/replica";
+} from "@tsserve/protocol/internal";
+import { loadApplicationGraph, type ApplicationGraph } from "@tsserve/replica/internal";
 import { codeVersion } from "./code-version.js";
 import { assertLoadsAsEsm, commonJsHint } from "./module-format.js";
 import { absoluteRouterClass, checkRouter } from "./router-check.js";

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
-import { createRouter } from "@tsserve/handle";
-import { ConfigError, isConfigError, type ResolvedDeploymentConfig } from "@tsserve/protocol";
+import { createRouter } from "@tsserve/handle/internal";
+import { ConfigError, isConfigError } from "@tsserve/protocol";
+import { type ResolvedDeploymentConfig } from "@tsserve/protocol/internal";
 
 /**
  * Makes a relative module-path router (`./routers/mine.ts#Mine`) absolute, resolved from the

@@ -1,4 +1,5 @@
-import { ConfigError, describe, unknownFieldMessage } from "@tsserve/protocol";
+import { ConfigError } from "@tsserve/protocol";
+import { describe, unknownFieldMessage } from "@tsserve/protocol/internal";
 import { z } from "zod";
 
 /**

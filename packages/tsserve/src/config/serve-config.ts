@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { ConfigError, resolveDeploymentOptions, type DeploymentOptions } from "@tsserve/protocol";
+import { ConfigError, type DeploymentOptions } from "@tsserve/protocol";
+import { resolveDeploymentOptions } from "@tsserve/protocol/internal";
 import { parseDocument } from "yaml";
 import { configErrorOf } from "./schema-kit.js";
 import { serveConfigSchema } from "./serve-schema.js";

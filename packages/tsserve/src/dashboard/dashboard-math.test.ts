@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashKeyBigInt } from "@tsserve/handle";
+import { hashKeyBigInt } from "@tsserve/handle/internal";
 import { quantile, sampleOf, statsBetween } from "./deployment-stats.js";
 import type { MetricFamily } from "./metrics-collector.js";
 import { ringShares } from "./ring-view.js";

@@ -1,7 +1,8 @@
 import type { NatsConnection } from "nats";
 import type { Registry } from "prom-client";
 import { ControllerClient } from "@tsserve/controller";
-import { logsSubject, decode, type LogLine, type StatusReport } from "@tsserve/protocol";
+import { logsSubject, decode, type LogLine } from "@tsserve/protocol/internal";
+import { type StatusReport } from "@tsserve/protocol";
 import { statsBetween, sampleOf, type DeploymentStats, type Sample } from "./deployment-stats.js";
 import { collectMetrics } from "./metrics-collector.js";
 import { ringShares, type RingReplica } from "./ring-view.js";

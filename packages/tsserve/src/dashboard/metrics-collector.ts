@@ -1,7 +1,7 @@
 import { RequestStrategy, type NatsConnection } from "nats";
 import { AggregatorRegistry, type Registry } from "prom-client";
-import { metricsSubject } from "@tsserve/handle";
-import { decode } from "@tsserve/protocol";
+import { metricsSubject } from "@tsserve/protocol/internal";
+import { decode } from "@tsserve/protocol/internal";
 
 /** How long a collection waits for components to answer (replicas, controller, client handles). */
 export const DEFAULT_COLLECT_WAIT_MS = 800;

@@ -1,4 +1,4 @@
-import { hashKeyBigInt } from "@tsserve/handle";
+import { hashKeyBigInt } from "@tsserve/handle/internal";
 
 /** One replica's place on a deployment's consistent-hash ring. */
 export interface RingReplica {

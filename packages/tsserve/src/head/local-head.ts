@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { pidAlive, startLocalCluster, type LocalCluster } from "@tsserve/cluster";
-import { ConfigError, DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol";
+import { pidAlive } from "@tsserve/cluster/internal";
+import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
+import { ConfigError } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
 import { startProxy, type Proxy } from "@tsserve/proxy";
 import {
   assertNoLiveHead,

@@ -1,7 +1,8 @@
 import { ControllerClient } from "@tsserve/controller";
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { natsAuthFromEnv } from "@tsserve/handle";
-import { ConfigError, DEFAULT_PREFIX, UnavailableError, validatePrefix } from "@tsserve/protocol";
+import { natsAuthFromEnv } from "@tsserve/protocol/internal";
+import { ConfigError, UnavailableError } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
 import { findStateDir } from "./find-state-dir.js";
 import { ADDRESS_FILE, readAddressFile, readHeadRecord } from "./state-dir.js";
 

@@ -1,4 +1,4 @@
-import { waitForPidExit } from "@tsserve/cluster";
+import { waitForPidExit } from "@tsserve/cluster/internal";
 import type { StatusReport } from "@tsserve/protocol";
 import { readHeadRecord } from "../head/state-dir.js";
 import { connectController, type Target } from "../head/target.js";

@@ -1,5 +1,6 @@
 import type { ControllerClient } from "@tsserve/controller";
-import type { ApplicationSpec, StatusReport } from "@tsserve/protocol";
+import type { ApplicationSpec } from "@tsserve/protocol/internal";
+import type { StatusReport } from "@tsserve/protocol";
 import { connectController, type Target } from "../head/target.js";
 import { servesAll, waitForProxyRoutes } from "./proxy-routes.js";
 import { deployWithRetry, waitDeployed } from "./wait-deployed.js";

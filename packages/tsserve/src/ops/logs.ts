@@ -1,7 +1,7 @@
 import { RequestStrategy, type NatsConnection } from "nats";
 import { ControllerClient } from "@tsserve/controller";
+import { ConfigError } from "@tsserve/protocol";
 import {
-  ConfigError,
   decode,
   encode,
   errorFromWire,
@@ -11,7 +11,7 @@ import {
   type LogLine,
   type LogQuery,
   type LogQueryReply,
-} from "@tsserve/protocol";
+} from "@tsserve/protocol/internal";
 import { openConnection, type Target } from "../head/target.js";
 
 /** How long a log query waits for agents that have not answered (when their count is unknown). */

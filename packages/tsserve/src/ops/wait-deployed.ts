@@ -3,9 +3,9 @@ import {
   UnavailableError,
   isTsserveError,
   type ApplicationStatusReport,
-  type DeployRequest,
   type StatusReport,
 } from "@tsserve/protocol";
+import { type DeployRequest } from "@tsserve/protocol/internal";
 
 const POLL_MS = 250;
 /** After a failure shows, how long to wait for the failed replica's stderr tail to arrive. */

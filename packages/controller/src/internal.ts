@@ -1,0 +1,8 @@
+/**
+ * @tsserve/controller/internal: names the sibling tsserve packages (and this repository's tests and
+ * benchmarks) need but users of @tsserve/controller should not build on. No compatibility promise: these
+ * change with the packages that use them. Pinned by packages/tsserve/test/package-faces.test.ts.
+ *
+ * @packageDocumentation
+ */
+export { controllerEntryPath } from "./controller/entry-path.js";

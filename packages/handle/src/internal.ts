@@ -1,0 +1,12 @@
+/**
+ * @tsserve/handle/internal: names the sibling tsserve packages (and this repository's tests and
+ * benchmarks) need but users of @tsserve/handle should not build on. No compatibility promise: these
+ * change with the packages that use them. Pinned by packages/tsserve/test/package-faces.test.ts.
+ *
+ * @packageDocumentation
+ */
+export { createRouter } from "./router-registry.js";
+export { hashKeyBigInt } from "./consistent-hash/murmur3.js";
+/** For ingress servers (the HTTP proxy): one call with prepared options, without a handle per call. */
+export { submitCall } from "./deployment-handle.js";
+export type { SubmitOptions } from "./dispatch/types.js";
