@@ -1,5 +1,6 @@
 import type { NatsConnection } from "nats";
 import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol/internal";
+import { FifoSlots } from "./fifo-slots.js";
 import type { Mode } from "./interleaved-runs.js";
 
 /**
@@ -14,39 +15,13 @@ export function rawCappedMode(
   perReplica: number,
   args: unknown[] = [],
 ): Mode {
-  const inFlight = new Array<number>(subjects.length).fill(0);
-  const waiters: ((replica: number) => void)[] = [];
-  let head = 0;
-  let next = 0;
+  const slots = new FifoSlots(subjects.length, perReplica);
   let seq = 0;
-
-  const acquire = (): number | Promise<number> => {
-    for (let k = 0; k < subjects.length; k++) {
-      const r = (next + k) % subjects.length;
-      if (inFlight[r]! < perReplica) {
-        next = r + 1;
-        inFlight[r]!++;
-        return r;
-      }
-    }
-    return new Promise<number>((resolve) => waiters.push(resolve));
-  };
-  const release = (r: number): void => {
-    if (head < waiters.length) {
-      const w = waiters[head]!;
-      waiters[head++] = undefined as never;
-      if (head > 1024 && head * 2 > waiters.length) {
-        waiters.splice(0, head);
-        head = 0;
-      }
-      w(r); // the slot passes straight to the oldest waiter
-    } else inFlight[r]!--;
-  };
 
   return {
     name: `raw capped (FIFO, ${perReplica}/replica)`,
     call: async () => {
-      const r = await acquire();
+      const r = await slots.acquire();
       try {
         const body = encodeRequest({
           requestId: `cap-${++seq}`,
@@ -59,7 +34,7 @@ export function rawCappedMode(
         const reply = decodeReply(m.data);
         if (reply.kind !== ReplyKind.OK) throw new Error(`raw capped call got reply kind ${reply.kind}`);
       } finally {
-        release(r);
+        slots.release(r);
       }
     },
   };
