@@ -35,6 +35,19 @@ describe("ProxyMetrics", () => {
     expect(text).toContain('tsserve_router_rebuild_duration_seconds_count{app="chat",deployment="Chat"} 1');
   });
 
+  it("shows the handle's latest queue length per deployment at scrape time", async () => {
+    const m = new ProxyMetrics();
+    m.sink.queuedChanged?.("chat", "Chat", 3);
+    m.sink.queuedChanged?.("chat", "Chat", 7);
+    m.sink.queuedChanged?.("api", "Api", 1);
+    let text = await m.render();
+    expect(text).toContain('tsserve_handle_queued_requests{app="chat",deployment="Chat"} 7');
+    expect(text).toContain('tsserve_handle_queued_requests{app="api",deployment="Api"} 1');
+    m.sink.queuedChanged?.("chat", "Chat", 0);
+    text = await m.render();
+    expect(text).toContain('tsserve_handle_queued_requests{app="chat",deployment="Chat"} 0');
+  });
+
   it("sets replica counts per state from status and drops queue series of replicas that left", async () => {
     const m = new ProxyMetrics();
     m.sink.queueLength?.("chat", "Chat", "gone", 2);

@@ -120,11 +120,17 @@ export class ProxyMetrics {
       labelNames: ["app", "deployment"],
       registers,
     });
+    // The queue length changes twice per queued call: keep the latest per deployment and hand it
+    // to the gauge at scrape time, not through prom-client's label hashing on every change.
+    const queuedNow = new Map<string, { app: string; deployment: string; n: number }>();
     this.queued = new Gauge({
       name: "tsserve_handle_queued_requests",
       help: "Requests a handle holds waiting for a replica with a free slot",
       labelNames: ["app", "deployment"],
       registers,
+      collect() {
+        for (const q of queuedNow.values()) this.set({ app: q.app, deployment: q.deployment }, q.n);
+      },
     });
     // Arrow functions: the handle calls these detached from the object, on its hot path. The
     // per-call series use label-bound children cached by key: prom-client otherwise validates and
@@ -160,7 +166,10 @@ export class ProxyMetrics {
         }
       },
       queuedChanged: (app, deployment, queued) => {
-        this.queued.set({ app, deployment }, queued);
+        const key = `${app}\u0000${deployment}`;
+        const q = queuedNow.get(key);
+        if (q !== undefined) q.n = queued;
+        else queuedNow.set(key, { app, deployment, n: queued });
       },
       routerRebuilt: (app, deployment, durationMs) => {
         this.rebuilds.inc({ app, deployment });
