@@ -23,6 +23,7 @@ import { connect as natsConnect, type NatsConnection } from "nats";
 import { connect, controllerMembership, type MembershipSource } from "@tsserve/handle";
 import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { freePort, waitUntil } from "@tsserve/test-utils";
+import { echoApplication } from "../packages/cluster/test/fixtures/echo-application.js";
 import {
   AGENT_OPS,
   agentSubject,
@@ -30,7 +31,6 @@ import {
   encode,
   heartbeatSubject,
   membersSubject,
-  resolveDeploymentOptions,
   subjectPattern,
   VERBS,
   type AgentHeartbeat,
@@ -42,7 +42,6 @@ import {
 } from "@tsserve/protocol/internal";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const FIXTURES = join(here, "../packages/controller/test/fixtures");
 const quick = process.argv.includes("--quick");
 const SAMPLES = quick ? 10 : 30;
 const PART_A_BUDGET_MS = quick ? 20_000 : 40_000;
@@ -61,19 +60,9 @@ const waitFor = <T>(
   message: string,
 ): Promise<NonNullable<T>> => waitUntil(check, { timeoutMs, intervalMs: 5, message });
 
+/** The cluster tests' Echo fixture deployment with `numReplicas` replicas and 1 s heartbeats. */
 function echoApp(name: string, numReplicas: number): ApplicationSpec {
-  const config = resolveDeploymentOptions(
-    { name: "Echo", numReplicas, gracefulShutdownWaitLoopS: 0.2, heartbeatPeriodS: 1 },
-    "Echo",
-  );
-  return {
-    name,
-    routePrefix: null,
-    importPath: "echo-app.ts#app",
-    cwd: FIXTURES,
-    ingress: "Echo",
-    deployments: [{ config, codeVersion: "v1" }],
-  };
+  return echoApplication(name, { numReplicas, heartbeatPeriodS: 1 });
 }
 
 /** Timestamps every replica set a handle is given. */

@@ -52,6 +52,7 @@ export {
   DEFAULT_STARTUP_TIMEOUT_S,
   type ResolvedAutoscaling,
   type ResolvedDeploymentConfig,
+  checkResolvedAutoscaling,
   checkResolvedConfig,
   resolveDeploymentOptions,
   resolveIdempotent,

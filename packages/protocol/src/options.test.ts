@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDeploymentOptions } from "./options.js";
+import { checkResolvedAutoscaling, resolveDeploymentOptions } from "./options.js";
 
 describe("resolveDeploymentOptions", () => {
   it("fills Ray-compatible defaults", () => {
@@ -41,5 +41,36 @@ describe("resolveDeploymentOptions", () => {
     expect(() =>
       resolveDeploymentOptions({ autoscalingConfig: { minReplicas: 3, maxReplicas: 2 } }, "X"),
     ).toThrow(/maxReplicas/);
+  });
+});
+
+describe("checkResolvedAutoscaling (a resolved config from the wire)", () => {
+  const resolved = resolveDeploymentOptions({
+    name: "D",
+    autoscalingConfig: { minReplicas: 1, maxReplicas: 4, initialReplicas: 2 },
+  }).autoscaling!;
+  const messageOf = (v: unknown): string => {
+    try {
+      checkResolvedAutoscaling("config.autoscaling", v);
+      return "";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it("takes what resolveDeploymentOptions made, and null", () => {
+    expect(checkResolvedAutoscaling("a", resolved)).toEqual(resolved);
+    expect(checkResolvedAutoscaling("a", null)).toBeNull();
+  });
+
+  it("applies the same replica range rule as the user options, with the same messages", () => {
+    expect(messageOf({ ...resolved, minReplicas: 5 })).toBe(
+      "config.autoscaling.maxReplicas: expected a value >= minReplicas (5), got 4",
+    );
+    expect(messageOf({ ...resolved, initialReplicas: 9 })).toBe(
+      "config.autoscaling.initialReplicas: expected a value between minReplicas and maxReplicas, got 9",
+    );
+    expect(messageOf({ ...resolved, upscaleDelayMs: -1 })).toMatch(/^config\.autoscaling\.upscaleDelayMs: /);
+    expect(messageOf("fast")).toMatch(/null or a resolved autoscaling object/);
   });
 });

@@ -181,20 +181,16 @@ function resolveAutoscaling(path: string, value: unknown): ResolvedAutoscaling |
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) fail(path, "an object", value);
   noUnknownKeys(path, value, AUTOSCALING_KEYS);
-  const minReplicas = intAtLeast(`${path}.minReplicas`, value["minReplicas"] ?? 1, 0);
-  const maxReplicas = intAtLeast(`${path}.maxReplicas`, value["maxReplicas"] ?? Math.max(1, minReplicas), 1);
-  if (maxReplicas < minReplicas)
-    fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
-  const initialReplicas = intAtLeast(`${path}.initialReplicas`, value["initialReplicas"] ?? minReplicas, 0);
-  if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
-    fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, initialReplicas);
-  }
+  const minReplicas = value["minReplicas"] ?? 1;
   const s = (key: string, dflt: number): number =>
     numberAtLeast(`${path}.${key}`, value[key] ?? dflt, 0) * 1000;
   return {
-    minReplicas,
-    maxReplicas,
-    initialReplicas,
+    ...replicaRange(
+      path,
+      minReplicas,
+      value["maxReplicas"] ?? (typeof minReplicas === "number" ? Math.max(1, minReplicas) : 1),
+      value["initialReplicas"] ?? minReplicas,
+    ),
     targetOngoingRequests: numberAtLeast(
       `${path}.targetOngoingRequests`,
       value["targetOngoingRequests"] ?? DEFAULT_TARGET_ONGOING_REQUESTS,
@@ -204,6 +200,45 @@ function resolveAutoscaling(path: string, value: unknown): ResolvedAutoscaling |
     upscaleDelayMs: s("upscaleDelayS", DEFAULT_UPSCALE_DELAY_S),
     downscaleDelayMs: s("downscaleDelayS", DEFAULT_DOWNSCALE_DELAY_S),
     lookBackPeriodMs: s("lookBackPeriodS", DEFAULT_LOOK_BACK_PERIOD_S),
+  };
+}
+
+/** min ≥ 0, max ≥ max(1, min), min ≤ initial ≤ max: the same rule for user options and the wire. */
+function replicaRange(
+  path: string,
+  min: unknown,
+  max: unknown,
+  initial: unknown,
+): Pick<ResolvedAutoscaling, "minReplicas" | "maxReplicas" | "initialReplicas"> {
+  const minReplicas = intAtLeast(`${path}.minReplicas`, min, 0);
+  const maxReplicas = intAtLeast(`${path}.maxReplicas`, max, 1);
+  if (maxReplicas < minReplicas)
+    fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
+  const initialReplicas = intAtLeast(`${path}.initialReplicas`, initial, 0);
+  if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
+    fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, initialReplicas);
+  }
+  return { minReplicas, maxReplicas, initialReplicas };
+}
+
+/**
+ * Checks a ResolvedAutoscaling that crossed the wire (the controller trusts nothing): the replica
+ * range as {@link resolveDeploymentOptions} checks it, delays already in milliseconds.
+ */
+export function checkResolvedAutoscaling(path: string, v: unknown): ResolvedAutoscaling | null {
+  if (v === null || v === undefined) return null;
+  if (!isPlainObject(v)) fail(path, "null or a resolved autoscaling object", v);
+  return {
+    ...replicaRange(path, v["minReplicas"], v["maxReplicas"], v["initialReplicas"]),
+    targetOngoingRequests: numberAtLeast(
+      `${path}.targetOngoingRequests`,
+      v["targetOngoingRequests"],
+      0,
+      true,
+    ),
+    upscaleDelayMs: numberAtLeast(`${path}.upscaleDelayMs`, v["upscaleDelayMs"], 0),
+    downscaleDelayMs: numberAtLeast(`${path}.downscaleDelayMs`, v["downscaleDelayMs"], 0),
+    lookBackPeriodMs: numberAtLeast(`${path}.lookBackPeriodMs`, v["lookBackPeriodMs"], 0),
   };
 }
 

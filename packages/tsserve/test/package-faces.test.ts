@@ -115,6 +115,7 @@ const PINNED: Record<string, string[]> = {
     "agentPattern",
     "agentSubject",
     "applyNatsAuthFlags",
+    "checkResolvedAutoscaling",
     "checkResolvedConfig",
     "connectNats",
     "controllerSubject",

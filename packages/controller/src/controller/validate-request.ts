@@ -1,4 +1,5 @@
 import {
+  checkResolvedAutoscaling,
   DEFAULT_HEALTH_CHECK_PERIOD_S,
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   DEFAULT_STARTUP_TIMEOUT_S,
@@ -14,7 +15,6 @@ import {
   type ApplicationSpec,
   type DeployRequest,
   type DeploymentSpec,
-  type ResolvedAutoscaling,
   type ResolvedDeploymentConfig,
 } from "@tsserve/protocol/internal";
 import { ProtocolError, TsserveError } from "@tsserve/protocol";
@@ -35,30 +35,6 @@ function asBadRequest<T>(fn: () => T): T {
   }
 }
 
-function validateAutoscaling(path: string, v: unknown): ResolvedAutoscaling | null {
-  if (v === null || v === undefined) return null;
-  if (!isPlainObject(v)) fail(path, "null or a resolved autoscaling object", v);
-  const minReplicas = intAtLeast(`${path}.minReplicas`, v["minReplicas"], 0);
-  const maxReplicas = intAtLeast(`${path}.maxReplicas`, v["maxReplicas"], Math.max(1, minReplicas));
-  const initialReplicas = intAtLeast(`${path}.initialReplicas`, v["initialReplicas"], minReplicas);
-  if (initialReplicas > maxReplicas)
-    fail(`${path}.initialReplicas`, `a value <= maxReplicas (${maxReplicas})`, initialReplicas);
-  return {
-    minReplicas,
-    maxReplicas,
-    initialReplicas,
-    targetOngoingRequests: numberAtLeast(
-      `${path}.targetOngoingRequests`,
-      v["targetOngoingRequests"],
-      0,
-      true,
-    ),
-    upscaleDelayMs: numberAtLeast(`${path}.upscaleDelayMs`, v["upscaleDelayMs"], 0),
-    downscaleDelayMs: numberAtLeast(`${path}.downscaleDelayMs`, v["downscaleDelayMs"], 0),
-    lookBackPeriodMs: numberAtLeast(`${path}.lookBackPeriodMs`, v["lookBackPeriodMs"], 0),
-  };
-}
-
 /** Checks a ResolvedDeploymentConfig that crossed the wire (the CLI resolved it; we trust nothing). */
 export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploymentConfig {
   if (!isPlainObject(v)) fail(path, "a resolved deployment config object", v);
@@ -71,7 +47,7 @@ export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploy
     maxOngoingRequests: intAtLeast(`${path}.maxOngoingRequests`, v["maxOngoingRequests"], 1),
     maxQueuedRequests: maxQueuedRequests as number,
     requestRouter: resolveRouterConfig(`${path}.requestRouter`, v["requestRouter"]),
-    autoscaling: validateAutoscaling(`${path}.autoscaling`, v["autoscaling"]),
+    autoscaling: checkResolvedAutoscaling(`${path}.autoscaling`, v["autoscaling"]),
     gracefulShutdownTimeoutMs: numberAtLeast(
       `${path}.gracefulShutdownTimeoutMs`,
       v["gracefulShutdownTimeoutMs"],
