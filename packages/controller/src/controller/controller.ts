@@ -30,7 +30,13 @@ import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
 import { reconcileAll, type ReconcileActions } from "./reconciler.js";
-import { heartbeatReplicaId, pruneUnheard, recoveryComplete, recoveryWindow } from "./recovery.js";
+import {
+  awaitingListedReplica,
+  heartbeatReplicaId,
+  pruneUnheard,
+  recoveryComplete,
+  recoveryWindow,
+} from "./recovery.js";
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
@@ -205,9 +211,13 @@ export class Controller implements ApiHost {
     ];
     const began = Date.now();
     const windowMs = recoveryWindow(this.opts.recoveryWindowMs, listed, this.desired);
-    // Wait to hear the checkpointed replicas (or the window to pass).
-    while (term === this.term && Date.now() - began < windowMs) {
+    // Wait to hear the checkpointed replicas, for the window; longer (up to the configured cap) while
+    // a live agent lists a replica not heard yet: it is alive, its heartbeat late on a busy machine.
+    while (term === this.term) {
       if (recoveryComplete(listed, heard, this.nodes.size)) break;
+      const waited = Date.now() - began;
+      if (waited >= this.opts.recoveryWindowMs) break;
+      if (waited >= windowMs && !awaitingListedReplica(this, listed, heard)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     if (term !== this.term) return;

@@ -50,6 +50,25 @@ export function recoveryComplete(
 }
 
 /**
+ * Whether a checkpointed RUNNING replica is still unheard although a live agent lists it: its process
+ * exists and its heartbeat is only late (a loaded machine), so recovery keeps waiting for it, up to
+ * the configured cap, rather than replacing a live replica. Replicas no heard agent lists (a dead
+ * machine) do not hold recovery past its short window.
+ */
+export function awaitingListedReplica(
+  core: Pick<ControllerCore, "nodes">,
+  listed: readonly ReplicaRecord[],
+  heard: ReadonlySet<string>,
+): boolean {
+  return listed.some(
+    (r) =>
+      r.state === "RUNNING" &&
+      !heard.has(r.replicaId) &&
+      core.nodes.get(r.nodeId)?.replicaIds.has(r.replicaId) === true,
+  );
+}
+
+/**
  * Drops checkpointed replicas that were not heard. A replica still STARTING is kept if its agent
  * lists it (its READY heartbeat is still to come). Dropped ones are forgotten without a tombstone,
  * so a late heartbeat adopts them again rather than leaving an orphan.

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { awaitingListedReplica } from "./recovery.js";
+import type { NodeRecord, ReplicaRecord } from "./types.js";
+
+const replica = (
+  replicaId: string,
+  nodeId: string,
+  state: ReplicaRecord["state"] = "RUNNING",
+): ReplicaRecord => ({ replicaId, nodeId, state, app: "a", deployment: "D" }) as ReplicaRecord;
+const node = (nodeId: string, ids: string[]): [string, NodeRecord] => [
+  nodeId,
+  { nodeId, lastSeen: 0, replicaIds: new Set(ids), rejectedMessages: 0 },
+];
+
+describe("awaitingListedReplica (recovery after a controller restart)", () => {
+  const listed = [replica("r1", "n1"), replica("r2", "n2")];
+
+  it("keeps recovery waiting for an unheard RUNNING replica a live agent lists (its heartbeat is late)", () => {
+    const core = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
+    expect(awaitingListedReplica(core, listed, new Set(["r1"]))).toBe(true);
+  });
+
+  it("does not wait for replicas no heard agent lists (a dead machine), nor for heard ones", () => {
+    expect(awaitingListedReplica({ nodes: new Map([node("n1", ["r1"])]) }, listed, new Set(["r1"]))).toBe(
+      false,
+    );
+    expect(awaitingListedReplica({ nodes: new Map([node("n2", [])]) }, listed, new Set(["r1"]))).toBe(false);
+    const all = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
+    expect(awaitingListedReplica(all, listed, new Set(["r1", "r2"]))).toBe(false);
+    expect(awaitingListedReplica(all, [replica("r3", "n1", "STARTING")], new Set())).toBe(false);
+  });
+});
