@@ -100,21 +100,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       h = client.getDeploymentHandle(deployment, { app });
       handles.set(key, h);
     }
-    // The proxy builds and checks these options itself: one object per call, not the new handle
-    // per call that `h.options(o).remote(x)` makes.
-    return submitCall(
-      h,
-      {
-        method: callOptions.method,
-        sessionId: callOptions.sessionId,
-        stream: callOptions.stream,
-        timeoutMs: callOptions.timeoutMs,
-        signal: undefined,
-        http: callOptions.http,
-        json: callOptions.json,
-      },
-      [arg],
-    );
+    // The proxy builds and checks these options itself: they go to the handle as they are, not
+    // through `h.options(o).remote(x)`, which makes a new handle per call.
+    return submitCall(h, callOptions, [arg]);
   };
 
   const handler = createRequestHandler({

@@ -5,27 +5,22 @@ import {
   isHttpResponse,
   MethodNotFoundError,
   TsserveError,
-  type HttpRequestInfo,
 } from "@tsserve/protocol";
 import { methodNotAllowedError, sendError, tooManyHeadersError } from "./http-errors.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { NDJSON_CONTENT_TYPE, writeNdjson } from "./ndjson-stream.js";
 import { requestInfo, sendHttpResponse } from "./http-shaping.js";
 import { readBody } from "./request-body.js";
+import type { SubmitOptions } from "@tsserve/handle/internal";
 import type { RoutePoller } from "./route-poller.js";
 import type { RouteMatch } from "./route-table.js";
 
-/** Per-call options the proxy sets on a handle (a subset of the handle's `HandleCallOptions`). */
-export interface ProxyCallOptions {
-  sessionId: string | null;
-  method: string;
-  stream: boolean;
-  timeoutMs: number;
-  /** The HTTP request for user code (`getRequestContext().http`), when the proxy forwards it. */
-  http?: HttpRequestInfo;
-  /** The argument is the body's JSON text (bytes) and a unary answer comes back as JSON text. */
-  json?: boolean;
-}
+/**
+ * Per-call options the proxy builds, checks and hands to the handle as they are (`submitCall`: one
+ * fresh object per call, no copy): method, session id, stream, timeout, and for HTTP the request
+ * info (`getRequestContext().http`) and the JSON fast path.
+ */
+export type ProxyCallOptions = SubmitOptions;
 
 /** A call in flight: a DeploymentResponse (thenable) or a response stream (async iterable). */
 export interface CallResponse {
@@ -205,6 +200,7 @@ export function createRequestHandler(
       method: match.method,
       stream,
       timeoutMs: ctx.requestTimeoutMs,
+      signal: undefined,
       json: true,
     };
     if (ctx.forwardHttpInfo) options.http = requestInfo(req, match.route.routePrefix, path, query);

@@ -145,7 +145,7 @@ function options(
   const timeoutMs = deadlineAt - Date.now();
   if (timeoutMs <= 0)
     throw new GrpcCallError(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call was sent");
-  return { sessionId: target.sessionId, method, stream, timeoutMs };
+  return { sessionId: target.sessionId, method, stream, timeoutMs, signal: undefined };
 }
 
 async function serveUnary(
