@@ -77,6 +77,24 @@ export class CheckpointStore {
     }
   }
 
+  /**
+   * Reads the checkpoint, retrying every 200 ms while the read fails, as long as `current()` holds
+   * (the caller is still the leader); undefined once it no longer does. A leader that cannot read
+   * the checkpoint must not act on an empty state: it would take every live replica for an orphan
+   * of a deleted deployment.
+   */
+  async loadWhile(current: () => boolean): Promise<Checkpoint | null | undefined> {
+    while (current()) {
+      try {
+        return await this.load();
+      } catch (e) {
+        this.log(`checkpoint read failed (retrying): ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    return undefined;
+  }
+
   /** Saves `cp` unless it equals the last saved one. Errors are logged; the next tick retries. */
   save(cp: Checkpoint): void {
     const json = JSON.stringify(cp);

@@ -30,13 +30,7 @@ import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
 import { reconcileAll, type ReconcileActions } from "./reconciler.js";
-import {
-  awaitingListedReplica,
-  heartbeatReplicaId,
-  pruneUnheard,
-  recoveryComplete,
-  recoveryWindow,
-} from "./recovery.js";
+import { heartbeatReplicaId, pruneUnheard, recoveryOver, recoveryWindow } from "./recovery.js";
 import { onAgentHeartbeat, onReplicaExit, onReplicaHeartbeat } from "./replica-events.js";
 import { ReplicaTable, newReplicaId, startingRecord } from "./replica-table.js";
 import { depKey, type DeploymentRecord, type NodeRecord, type ReplicaRecord } from "./types.js";
@@ -157,16 +151,7 @@ export class Controller implements ApiHost {
     this.log(`${this.opts.controllerId} is the leader; recovering`);
     this.recovering = true;
     this.resetState();
-    // A leader that cannot read the checkpoint must not act on an empty state: it would treat every
-    // live replica as an orphan of a deleted deployment. Retry until it reads (or loses the lease).
-    let cp: Awaited<ReturnType<CheckpointStore["load"]>> | undefined;
-    while (cp === undefined && term === this.term) {
-      cp = await this.store!.load().catch((e: unknown) => {
-        this.log(`checkpoint read failed (retrying): ${(e as Error).message}`);
-        return undefined;
-      });
-      if (cp === undefined) await new Promise((r) => setTimeout(r, 200));
-    }
+    const cp = await this.store!.loadWhile(() => term === this.term);
     if (term !== this.term || cp === undefined) return;
     const listed = cp ? restoreState(cp, this.desired, this.table, Date.now()) : [];
     if (cp) this.publisher.restore(cp.versions);
@@ -211,13 +196,10 @@ export class Controller implements ApiHost {
     ];
     const began = Date.now();
     const windowMs = recoveryWindow(this.opts.recoveryWindowMs, listed, this.desired);
-    // Wait to hear the checkpointed replicas, for the window; longer (up to the configured cap) while
-    // a live agent lists a replica not heard yet: it is alive, its heartbeat late on a busy machine.
-    while (term === this.term) {
-      if (recoveryComplete(listed, heard, this.nodes.size)) break;
-      const waited = Date.now() - began;
-      if (waited >= this.opts.recoveryWindowMs) break;
-      if (waited >= windowMs && !awaitingListedReplica(this, listed, heard)) break;
+    // Wait to hear the checkpointed replicas: for the window, and longer (up to the configured cap)
+    // while a live agent lists one not heard yet: it is alive, its heartbeat late on a busy machine.
+    const maxMs = this.opts.recoveryWindowMs;
+    while (term === this.term && !recoveryOver(this, listed, heard, Date.now() - began, windowMs, maxMs)) {
       await new Promise((r) => setTimeout(r, 50));
     }
     if (term !== this.term) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { awaitingListedReplica } from "./recovery.js";
+import { awaitingListedReplica, recoveryOver } from "./recovery.js";
 import type { NodeRecord, ReplicaRecord } from "./types.js";
 
 const replica = (
@@ -28,5 +28,19 @@ describe("awaitingListedReplica (recovery after a controller restart)", () => {
     const all = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
     expect(awaitingListedReplica(all, listed, new Set(["r1", "r2"]))).toBe(false);
     expect(awaitingListedReplica(all, [replica("r3", "n1", "STARTING")], new Set())).toBe(false);
+  });
+});
+
+describe("recoveryOver", () => {
+  const listed = [replica("r1", "n1"), replica("r2", "n2")];
+  const core = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
+
+  it("ends when all are heard, waits past the window for a listed one, and stops at the cap", () => {
+    expect(recoveryOver(core, listed, new Set(["r1", "r2"]), 0, 1250, 2500)).toBe(true);
+    expect(recoveryOver(core, listed, new Set(["r1"]), 1000, 1250, 2500)).toBe(false);
+    expect(recoveryOver(core, listed, new Set(["r1"]), 1300, 1250, 2500)).toBe(false);
+    expect(recoveryOver(core, listed, new Set(["r1"]), 2500, 1250, 2500)).toBe(true);
+    const deadMachine = { nodes: new Map([node("n1", ["r1"])]) };
+    expect(recoveryOver(deadMachine, listed, new Set(["r1"]), 1300, 1250, 2500)).toBe(true);
   });
 });

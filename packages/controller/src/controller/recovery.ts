@@ -50,6 +50,23 @@ export function recoveryComplete(
 }
 
 /**
+ * Whether recovery, `waitedMs` into it, may end: every checkpointed replica was heard
+ * ({@link recoveryComplete}), or its window passed and no unheard replica is still listed by a live
+ * agent ({@link awaitingListedReplica}), or the configured cap `maxMs` passed.
+ */
+export function recoveryOver(
+  core: Pick<ControllerCore, "nodes">,
+  listed: readonly ReplicaRecord[],
+  heard: ReadonlySet<string>,
+  waitedMs: number,
+  windowMs: number,
+  maxMs: number,
+): boolean {
+  if (recoveryComplete(listed, heard, core.nodes.size) || waitedMs >= maxMs) return true;
+  return waitedMs >= windowMs && !awaitingListedReplica(core, listed, heard);
+}
+
+/**
  * Whether a checkpointed RUNNING replica is still unheard although a live agent lists it: its process
  * exists and its heartbeat is only late (a loaded machine), so recovery keeps waiting for it, up to
  * the configured cap, rather than replacing a live replica. Replicas no heard agent lists (a dead
