@@ -97,7 +97,7 @@ class HandleImpl {
   }
 
   remote(...args: unknown[]): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
-    return submitCall(this as unknown as DeploymentHandle, this._opts, args);
+    return submitTo(this._dispatcher, this._opts, args);
   }
 
   _method(name: string): unknown {
@@ -135,7 +135,15 @@ export function submitCall(
   opts: SubmitOptions,
   args: unknown[],
 ): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
-  const dispatcher = (handle as unknown as HandleImpl)._dispatcher;
+  return submitTo((handle as unknown as HandleImpl)._dispatcher, opts, args);
+}
+
+/** One call: its response (unary or stream) and the dispatcher's pending request behind it. */
+function submitTo(
+  dispatcher: DeploymentDispatcher,
+  opts: SubmitOptions,
+  args: unknown[],
+): DeploymentResponse<unknown> | DeploymentResponseStream<unknown> {
   const sink = opts.stream ? new DeploymentResponseStream<unknown>() : new DeploymentResponse<unknown>();
   sink.dispatcher = dispatcher;
   const req = dispatcher.submit(args, opts, sink);
