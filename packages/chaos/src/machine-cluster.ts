@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as natsConnect, type NatsConnection } from "nats";
@@ -26,6 +26,8 @@ export interface MachineCluster extends AsyncDisposable {
   connect(machines: number[]): Promise<NatsConnection>;
   /** A controller client on a connection to the given machines. */
   controllerClient(machines: number[], timeoutMs?: number): Promise<ControllerClient>;
+  /** The last lines of every controller's and nats-server's log: what a failed wait shows. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -153,8 +155,23 @@ export async function startMachineCluster(options: MachineClusterOptions = {}): 
     connect,
     controllerClient: async (machines, timeoutMs = 2000) =>
       new ControllerClient(await connect(machines), { prefix, timeoutMs }),
+    logs: () => logTails(join(dir, "logs"), ["controller", "nats"]),
     stop,
     [Symbol.asyncDispose]: stop,
   };
   return cluster;
+}
+
+/** The last 40 lines of each machine's logs of the given labels. */
+function logTails(logDir: string, labels: string[], lines = 40): string {
+  const out: string[] = [];
+  for (const label of labels) {
+    for (let i = 1; i <= 3; i++) {
+      const file = join(logDir, `m${i}-${label}.log`);
+      if (!existsSync(file)) continue;
+      const tail = readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      out.push(`--- m${i} ${label} ---\n${tail}`);
+    }
+  }
+  return out.join("\n");
 }

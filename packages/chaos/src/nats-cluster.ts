@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type ConnectionOptions, type NatsConnection } from "nats";
+import { connect, StorageType, type ConnectionOptions, type NatsConnection } from "nats";
 import { freePort, natsServerBinary, sleep, waitUntil } from "@tsserve/test-utils";
 
 /** One nats-server of a {@link NatsCluster}. */
@@ -54,7 +54,7 @@ interface NodeState {
  * Starts a nats-server cluster on 127.0.0.1: each server has its own client and cluster port,
  * routes to every other, a unique `server_name` (JetStream clustering requires it) and its own
  * JetStream store. Resolves once every server accepts clients, routes reach across all of them and
- * the JetStream meta group answers.
+ * JetStream can place a stream replicated on every server.
  */
 export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const size = options.size ?? 3;
@@ -138,7 +138,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   try {
     for (const s of states) launch(s);
     await waitRouted(states, () => describeLogs(states), checkOptions);
-    await waitJetStream(cluster.nodes[0]!.url, checkOptions(0));
+    await waitJetStream(cluster.nodes[0]!.url, size, checkOptions(0));
   } catch (e) {
     await cluster.stop();
     throw e;
@@ -199,17 +199,33 @@ async function allPairsRoute(conns: NatsConnection[]): Promise<boolean> {
   return seen.every((n) => n === conns.length);
 }
 
-/** Waits until the JetStream meta group has a leader (account info answers). */
-async function waitJetStream(url: string, options: Partial<ConnectionOptions>): Promise<void> {
+/**
+ * Waits until JetStream can place a stream on every server: a meta leader alone is not enough, as
+ * peers register with it one by one and a replicated stream created before the last one has
+ * joined fails with "no suitable peers for placement". A probe stream with one replica per server
+ * is created and deleted.
+ */
+async function waitJetStream(url: string, size: number, options: Partial<ConnectionOptions>): Promise<void> {
   const nc = await connect({ ...options, servers: url, timeout: 1000 });
+  const name = `chaos_placement_${Math.random().toString(36).slice(2)}`;
   try {
     await waitUntil(
       async () => {
         const jsm = await nc.jetstreamManager({ timeout: 1000 });
-        await jsm.getAccountInfo();
+        await jsm.streams.add({
+          name,
+          subjects: [`${name}.>`],
+          storage: StorageType.Memory,
+          num_replicas: size,
+        });
+        await jsm.streams.delete(name);
         return true;
       },
-      { timeoutMs: 20_000, intervalMs: 200, message: "JetStream meta leader in the nats cluster" },
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+        message: `JetStream places a stream on all ${size} servers of the nats cluster`,
+      },
     );
   } finally {
     await nc.close();

@@ -228,7 +228,8 @@ describe("tsserve on three machines (network namespaces)", () => {
         const rs = replicasOf(await admin.status(), "part");
         return rs.filter((r) => r.state === "RUNNING" && r.nodeId !== "m3").length === 3;
       },
-      { timeoutMs: 30_000, intervalMs: 250, message: "m3's replicas replaced on m1/m2" },
+      // When m3 held the bucket's raft leader, the lease lapses until m1 and m2 elect a new one.
+      { timeoutMs: 45_000, intervalMs: 250, message: () => `m3's replicas replaced on m1/m2\n${mc.logs()}` },
     );
     const replacedMs = Date.now() - cutAt;
     await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)));
@@ -245,13 +246,16 @@ describe("tsserve on three machines (network namespaces)", () => {
     const end = Date.now();
     await traffic.stop();
     await client.close();
-    // The healed server rejoins the bucket's raft group, which may elect again: the lease can lapse
-    // for a few seconds and a controller (the same or a standby) takes it back.
+    // The healed server rejoins the raft groups of JetStream's metadata and of the bucket with the
+    // higher term it reached campaigning alone (nats-server 2.9 has no pre-vote), which deposes
+    // their leaders: JetStream answers nothing until both are elected again (10 s on an idle
+    // machine; a 30 s wait once ran out under the full suite's load), then a controller (the same
+    // or a standby) takes the lease back and recovers.
     const after = replicasOf(
       await waitUntil(() => admin.status().catch(() => undefined), {
-        timeoutMs: 30_000,
+        timeoutMs: 60_000,
         intervalMs: 250,
-        message: "a controller answering after the heal",
+        message: () => `a controller answering after the heal\n${mc.logs()}`,
       }),
       "part",
     );

@@ -1,7 +1,11 @@
-/** Polls `check` until it returns a truthy value (which is returned) or `timeoutMs` passes. */
+/**
+ * Polls `check` until it returns a truthy value (which is returned) or `timeoutMs` passes. A
+ * `message` function is called only on timeout (for diagnostics that are costly to gather, such
+ * as log tails).
+ */
 export async function waitUntil<T>(
   check: () => T | Promise<T>,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+  options: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const { timeoutMs = 10_000, intervalMs = 25, message = "condition" } = options;
   const deadline = Date.now() + timeoutMs;
@@ -14,7 +18,8 @@ export async function waitUntil<T>(
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`waitUntil: ${message} not met within ${timeoutMs} ms`, { cause: lastError });
+      const what = typeof message === "function" ? message() : message;
+      throw new Error(`waitUntil: ${what} not met within ${timeoutMs} ms`, { cause: lastError });
     }
     await sleep(intervalMs);
   }
