@@ -36,9 +36,10 @@ export async function openStateBucket(
   // Reads go to the stream leader, not "direct" to any replica: right after a leader change a
   // follower that is not current drops direct gets silently, and a new controller's first
   // checkpoint read would time out.
-  const kv = await nc
-    .jetstream({ timeout })
-    .views.kv(opts.bucket, { history: 1, replicas, allow_direct: false });
+  const kv = await whileJetStreamStarts(
+    () => nc.jetstream({ timeout }).views.kv(opts.bucket, { history: 1, replicas, allow_direct: false }),
+    (e) => log(`state bucket ${opts.bucket}: JetStream not ready yet (${e.message}); retrying`),
+  );
   try {
     const jsm = await nc.jetstreamManager({ timeout });
     const stream = `KV_${opts.bucket}`;
@@ -57,4 +58,32 @@ export async function openStateBucket(
     log(`state bucket ${opts.bucket}: could not check its replicas: ${(e as Error).message}`);
   }
   return kv;
+}
+
+/** How long a starting controller waits for JetStream to accept its bucket. */
+const JETSTREAM_START_WAIT_MS = 60_000;
+
+/**
+ * Errors of a JetStream cluster still forming, from servers started together: no metadata leader
+ * yet (503, timeouts) or fewer servers known to it than the bucket has replicas.
+ */
+function jetStreamStarting(e: Error): boolean {
+  return /no suitable peers|temporarily unavailable|503|timeout|no responders/i.test(
+    `${(e as { code?: unknown }).code ?? ""} ${e.message}`,
+  );
+}
+
+/** Runs `attempt` until it succeeds, retrying errors of a forming JetStream cluster for up to a minute. */
+async function whileJetStreamStarts<T>(attempt: () => Promise<T>, onRetry: (e: Error) => void): Promise<T> {
+  const deadline = Date.now() + JETSTREAM_START_WAIT_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const err = e as Error;
+      if (!jetStreamStarting(err) || Date.now() > deadline) throw err;
+      onRetry(err);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
