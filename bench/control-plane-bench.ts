@@ -25,21 +25,16 @@ import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import { echoApplication } from "../packages/cluster/test/fixtures/echo-application.js";
 import {
-  AGENT_OPS,
-  agentSubject,
   decode,
   encode,
-  heartbeatSubject,
   membersSubject,
   subjectPattern,
   VERBS,
-  type AgentHeartbeat,
   type ApplicationSpec,
   type MembershipSnapshot,
-  type ReplicaExit,
   type ReplicaHeartbeat,
-  type ReplicaSpec,
 } from "@tsserve/protocol/internal";
+import { fakeAgent } from "./harness/fake-agent.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -163,72 +158,6 @@ async function readyToRoutable(cluster: LocalCluster): Promise<PartA> {
   };
 }
 
-/**
- * An agent that runs no processes: it accepts start commands and heartbeats every "replica" it was
- * asked to start, so the real controller sees a RUNNING set of any size.
- */
-function fakeAgent(
-  nc: NatsConnection,
-  prefix: string,
-  nodeId: string,
-): { hosted: Map<string, ReplicaSpec>; stop(): void } {
-  const hosted = new Map<string, ReplicaSpec>();
-  const startedAt = Date.now();
-  const ok = encode({ ok: true, value: null });
-  const beat = (spec: ReplicaSpec): void => {
-    const hb: ReplicaHeartbeat = {
-      replicaId: spec.replicaId,
-      app: spec.app,
-      deployment: spec.deployment,
-      nodeId,
-      state: "RUNNING",
-      ongoing: 0,
-      pid: process.pid,
-      startedAt,
-      codeVersion: spec.codeVersion,
-    };
-    nc.publish(heartbeatSubject(prefix, spec.app, spec.deployment, spec.replicaId), encode(hb));
-  };
-  const agentBeat = (): void => {
-    const replicas = [...hosted.values()].map((s) => ({
-      replicaId: s.replicaId,
-      app: s.app,
-      deployment: s.deployment,
-      pid: process.pid,
-      startedAt,
-    }));
-    const hb: AgentHeartbeat = { nodeId, pid: process.pid, hostname: "fake", startedAt, replicas };
-    nc.publish(agentSubject(prefix, nodeId, AGENT_OPS.heartbeat), encode(hb));
-  };
-  nc.subscribe(agentSubject(prefix, nodeId, AGENT_OPS.start), {
-    callback: (_e, m) => {
-      const spec = decode(m.data) as ReplicaSpec;
-      hosted.set(spec.replicaId, spec);
-      m.respond(ok);
-      beat(spec); // READY at once: this bench is about the controller, not process start-up.
-    },
-  });
-  nc.subscribe(agentSubject(prefix, nodeId, AGENT_OPS.stop), {
-    callback: (_e, m) => {
-      const { replicaId } = decode(m.data) as { replicaId: string };
-      const spec = hosted.get(replicaId);
-      hosted.delete(replicaId);
-      m.respond(ok);
-      if (!spec) return;
-      const { app, deployment } = spec;
-      const exit: ReplicaExit = { nodeId, replicaId, app, deployment, code: 0, signal: null, stderrTail: "" };
-      nc.publish(agentSubject(prefix, nodeId, AGENT_OPS.exit), encode(exit));
-    },
-  });
-  nc.subscribe(agentSubject(prefix, nodeId, AGENT_OPS.shutdown), { callback: (_e, m) => m.respond(ok) });
-  agentBeat();
-  const timer = setInterval(() => {
-    agentBeat();
-    for (const spec of hosted.values()) beat(spec);
-  }, 1000);
-  return { hosted, stop: () => clearInterval(timer) };
-}
-
 interface PartB {
   replicas: number;
   deployToFullSetMs: number;
@@ -244,6 +173,16 @@ async function membershipAtScale(cluster: LocalCluster): Promise<PartB> {
   const app = "cpb";
   const nc = await natsConnect({ servers: cluster.address });
   const agent = fakeAgent(nc, cluster.prefix, "fake-node");
+  try {
+    return await measureMembership(cluster, nc, app);
+  } finally {
+    agent.stop();
+    await cluster.client.delete(app).catch(() => undefined);
+    await nc.close();
+  }
+}
+
+async function measureMembership(cluster: LocalCluster, nc: NatsConnection, app: string): Promise<PartB> {
   let last: { bytes: Uint8Array; at: number; count: number } | undefined;
   let broadcasts = 0;
   nc.subscribe(membersSubject(cluster.prefix, app, "Echo"), {
@@ -296,9 +235,6 @@ async function membershipAtScale(cluster: LocalCluster): Promise<PartB> {
     await got;
     rtts.push(performance.now() - s);
   }
-  agent.stop();
-  await cluster.client.delete(app).catch(() => undefined);
-  await nc.close();
   return {
     replicas: full.count,
     deployToFullSetMs,
