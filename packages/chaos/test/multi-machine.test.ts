@@ -249,7 +249,7 @@ describe("tsserve on three machines (network namespaces)", () => {
     // The healed server rejoins the raft groups of JetStream's metadata and of the bucket with the
     // higher term it reached campaigning alone (nats-server 2.9 has no pre-vote), which deposes
     // their leaders: JetStream answers nothing until both are elected again (10 s on an idle
-    // machine; a 30 s wait once ran out under the full suite's load), then a controller (the same
+    // machine, 17 s and once over 30 s under the full suite's load), then a controller (the same
     // or a standby) takes the lease back and recovers.
     const after = replicasOf(
       await waitUntil(() => admin.status().catch(() => undefined), {
