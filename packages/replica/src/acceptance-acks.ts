@@ -9,12 +9,15 @@ export const ACK_AFTER_MS = 5;
  * (`ACK_AFTER_MS`) after they arrived get an ACCEPTED reply; fast calls answer before that and
  * cost nothing. A handle whose replica dies then knows that a call without any reply never reached
  * it (NATS may deliver to a dead process's subscription for a moment) and sends it elsewhere,
- * while a call with one may have run. One interval timer, running only while calls are.
+ * while a call with one may have run. One interval timer, running only while calls outlive the
+ * event-loop turn they arrived in.
  */
 export class AcceptanceAcks {
   private fresh = new Set<Msg>();
   private aging = new Set<Msg>();
   private timer: NodeJS.Timeout | null = null;
+  private startCheck = false;
+  private closed = false;
   private readonly reply: Uint8Array[] = [];
 
   constructor(private readonly queueLen: () => number) {}
@@ -23,11 +26,25 @@ export class AcceptanceAcks {
   track(msg: Msg): void {
     if (!msg.reply) return;
     this.fresh.add(msg);
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.tick(), ACK_AFTER_MS);
-      this.timer.unref();
+    // The timer starts only if a call is still running when this turn of the event loop ends:
+    // calls answered within their turn (most of a fast service's) never wake the process up.
+    if (this.timer === null && !this.startCheck) {
+      this.startCheck = true;
+      setImmediate(this.startIfRunning);
     }
   }
+
+  /** Whether the acknowledgement timer is running (it runs only while calls outlive their turn). */
+  get ticking(): boolean {
+    return this.timer !== null;
+  }
+
+  private readonly startIfRunning = (): void => {
+    this.startCheck = false;
+    if (this.closed || this.timer !== null || (this.fresh.size === 0 && this.aging.size === 0)) return;
+    this.timer = setInterval(() => this.tick(), ACK_AFTER_MS);
+    this.timer.unref();
+  };
 
   /** The call ended (its final reply goes out now). */
   done(msg: Msg): void {
@@ -36,6 +53,7 @@ export class AcceptanceAcks {
 
   /** Stops the timer (the replica is closing). */
   close(): void {
+    this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
