@@ -1,4 +1,5 @@
 import type { KV, NatsConnection } from "nats";
+import { ConfigError } from "@tsserve/protocol";
 import type { ResolvedControllerOptions } from "./controller-options.js";
 
 /** Replicas of the state bucket when the NATS cluster does not say how many servers it has. */
@@ -65,12 +66,18 @@ const JETSTREAM_START_WAIT_MS = 60_000;
 
 /**
  * Errors of a JetStream cluster still forming, from servers started together: no metadata leader
- * yet (503, timeouts) or fewer servers known to it than the bucket has replicas.
+ * yet ("temporarily unavailable", timeouts) or fewer servers known to it than the bucket has
+ * replicas ("no suitable peers").
  */
 function jetStreamStarting(e: Error): boolean {
-  return /no suitable peers|temporarily unavailable|503|timeout|no responders/i.test(
+  return /no suitable peers|temporarily unavailable|timeout/i.test(
     `${(e as { code?: unknown }).code ?? ""} ${e.message}`,
   );
+}
+
+/** No server answers the JetStream API at all: it runs without JetStream (no `-js`). */
+function jetStreamMissing(e: Error): boolean {
+  return /^503$|no responders/i.test(String((e as { code?: unknown }).code ?? e.message));
 }
 
 /** Runs `attempt` until it succeeds, retrying errors of a forming JetStream cluster for up to a minute. */
@@ -81,6 +88,13 @@ async function whileJetStreamStarts<T>(attempt: () => Promise<T>, onRetry: (e: E
       return await attempt();
     } catch (e) {
       const err = e as Error;
+      if (jetStreamMissing(err)) {
+        throw new ConfigError(
+          "the NATS server has no JetStream: the controller keeps its state and leader lease in a " +
+            "JetStream KV bucket; start nats-server with -js (or `jetstream {}` in its config)",
+          { cause: err },
+        );
+      }
       if (!jetStreamStarting(err) || Date.now() > deadline) throw err;
       onRetry(err);
       await new Promise((r) => setTimeout(r, 500));
