@@ -33,16 +33,21 @@ async function closeQuietly(it: AsyncIterator<unknown>): Promise<void> {
  *
  * Honours socket back-pressure (waits for `drain`), and stops reading the stream when the client
  * goes away (the caller's AbortSignal cancels the call itself).
+ *
+ * The error that ended the stream, before or after its first chunk, is kept in `failure.error`
+ * (the caller's per-request outcome, so the proxy can log it without another object per stream).
  */
 export async function writeNdjson(
   res: ServerResponse,
   chunks: AsyncIterable<unknown>,
+  failure: { error: unknown } = { error: undefined },
 ): Promise<StreamStatus> {
   const it = chunks[Symbol.asyncIterator]();
   let first: IteratorResult<unknown>;
   try {
     first = await it.next();
   } catch (error) {
+    failure.error = error;
     return sendError(res, error);
   }
   if (res.destroyed) {
@@ -74,6 +79,7 @@ export async function writeNdjson(
       next = await it.next();
     }
   } catch (error) {
+    failure.error = error;
     // The iterator may still be open (a chunk failed to serialise): close it so the replica stops.
     await closeQuietly(it);
     if (!res.destroyed) res.write(line(errorBody(error)));

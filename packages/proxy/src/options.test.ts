@@ -24,6 +24,9 @@ describe("resolveProxyOptions", () => {
       /sessionHeader/,
     );
     expect(() => resolveProxyOptions({})).toThrow(/proxy option address: expected a NATS URL/);
+    expect(() => resolveProxyOptions({ address: "nats://x", log: { info: () => {} } as never })).toThrow(
+      'proxy option log: expected a Logger such as createLogger("proxy") returns, got "object"',
+    );
     expect(() => resolveProxyOptions({ address: "nats://x", prot: 1 } as never)).toThrow(
       /proxy option prot: unknown option; known options are client, metrics, address/,
     );

@@ -1,5 +1,5 @@
 import { ConfigError } from "@tsserve/protocol";
-import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
+import { DEFAULT_PREFIX, createLogger, validatePrefix, type Logger } from "@tsserve/protocol/internal";
 import type { Client } from "@tsserve/handle";
 import {
   resolveGrpcOptions,
@@ -63,6 +63,12 @@ export interface ProxyOptions {
   forwardHttpInfo?: boolean;
   /** Also serve gRPC (on its own port) with these options. @default no gRPC ingress */
   grpc?: GrpcIngressOptions;
+  /**
+   * Where the proxy's lines go (start, route changes, controller outages, failed answers, the
+   * access log of `TSSERVE_ACCESS_LOG=1`). @default createLogger("proxy") (stderr; level and format
+   * from `TSSERVE_LOG_LEVEL` / `TSSERVE_LOG_FORMAT`)
+   */
+  log?: Logger;
 }
 
 /** {@link ProxyOptions} validated, every default filled in. */
@@ -80,6 +86,7 @@ export interface ResolvedProxyOptions {
   routeRefreshMs: number;
   forwardHttpInfo: boolean;
   grpc: ResolvedGrpcOptions | undefined;
+  log: Logger;
 }
 
 const KNOWN_KEYS = [
@@ -96,6 +103,7 @@ const KNOWN_KEYS = [
   "routeRefreshMs",
   "forwardHttpInfo",
   "grpc",
+  "log",
 ] as const;
 
 function bad(field: string, expected: string, value: unknown): never {
@@ -122,6 +130,17 @@ function bool(field: string, value: unknown, dflt: boolean): boolean {
   const v = value ?? dflt;
   if (typeof v !== "boolean") bad(field, "true or false", v);
   return v;
+}
+
+// The pino methods the proxy calls; checked here so a wrong object fails at start, not on the first error.
+const LOGGER_METHODS = ["debug", "info", "warn", "error", "isLevelEnabled"] as const;
+
+function isLogger(v: unknown): v is Logger {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    LOGGER_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === "function")
+  );
 }
 
 // HTTP header names are RFC 7230 tokens; anything else could never match a real header.
@@ -154,6 +173,9 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
   if (options.metrics !== undefined && !(options.metrics instanceof ProxyMetrics)) {
     bad("metrics", "a ProxyMetrics instance", typeof options.metrics);
   }
+  const log = options.log;
+  if (log !== undefined && !isLogger(log))
+    bad("log", 'a Logger such as createLogger("proxy") returns', typeof log);
   return {
     client,
     metrics: options.metrics ?? new ProxyMetrics(),
@@ -168,5 +190,6 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
     routeRefreshMs: int("routeRefreshMs", options.routeRefreshMs, DEFAULT_ROUTE_REFRESH_MS, 10),
     forwardHttpInfo: bool("forwardHttpInfo", options.forwardHttpInfo, true),
     grpc: options.grpc === undefined ? undefined : resolveGrpcOptions(options.grpc),
+    log: log ?? createLogger("proxy"),
   };
 }

@@ -6,6 +6,7 @@ import { startGrpcIngress, type GrpcIngress } from "./grpc/grpc-ingress.js";
 import { GrpcApplications } from "./grpc/grpc-target.js";
 import type { ProxyMetrics } from "./metrics.js";
 import { MAX_HEADERS_TIMEOUT_MS, resolveProxyOptions, type ProxyOptions } from "./options.js";
+import { ProxyLog } from "./proxy-log.js";
 import { declaredLength } from "./request-body.js";
 import { createRequestHandler, type CallResponse, type ProxyCallOptions } from "./request-handler.js";
 import { RoutePoller } from "./route-poller.js";
@@ -57,6 +58,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const o = resolveProxyOptions(options);
   const { metrics } = o;
+  // Reads TSSERVE_ACCESS_LOG once: the per-request check is one boolean.
+  const log = new ProxyLog(o.log);
   let client: Client;
   let ownsClient = false;
   if (o.client !== undefined) {
@@ -84,6 +87,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       grpcApps.update(apps);
       metrics.updateFromStatus(apps);
     },
+    onRoutes: (table, previous) => log.routesRead(table, previous),
+    onFailure: (error, table) => log.routesUnreadable(error, table),
   });
 
   // One handle per (app, deployment): handles share the client's router, cache and connection.
@@ -114,6 +119,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     maxHeadersCount: o.maxHeadersCount,
     requestTimeoutMs: o.requestTimeoutMs,
     forwardHttpInfo: o.forwardHttpInfo,
+    log,
   });
   const server = createServer(
     {
@@ -148,6 +154,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
         apps: grpcApps,
         call,
         metrics,
+        log,
         requestTimeoutMs: o.requestTimeoutMs,
       });
     }
@@ -158,6 +165,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     throw error;
   }
   const hostForUrl = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const url = `http://${hostForUrl}:${port}`;
+  log.started(url, grpc?.port ?? null, grpc?.services ?? []);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -173,12 +182,13 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       await routes.stop();
       handles.clear();
       if (ownsClient) await client.close();
+      log.stopped();
     })();
     return closing;
   };
   return {
     port,
-    url: `http://${hostForUrl}:${port}`,
+    url,
     metrics,
     grpcPort: grpc?.port ?? null,
     refreshRoutes: () => routes.refresh(),

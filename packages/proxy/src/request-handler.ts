@@ -10,6 +10,7 @@ import { methodNotAllowedError, sendError, tooManyHeadersError } from "./http-er
 import type { ProxyMetrics } from "./metrics.js";
 import { NDJSON_CONTENT_TYPE, writeNdjson } from "./ndjson-stream.js";
 import { requestInfo, sendHttpResponse } from "./http-shaping.js";
+import type { ProxyLog } from "./proxy-log.js";
 import { readBody } from "./request-body.js";
 import type { SubmitOptions } from "@tsserve/handle/internal";
 import type { RoutePoller } from "./route-poller.js";
@@ -47,6 +48,26 @@ export interface HandlerContext {
   requestTimeoutMs: number;
   /** Forward method, path, query and headers to user code with every call. */
   forwardHttpInfo: boolean;
+  /** Failed answers and the opt-in access log. */
+  log: ProxyLog;
+}
+
+/**
+ * How a request ended: what the metrics, the failure lines and the access log need. One object per
+ * request (as the `{ route, status }` before it), always built with every field so V8 sees one shape.
+ */
+interface Outcome {
+  /** Route prefix, a local path, or {@link UNMATCHED_ROUTE}. */
+  route: string;
+  status: number;
+  /** The call's session id; null when none was sent or the request never reached a route. */
+  sessionId: string | null;
+  /** What made the answer an error (undefined for answers that are not). */
+  error: unknown;
+}
+
+function outcome(route: string, status: number, sessionId: string | null = null, error?: unknown): Outcome {
+  return { route, status, sessionId, error };
 }
 
 /** Paths the proxy answers itself; every other path goes through the route table. */
@@ -125,39 +146,35 @@ function unknownRoute(path: string, routes: RoutePoller): DeploymentNotFoundErro
 export function createRequestHandler(
   ctx: HandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const serve = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<{ route: string; status: number }> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<Outcome> => {
     const { path, query } = splitUrl(req.url);
     // Node may drop headers past its own maxHeadersCount (set one above ours in proxy-server.ts),
     // so "more than the limit" is all that can be known, and all that matters.
     const headerCount = req.rawHeaders.length / 2;
     if (headerCount > ctx.maxHeadersCount) {
       const error = tooManyHeadersError(ctx.maxHeadersCount);
-      return { route: UNMATCHED_ROUTE, status: sendError(res, error, CLOSE) };
+      return outcome(UNMATCHED_ROUTE, sendError(res, error, CLOSE), null, error);
     }
     switch (path) {
       case HEALTH_PATH:
-        return { route: path, status: sendText(res, 200, TEXT, "ok") };
+        return outcome(path, sendText(res, 200, TEXT, "ok"));
       case ROUTES_PATH:
-        return { route: path, status: sendText(res, 200, JSON_TYPE, JSON.stringify(routesJson(ctx.routes))) };
+        return outcome(path, sendText(res, 200, JSON_TYPE, JSON.stringify(routesJson(ctx.routes))));
       case METRICS_PATH:
-        return {
-          route: path,
-          status: sendText(res, 200, ctx.metrics.contentType, await ctx.metrics.render()),
-        };
+        return outcome(path, sendText(res, 200, ctx.metrics.contentType, await ctx.metrics.render()));
     }
     const match = ctx.routes.table.match(path);
     if (match === undefined) {
-      return { route: UNMATCHED_ROUTE, status: sendError(res, unknownRoute(path, ctx.routes)) };
+      const error = unknownRoute(path, ctx.routes);
+      return outcome(UNMATCHED_ROUTE, sendError(res, error), null, error);
     }
     const route = match.route.routePrefix;
     if (req.method !== "POST" && req.method !== "GET") {
       res.setHeader("allow", "GET, POST");
-      return { route, status: sendError(res, methodNotAllowedError(req.method)) };
+      const error = methodNotAllowedError(req.method);
+      return outcome(route, sendError(res, error), null, error);
     }
-    return { route, status: await callRoute(req, res, match, path, query) };
+    return callRoute(req, res, match, path, query);
   };
 
   const callRoute = async (
@@ -166,15 +183,14 @@ export function createRequestHandler(
     match: RouteMatch,
     path: string,
     query: string,
-  ): Promise<number> => {
+  ): Promise<Outcome> => {
     const { app, ingress } = match.route;
+    const route = match.route.routePrefix;
     if (match.tooDeep) {
-      return sendError(
-        res,
-        new MethodNotFoundError(
-          `path ${JSON.stringify(req.url)} names more than one method segment after route ${match.route.routePrefix}; use ${match.route.routePrefix}/<method>`,
-        ),
+      const error = new MethodNotFoundError(
+        `path ${JSON.stringify(req.url)} names more than one method segment after route ${route}; use ${route}/<method>`,
       );
+      return outcome(route, sendError(res, error), null, error);
     }
     // The body goes to the replica as JSON text, unparsed (the JSON fast path, json-call.ts in
     // @tsserve/protocol): the replica parses it and answers JSON text, which goes out as is.
@@ -182,11 +198,8 @@ export function createRequestHandler(
     try {
       body = await readBody(req, ctx.maxBodyBytes);
     } catch (error) {
-      return sendError(
-        res,
-        error,
-        error instanceof TsserveError && error.code === "PAYLOAD_TOO_LARGE" ? CLOSE : {},
-      );
+      const close = error instanceof TsserveError && error.code === "PAYLOAD_TOO_LARGE";
+      return outcome(route, sendError(res, error, close ? CLOSE : {}), null, error);
     }
     // A client that goes away cancels the call: routing stops and the replica's stream is closed.
     // (DeploymentResponse.cancel(), not an AbortSignal: an AbortController per request costs ~2 %.)
@@ -203,39 +216,59 @@ export function createRequestHandler(
       signal: undefined,
       json: true,
     };
-    if (ctx.forwardHttpInfo) options.http = requestInfo(req, match.route.routePrefix, path, query);
+    const { sessionId } = options;
+    if (ctx.forwardHttpInfo) options.http = requestInfo(req, route, path, query);
     try {
       response = ctx.call(app, ingress, options, body);
     } catch (error) {
-      return sendError(res, error);
+      return outcome(route, sendError(res, error), sessionId, error);
     }
-    if (stream) return writeNdjson(res, response as unknown as AsyncIterable<unknown>);
+    if (stream) {
+      const out = outcome(route, 0, sessionId);
+      // writeNdjson keeps the error that ended the stream in `out`, for the failure line.
+      out.status = await writeNdjson(res, response as unknown as AsyncIterable<unknown>, out);
+      return out;
+    }
     let value: unknown;
     try {
       value = await (response as unknown as PromiseLike<unknown>);
     } catch (error) {
-      return sendError(res, error);
+      return outcome(route, sendError(res, error), sessionId, error);
     }
-    if (res.destroyed) return 499;
-    if (isHttpResponse(value)) return sendHttpResponse(res, value, `${ingress}.${match.method}`);
+    if (res.destroyed) return outcome(route, 499, sessionId);
+    if (isHttpResponse(value)) {
+      return outcome(route, sendHttpResponse(res, value, `${ingress}.${match.method}`), sessionId);
+    }
     // A JSON call's result is its JSON text, made by the replica.
-    if (value instanceof Uint8Array) return sendText(res, 200, JSON_TYPE, value);
-    return sendError(
-      res,
-      new TsserveError("INTERNAL", `${ingress}.${match.method} answered a JSON call without JSON text`),
+    if (value instanceof Uint8Array) return outcome(route, sendText(res, 200, JSON_TYPE, value), sessionId);
+    const error = new TsserveError(
+      "INTERNAL",
+      `${ingress}.${match.method} answered a JSON call without JSON text`,
     );
+    return outcome(route, sendError(res, error), sessionId, error);
   };
 
   return (req, res) => {
     const start = performance.now();
     serve(req, res).then(
-      ({ route, status }) => {
-        ctx.metrics.observeHttp(route, status, (performance.now() - start) / 1000);
+      (o) => {
+        const ms = performance.now() - start;
+        ctx.metrics.observeHttp(o.route, o.status, ms / 1000);
+        // Only failed requests and the opt-in access log cost more than these two checks.
+        if (o.error !== undefined || o.status >= 500) {
+          ctx.log.httpFailed(req.method, splitUrl(req.url).path, o.route, o.status, o.sessionId, o.error);
+        }
+        if (ctx.log.accessLog) {
+          ctx.log.httpRequest(req.method, splitUrl(req.url).path, o.status, ms, o.sessionId);
+        }
       },
       (error: unknown) => {
         // Only a bug gets here; answer anyway so the client is not left hanging.
         const status = sendError(res, error);
-        ctx.metrics.observeHttp(UNMATCHED_ROUTE, status, (performance.now() - start) / 1000);
+        const ms = performance.now() - start;
+        ctx.metrics.observeHttp(UNMATCHED_ROUTE, status, ms / 1000);
+        ctx.log.handlerFailed(error);
+        if (ctx.log.accessLog) ctx.log.httpRequest(req.method, splitUrl(req.url).path, status, ms, null);
       },
     );
   };

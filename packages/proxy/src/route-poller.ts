@@ -25,6 +25,13 @@ export interface RoutePollerOptions {
   refreshMs: number;
   /** Called with each successful report's applications (the proxy feeds the replicas gauge). */
   onStatus?: (apps: readonly ApplicationStatusReport[]) => void;
+  /**
+   * Called after each successful poll with the table before it: the same object when nothing
+   * changed (the proxy logs route changes and the end of a controller outage).
+   */
+  onRoutes?: (table: RouteTable, previous: RouteTable) => void;
+  /** Called after each failed poll with `lastError` and the table still in use. */
+  onFailure?: (error: Error, table: RouteTable) => void;
 }
 
 function isStatusReport(v: unknown): v is StatusReport {
@@ -93,35 +100,48 @@ export class RoutePoller {
       reply = decode(bytes);
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
-      this.lastError = new UnavailableError(`controller status request on ${this.subject} failed: ${why}`, {
-        cause,
-      });
+      this.fail(
+        new UnavailableError(`controller status request on ${this.subject} failed: ${why}`, { cause }),
+      );
       return;
     }
     const r = reply as ControllerReply<StatusReport> | undefined;
     if (typeof r !== "object" || r === null || typeof r.ok !== "boolean") {
-      this.lastError = new UnavailableError(`controller sent a malformed status reply on ${this.subject}`);
+      this.fail(new UnavailableError(`controller sent a malformed status reply on ${this.subject}`));
       return;
     }
     if (!r.ok) {
-      this.lastError = errorFromWire(r.error);
+      this.fail(errorFromWire(r.error));
       return;
     }
     if (!isStatusReport(r.value)) {
-      this.lastError = new UnavailableError(
-        `controller status reply on ${this.subject} has no applications list`,
-      );
+      this.fail(new UnavailableError(`controller status reply on ${this.subject} has no applications list`));
       return;
     }
+    const previous = this.current;
     const next = RouteTable.fromApplications(r.value.applications);
     // Keep the old object when nothing changed, so readers comparing tables see stability.
-    if (!next.equals(this.current)) this.current = next;
+    if (!next.equals(previous)) this.current = next;
     this.lastError = undefined;
     this.lastSuccessAt = Date.now();
     try {
       this.options.onStatus?.(r.value.applications);
     } catch {
       // Metrics must never break routing; a bad report shape only costs the gauge.
+    }
+    try {
+      this.options.onRoutes?.(this.current, previous);
+    } catch {
+      // Nor must logging.
+    }
+  }
+
+  private fail(error: Error): void {
+    this.lastError = error;
+    try {
+      this.options.onFailure?.(error, this.current);
+    } catch {
+      // Logging must never break routing.
     }
   }
 }

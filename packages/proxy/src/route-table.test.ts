@@ -58,4 +58,23 @@ describe("RouteTable", () => {
     expect(t.equals(new RouteTable([{ routePrefix: "/a/", app: "a", ingress: "A" }]))).toBe(true);
     expect(t.equals(new RouteTable([{ routePrefix: "/a", app: "a", ingress: "Other" }]))).toBe(false);
   });
+
+  it("diffs two tables by prefix: added, removed, and served by another app or ingress", () => {
+    const next = new RouteTable([
+      { routePrefix: "/", app: "root", ingress: "Root" },
+      { routePrefix: "/chat", app: "chat2", ingress: "Chat" },
+      { routePrefix: "/new", app: "new", ingress: "New" },
+    ]);
+    expect(next.diff(table)).toEqual({
+      added: [{ routePrefix: "/new", app: "new", ingress: "New" }],
+      removed: [{ routePrefix: "/chat/admin", app: "admin", ingress: "Admin" }],
+      changed: [
+        {
+          from: { routePrefix: "/chat", app: "chat", ingress: "Chat" },
+          to: { routePrefix: "/chat", app: "chat2", ingress: "Chat" },
+        },
+      ],
+    });
+    expect(table.diff(table)).toEqual({ added: [], removed: [], changed: [] });
+  });
 });

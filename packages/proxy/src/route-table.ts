@@ -19,6 +19,13 @@ export interface RouteMatch {
   tooDeep: boolean;
 }
 
+/** Routes added, removed, and served by another application or ingress, between two tables. */
+export interface RouteTableDiff {
+  added: Route[];
+  removed: Route[];
+  changed: { from: Route; to: Route }[];
+}
+
 /** The method a bare route prefix calls, as in Ray Serve. */
 export const CALL_METHOD = "__call__";
 
@@ -82,6 +89,24 @@ export class RouteTable {
       const o = other.routes[i] as Route;
       return o.routePrefix === r.routePrefix && o.app === r.app && o.ingress === r.ingress;
     });
+  }
+
+  /**
+   * What changed from `previous` to this table, by route prefix (each list sorted by prefix): for
+   * the proxy's "routes changed" log line, built once per change, never per request.
+   */
+  diff(previous: RouteTable): RouteTableDiff {
+    const before = new Map(previous.routes.map((r) => [r.routePrefix, r]));
+    const added: Route[] = [];
+    const changed: { from: Route; to: Route }[] = [];
+    for (const r of this.list()) {
+      const o = before.get(r.routePrefix);
+      if (o === undefined) added.push(r);
+      else if (o.app !== r.app || o.ingress !== r.ingress) changed.push({ from: o, to: r });
+      before.delete(r.routePrefix);
+    }
+    const removed = [...before.values()].sort((a, b) => a.routePrefix.localeCompare(b.routePrefix));
+    return { added, removed, changed };
   }
 
   /**

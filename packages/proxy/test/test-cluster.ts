@@ -46,6 +46,10 @@ export interface TestCluster extends AsyncDisposable {
   statusRequests(): number;
   /** Stops answering `ctl.status` (the controller "goes down"); resolves once the server knows. */
   stopController(): Promise<void>;
+  /** Answers `ctl.status` again after {@link stopController}; resolves once the server knows. */
+  startController(): Promise<void>;
+  /** Changes an application's route prefix in the status the stand-in reports (null: no route). */
+  setRoutePrefix(app: string, routePrefix: string | null): void;
   stop(): Promise<void>;
 }
 
@@ -118,12 +122,14 @@ export async function startTestCluster(deployments: TestDeployment[]): Promise<T
   };
 
   let statusCount = 0;
-  const statusSub: Subscription = nc.subscribe(controllerSubject(PREFIX, "status"), {
-    callback: (_err, msg) => {
-      statusCount++;
-      msg.respond(reply(status()));
-    },
-  });
+  const answerStatus = (): Subscription =>
+    nc.subscribe(controllerSubject(PREFIX, "status"), {
+      callback: (_err, msg) => {
+        statusCount++;
+        msg.respond(reply(status()));
+      },
+    });
+  let statusSub = answerStatus();
   nc.subscribe(controllerSubject(PREFIX, "members"), {
     callback: (_err, msg) => {
       const { app, deployment } = decode(msg.data) as { app: string; deployment: string };
@@ -166,6 +172,13 @@ export async function startTestCluster(deployments: TestDeployment[]): Promise<T
     stopController: async () => {
       statusSub.unsubscribe();
       await nc.flush();
+    },
+    startController: async () => {
+      if (statusSub.isClosed()) statusSub = answerStatus();
+      await nc.flush();
+    },
+    setRoutePrefix: (app, routePrefix) => {
+      for (const d of deployments) if (d.app === app) d.routePrefix = routePrefix;
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -11,6 +11,7 @@ import {
 } from "@grpc/grpc-js";
 import { isMethodNotFoundError } from "@tsserve/protocol";
 import type { ProxyMetrics } from "../metrics.js";
+import type { ProxyLog } from "../proxy-log.js";
 import { RequestCancelledError } from "@tsserve/protocol";
 import type { CallFn, CallResponse, ProxyCallOptions } from "../request-handler.js";
 import type { RpcInfo } from "./grpc-services.js";
@@ -21,13 +22,15 @@ type ServerSurfaceCall = Pick<
   "getDeadline" | "metadata" | "once" | "cancelled"
 >;
 import { GrpcCallError, grpcStatusFor } from "./grpc-status.js";
-import type { GrpcApplications, GrpcTarget } from "./grpc-target.js";
+import { loggedSessionId, type GrpcApplications, type GrpcTarget } from "./grpc-target.js";
 
 /** What the RPC handlers need from the proxy. */
 export interface GrpcCallContext {
   apps: GrpcApplications;
   call: CallFn;
   metrics: ProxyMetrics;
+  /** Failed calls and the opt-in access log. */
+  log: ProxyLog;
   /** Upper bound of one call; a shorter client deadline wins. */
   requestTimeoutMs: number;
 }
@@ -78,8 +81,21 @@ function notFoundBoth(rpc: RpcInfo, target: GrpcTarget, cause: unknown): GrpcCal
   );
 }
 
-const done = (ctx: GrpcCallContext, rpc: RpcInfo, start: number, code: Status): void =>
-  ctx.metrics.observeGrpc(rpc.path, Status[code] ?? String(code), (performance.now() - start) / 1000);
+/** A call ended with `code` (and `error` when it failed): metrics, and the lines that are due. */
+function done(
+  ctx: GrpcCallContext,
+  rpc: RpcInfo,
+  call: ServerSurfaceCall,
+  start: number,
+  code: Status,
+  error?: unknown,
+): void {
+  const ms = performance.now() - start;
+  ctx.metrics.observeGrpc(rpc.path, Status[code] ?? String(code), ms / 1000);
+  // The metadata is read only for a failed call or when the access log is on.
+  if (error !== undefined) ctx.log.grpcFailed(rpc.path, code, error, loggedSessionId(call.metadata));
+  if (ctx.log.accessLog) ctx.log.grpcCall(rpc.path, code, ms, loggedSessionId(call.metadata));
+}
 
 /** Client- and bidirectional-streaming RPCs: UNIMPLEMENTED with a message that says why. */
 function unsupported(rpc: RpcInfo): UntypedHandleCall {
@@ -110,12 +126,12 @@ export function rpcHandler(ctx: GrpcCallContext, rpc: RpcInfo): UntypedHandleCal
     serveUnary(ctx, rpc, names, call).then(
       (value) => {
         callback(null, value);
-        done(ctx, rpc, start, Status.OK);
+        done(ctx, rpc, call, start, Status.OK);
       },
       (error: unknown) => {
         const s = grpcStatusFor(error);
         callback(s);
-        done(ctx, rpc, start, s.code);
+        done(ctx, rpc, call, start, s.code, error);
       },
     );
   };
@@ -241,15 +257,15 @@ async function serveStream(
     }
     if (call.cancelled) {
       await closeQuietly(it);
-      done(ctx, rpc, start, Status.CANCELLED);
+      done(ctx, rpc, call, start, Status.CANCELLED);
       return;
     }
     call.end();
-    done(ctx, rpc, start, Status.OK);
+    done(ctx, rpc, call, start, Status.OK);
   } catch (error) {
     if (it !== undefined) await closeQuietly(it);
     const s = grpcStatusFor(error);
     if (!call.cancelled) call.emit("error", s);
-    done(ctx, rpc, start, s.code);
+    done(ctx, rpc, call, start, s.code, error);
   }
 }

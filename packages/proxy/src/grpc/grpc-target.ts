@@ -43,6 +43,17 @@ function single(metadata: Metadata, key: string): string | null {
 }
 
 /**
+ * The call's session id for log lines: the first text `session_id` value, or null. Never throws,
+ * so calls refused for bad metadata can still be logged; {@link GrpcApplications.resolve} is what
+ * checks it.
+ */
+export function loggedSessionId(metadata: Metadata): string | null {
+  const v = metadata.get(SESSION_ID_KEY)[0];
+  const t = typeof v === "string" ? v.trim() : "";
+  return t.length === 0 ? null : t;
+}
+
+/**
  * Applications and their ingress deployments, from the proxy's `ctl.status` polls. Unlike the
  * HTTP route table it lists every application, also those without a route prefix.
  */

@@ -86,7 +86,10 @@ function withHeadFlags(cmd: Command): Command {
     .option("--http-host <host>", "interface the HTTP proxy listens on", "127.0.0.1")
     .option("--no-http", "do not start the HTTP proxy")
     .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
-    .option("--access-log", "replicas log one line per request (request id, session id, method, ms)")
+    .option(
+      "--access-log",
+      "replicas and the proxy log one line per request (replicas: request id, session id, method, ms; proxy: method, path or RPC, status, ms, session id)",
+    )
     .addOption(
       new Option(
         "--dashboard-port <port>",
