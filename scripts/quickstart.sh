@@ -3,7 +3,7 @@
 # from 8 sessions, show where each session went, show the cluster status, shut down.
 # Everything this script starts is stopped on exit, also when a step fails or on Ctrl-C.
 #
-# Environment: TSSERVE_QUICKSTART_HTTP_PORT (default 8000), TSSERVE_QUICKSTART_STATE_DIR (default a
+# Environment: TSSERVE_QUICKSTART_HTTP_PORT (default 8000; 0 = any free port), TSSERVE_QUICKSTART_STATE_DIR (default a
 # temporary directory), TSSERVE_QUICKSTART_SKIP_SETUP=1 to skip scripts/setup.sh; `tsserve start`
 # itself reads TSSERVE_NATS_PORT (default 4222, a free port when taken).
 set -euo pipefail
@@ -51,7 +51,9 @@ ADDRESS="$(cat "$STATE_DIR/address")"
 (cd examples && TSSERVE_ADDRESS="$ADDRESS" pnpm exec tsx chat/client.ts)
 
 say "the same over HTTP: POST /chat with x-session-id: user_1"
-curl -sS -X POST "http://127.0.0.1:$HTTP_PORT/chat" -H 'x-session-id: user_1' -H 'content-type: application/json' -d '"hello over HTTP"'
+# The proxy's URL as the head recorded it (with --http-port 0 the port is chosen at start).
+HTTP_URL="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).httpUrl)' "$STATE_DIR/head-process.json")"
+curl -sS -X POST "$HTTP_URL/chat" -H 'x-session-id: user_1' -H 'content-type: application/json' -d '"hello over HTTP"'
 echo
 
 say "tsserve status"
