@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { waitUntil } from "@tsserve/test-utils";
 import { deployRequest, startHarness, startTraffic, waitForRunning } from "./helpers/controller-harness.js";
 
 describe("Controller recovery", () => {
@@ -43,5 +44,43 @@ describe("Controller recovery", () => {
     expect(result.failed).toBe(0);
     // Lease takeover (ttl 3 s) plus recovery: bounded.
     expect(recoveredMs).toBeLessThan(10_000);
+  });
+});
+
+describe("a controller that just took the lease", () => {
+  it("answers status (recovering) and accepts a deploy during recovery; acts on it once recovery is over", async () => {
+    await using h = await startHarness(1);
+    await h.cluster.client.deploy(deployRequest("recw", "worker", { numReplicas: 2 }));
+    const before = await waitForRunning(h.cluster, "recw", "Worker", 2);
+    await h.cluster.killController();
+    // A frozen replica its agent still lists holds recovery for its whole window (2.5 s): it is
+    // alive as far as anyone can tell, only silent.
+    const frozen = before.replicas[0]!;
+    process.kill(frozen.pid, "SIGSTOP");
+    try {
+      await h.cluster.restartController();
+      const during = await h.cluster.client.status();
+      expect(during.controller?.recovering).toBe(true);
+      // A deploy is accepted at once; the reconcile loop acts on it when recovery is over.
+      await h.cluster.client.deploy(deployRequest("recw", "worker", { numReplicas: 3 }));
+      const after = await waitUntil(
+        async () => {
+          const s = await h.cluster.client.status();
+          return s.controller?.recovering === undefined ? s : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 100, message: "recovery over" },
+      );
+      expect(after.controller?.recovering).toBeUndefined();
+      // The frozen replica was not heard: it is replaced, and the deploy's third replica started.
+      const three = await waitForRunning(h.cluster, "recw", "Worker", 3);
+      expect(three.replicas.map((r) => r.replicaId)).not.toContain(frozen.replicaId);
+      expect(three.replicas.map((r) => r.replicaId)).toContain(before.replicas[1]!.replicaId);
+    } finally {
+      try {
+        process.kill(frozen.pid, "SIGKILL");
+      } catch {
+        // already stopped by its agent
+      }
+    }
   });
 });

@@ -112,5 +112,11 @@ export interface StatusReport {
     rejectedMessages: number;
     /** The answering (leading) controller's lease id. */
     id?: string;
+    /**
+     * True while the answering controller, having just taken the lease, is still hearing which
+     * checkpointed replicas are alive (at most its recovery window): replica states are then
+     * those of the checkpoint, and deploys take effect when it is done.
+     */
+    recovering?: boolean;
   };
 }

@@ -22,13 +22,20 @@ export class ApiHandlers {
     private readonly autoscaler: Autoscaler,
   ) {}
 
-  /** The `ctl.<op>` handlers. Each waits until this controller leads and has recovered. */
+  /**
+   * The `ctl.<op>` handlers, served only by the leader once it has restored its checkpoint (the
+   * subscriptions are made then). `deploy`, `delete` and `status` answer during recovery: a
+   * deploy or delete changes only the desired state, which the reconcile loop acts on once
+   * recovery is over, and status says `recovering`; so a standby that took over answers as soon
+   * as it leads, not a recovery window later. `members` and `shutdown` wait for recovery: a
+   * replica set must not list replicas recovery may still drop, and shutdown drains what
+   * recovery adopted.
+   */
   handlers(): ControllerHandlers {
     const c = this.ctl;
     return {
       deploy: async (body) => {
         const req = validateDeployRequest(body);
-        await c.whenReady();
         const changed = c.desired.apply(req.applications);
         if (changed.length > 0) c.log(`deploy: ${changed.join(", ")} changed`);
         for (const key of changed) {
@@ -40,16 +47,12 @@ export class ApiHandlers {
       },
       delete: async (body) => {
         const { app } = validateDeleteRequest(body);
-        await c.whenReady();
         c.desired.markDeleted(app);
         c.log(`delete: application ${app} is draining`);
         c.tick();
         return null;
       },
-      status: async () => {
-        await c.whenReady();
-        return buildStatusReport(c);
-      },
+      status: async () => buildStatusReport(c),
       members: async (body) => {
         const { app, deployment } = validateMembersRequest(body);
         await c.whenReady();

@@ -104,7 +104,11 @@ export function buildStatusReport(core: ControllerCore): StatusReport {
   return {
     applications,
     nodes,
-    controller: { rejectedMessages: core.rejectedMessages, id: core.opts.controllerId },
+    controller: {
+      rejectedMessages: core.rejectedMessages,
+      id: core.opts.controllerId,
+      ...(core.recovering ? { recovering: true } : {}),
+    },
   };
 }
 

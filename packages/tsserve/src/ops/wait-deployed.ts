@@ -116,15 +116,18 @@ export async function waitDeployed(
     const line = progressLine(report, apps);
     if (line !== last) onProgress?.(line, report);
     last = line;
-    const failed = failureOf(report, apps);
-    if (failed) {
-      failedAt ||= Date.now();
-      const hasLog = failed.deployments.every((d) => d.status !== "UNHEALTHY" || d.lastErrorLog);
-      if (hasLog || Date.now() - failedAt > LOG_GRACE_MS) throw deployFailed(failed);
-    } else {
-      failedAt = 0;
-      const all = apps.map((n) => report.applications.find((a) => a.name === n));
-      if (all.every((a) => a !== undefined && isDone(a))) return report;
+    // A controller still recovering reports the checkpoint's replica states: decide nothing on them.
+    if (report.controller?.recovering !== true) {
+      const failed = failureOf(report, apps);
+      if (failed) {
+        failedAt ||= Date.now();
+        const hasLog = failed.deployments.every((d) => d.status !== "UNHEALTHY" || d.lastErrorLog);
+        if (hasLog || Date.now() - failedAt > LOG_GRACE_MS) throw deployFailed(failed);
+      } else {
+        failedAt = 0;
+        const all = apps.map((n) => report.applications.find((a) => a.name === n));
+        if (all.every((a) => a !== undefined && isDone(a))) return report;
+      }
     }
     if (Date.now() > deadline) {
       throw new UnavailableError(
