@@ -53,7 +53,7 @@ describe("a controller that just took the lease", () => {
     await h.cluster.client.deploy(deployRequest("recw", "worker", { numReplicas: 2 }));
     const before = await waitForRunning(h.cluster, "recw", "Worker", 2);
     await h.cluster.killController();
-    // A frozen replica its agent still lists holds recovery for its whole window (5 s): it is
+    // A frozen replica its agent still lists holds recovery for its whole window (2.5 s): it is
     // alive as far as anyone can tell, only silent.
     const frozen = before.replicas[0]!;
     process.kill(frozen.pid, "SIGSTOP");

@@ -13,10 +13,7 @@ export interface ControllerOptions {
   reconcileIntervalMs?: number;
   /** Membership snapshots are re-published this often to heal lost messages. @default 2000 */
   republishIntervalMs?: number;
-  /**
-   * After taking the lease, wait up to this long to hear live replicas before acting (status and
-   * deploys are answered meanwhile). @default 5000
-   */
+  /** After taking the lease, wait this long to hear live replicas before acting. @default 2500 */
   recoveryWindowMs?: number;
   /** Leader lease time-to-live: a lease not renewed for this long may be taken over. @default 3000 */
   leaseTtlMs?: number;
@@ -53,7 +50,7 @@ export type ResolvedControllerOptions = Required<ControllerOptions>;
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 100;
 export const DEFAULT_REPUBLISH_INTERVAL_MS = 2000;
-export const DEFAULT_RECOVERY_WINDOW_MS = 5000;
+export const DEFAULT_RECOVERY_WINDOW_MS = 2500;
 export const DEFAULT_LEASE_TTL_MS = 3000;
 export const DEFAULT_LEASE_RENEW_MS = 1000;
 export const DEFAULT_AGENT_TIMEOUT_MS = 5000;

@@ -4,18 +4,12 @@ import { depKey, type ReplicaRecord } from "./types.js";
 
 /** Agents heartbeat every second (DEFAULT_AGENT_HEARTBEAT_PERIOD_MS in @tsserve/cluster). */
 const AGENT_HEARTBEAT_PERIOD_MS = 1000;
-/** Slack on top of three heartbeat periods (jitter, a loaded machine). */
-const RECOVERY_SLACK_MS = 500;
-/**
- * Heartbeat periods recovery waits to hear a replica. Two were too few on a loaded CI machine: a
- * live replica was replaced after a controller restart. Waiting longer delays no caller (status and
- * deploys are answered during recovery), only the replacement of replicas that are really gone.
- */
-const RECOVERY_PERIODS = 3;
+/** Slack on top of two heartbeat periods (jitter, a loaded machine). */
+const RECOVERY_SLACK_MS = 250;
 
 /**
- * How long recovery waits to hear the checkpointed replicas: long enough for three heartbeats of the
- * slowest listed deployment (three of its agent's, if a listed replica is still STARTING), capped by
+ * How long recovery waits to hear the checkpointed replicas: long enough for two heartbeats of the
+ * slowest listed deployment (two of its agent's, if a listed replica is still STARTING), capped by
  * `maxMs`. A replica of a dead machine is never heard; waiting the full cap for it would only delay
  * a standby's takeover.
  */
@@ -31,8 +25,8 @@ export function recoveryWindow(
     period = Math.max(period, d?.spec.config.heartbeatPeriodMs ?? maxMs);
   }
   return listed.length === 0
-    ? Math.min(maxMs, RECOVERY_PERIODS * AGENT_HEARTBEAT_PERIOD_MS + RECOVERY_SLACK_MS)
-    : Math.min(maxMs, RECOVERY_PERIODS * period + RECOVERY_SLACK_MS);
+    ? Math.min(maxMs, 2 * AGENT_HEARTBEAT_PERIOD_MS + RECOVERY_SLACK_MS)
+    : Math.min(maxMs, 2 * period + RECOVERY_SLACK_MS);
 }
 
 /**
