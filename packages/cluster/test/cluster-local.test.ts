@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -50,7 +50,9 @@ describe("startLocalCluster", () => {
         },
         { timeoutMs: 30_000, message: "replicas adopted after restart" },
       );
-      expect(after.replicas.map((r) => r.replicaId).sort()).toEqual(
+      // On failure, the controllers' log tails say why a replica was not adopted (a rare flake
+      // under the full suite's load, not yet explained).
+      expect(after.replicas.map((r) => r.replicaId).sort(), controllerLogs(stateDir)).toEqual(
         members.replicas.map((r) => r.replicaId).sort(),
       );
       expect(after.version).toBeGreaterThan(members.version);
@@ -75,3 +77,13 @@ describe("startLocalCluster", () => {
     );
   });
 });
+
+/** The last lines of every controller log of a local cluster (logs: "file"). */
+function controllerLogs(stateDir: string): string {
+  const dir = join(stateDir, "logs");
+  if (!existsSync(dir)) return "(no log directory)";
+  return readdirSync(dir)
+    .filter((f) => f.startsWith("controller"))
+    .map((f) => `--- ${f} ---\n${readFileSync(join(dir, f), "utf8").split("\n").slice(-60).join("\n")}`)
+    .join("\n");
+}
