@@ -67,22 +67,24 @@ export function recoveryOver(
 }
 
 /**
- * Whether a checkpointed RUNNING replica is still unheard although a live agent lists it: its process
- * exists and its heartbeat is only late (a loaded machine), so recovery keeps waiting for it, up to
- * the configured cap, rather than replacing a live replica. Replicas no heard agent lists (a dead
- * machine) do not hold recovery past its short window.
+ * Whether a checkpointed RUNNING replica is still unheard and may be alive: a live agent lists it
+ * (its process exists, its heartbeat is only late), or its agent has not been heard yet either (on
+ * a loaded machine the new leader may not have heard anyone yet). Recovery keeps waiting for such
+ * a replica, up to the configured cap, rather than replacing a live one: a replaced replica is
+ * fenced for good. Only a replica whose agent reported without listing it is given up at the end
+ * of the short window. Waiting delays no caller (status and deploys are answered during
+ * recovery), only the replacement of replicas of a dead machine.
  */
 export function awaitingListedReplica(
   core: Pick<ControllerCore, "nodes">,
   listed: readonly ReplicaRecord[],
   heard: ReadonlySet<string>,
 ): boolean {
-  return listed.some(
-    (r) =>
-      r.state === "RUNNING" &&
-      !heard.has(r.replicaId) &&
-      core.nodes.get(r.nodeId)?.replicaIds.has(r.replicaId) === true,
-  );
+  return listed.some((r) => {
+    if (r.state !== "RUNNING" || heard.has(r.replicaId)) return false;
+    const agent = core.nodes.get(r.nodeId);
+    return agent === undefined || agent.replicaIds.has(r.replicaId);
+  });
 }
 
 /**
