@@ -89,8 +89,9 @@ export function awaitingListedReplica(
 
 /**
  * Drops checkpointed replicas that were not heard. A replica still STARTING is kept if its agent
- * lists it (its READY heartbeat is still to come). Dropped ones are forgotten without a tombstone,
- * so a late heartbeat adopts them again rather than leaving an orphan.
+ * lists it (its READY heartbeat is still to come). Dropped ones are forgotten without a tombstone;
+ * a late heartbeat of one finds its generation retired (below the checkpointed counter) and is
+ * fenced, so recovery must not drop a replica that may be alive (see awaitingListedReplica).
  */
 export function pruneUnheard(
   core: ControllerCore,
