@@ -155,7 +155,7 @@ export async function startMachineCluster(options: MachineClusterOptions = {}): 
     connect,
     controllerClient: async (machines, timeoutMs = 2000) =>
       new ControllerClient(await connect(machines), { prefix, timeoutMs }),
-    logs: () => logTails(join(dir, "logs"), ["controller", "nats"]),
+    logs: () => logTails(join(dir, "logs"), lab.machines.length, ["controller", "nats"]),
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -163,10 +163,10 @@ export async function startMachineCluster(options: MachineClusterOptions = {}): 
 }
 
 /** The last 40 lines of each machine's logs of the given labels. */
-function logTails(logDir: string, labels: string[], lines = 40): string {
+function logTails(logDir: string, machines: number, labels: string[], lines = 40): string {
   const out: string[] = [];
   for (const label of labels) {
-    for (let i = 1; i <= 3; i++) {
+    for (let i = 1; i <= machines; i++) {
       const file = join(logDir, `m${i}-${label}.log`);
       if (!existsSync(file)) continue;
       const tail = readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");

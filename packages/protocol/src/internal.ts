@@ -77,7 +77,14 @@ export {
   validatePrefix,
   validateToken,
 } from "./subjects.js";
-export { LOG_FORMAT_ENV, LOG_LEVEL_ENV, createLogger, parseLogFormat, parseLogLevel } from "./logger.js";
+export {
+  ACCESS_LOG_ENV,
+  LOG_FORMAT_ENV,
+  LOG_LEVEL_ENV,
+  createLogger,
+  parseLogFormat,
+  parseLogLevel,
+} from "./logger.js";
 export {
   type LogLine,
   type LogQuery,

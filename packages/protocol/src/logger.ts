@@ -11,6 +11,11 @@ import { ConfigError } from "./errors.js";
 export const LOG_LEVEL_ENV = "TSSERVE_LOG_LEVEL";
 /** `text` (one human line) or `json` (one pino object per line). @default "text" */
 export const LOG_FORMAT_ENV = "TSSERVE_LOG_FORMAT";
+/**
+ * Set to "1" (`tsserve start --access-log`) for one info line per finished request: by each replica
+ * and by the proxy, for every HTTP request and gRPC call.
+ */
+export const ACCESS_LOG_ENV = "TSSERVE_ACCESS_LOG";
 
 export type LogFormat = "text" | "json";
 export type { Logger };

@@ -8,7 +8,8 @@ import {
   UnavailableError,
 } from "@tsserve/protocol";
 import { createLogger } from "@tsserve/protocol/internal";
-import { ACCESS_LOG_ENV, MAX_LOGGED_CHARS, ProxyLog } from "./proxy-log.js";
+import { ACCESS_LOG_ENV } from "@tsserve/protocol/internal";
+import { MAX_LOGGED_CHARS, ProxyLog } from "./proxy-log.js";
 import { RouteTable } from "./route-table.js";
 
 type Line = Record<string, unknown> & { level: number; msg: string };

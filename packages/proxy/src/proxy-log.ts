@@ -1,14 +1,9 @@
 import { status as Status } from "@grpc/grpc-js";
-import type { Logger } from "@tsserve/protocol/internal";
+import { ACCESS_LOG_ENV, type Logger } from "@tsserve/protocol/internal";
 import { statusForError } from "./http-errors.js";
 import { LogRateLimiter } from "./log-rate-limiter.js";
 import type { Route, RouteTable } from "./route-table.js";
 
-/**
- * Set to "1" (`tsserve start --access-log`) for one line per finished HTTP request and gRPC call.
- * The replicas read the same variable for their own access log (replica/src/request-hooks.ts).
- */
-export const ACCESS_LOG_ENV = "TSSERVE_ACCESS_LOG";
 /** Longest text (error message, path, session id) a line carries: clients and user code choose their length. */
 export const MAX_LOGGED_CHARS = 1000;
 /** Most routes a "routes changed" line names per kind; the rest are counted. */

@@ -8,11 +8,10 @@ import {
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@tsserve/protocol/internal";
+import { ACCESS_LOG_ENV, createLogger } from "@tsserve/protocol/internal";
 import { waitUntil } from "@tsserve/test-utils";
 import { PROTO_LOADER_OPTIONS } from "../src/grpc/grpc-options.js";
 import { startProxy, type Proxy } from "../src/index.js";
-import { ACCESS_LOG_ENV } from "../src/proxy-log.js";
 import { FIXTURES, PREFIX, startTestCluster, type TestCluster, type TestDeployment } from "./test-cluster.js";
 
 const PROTO = join(FIXTURES, "greeter.proto");

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import {
+  ACCESS_LOG_ENV,
   ReplyKind,
   createLogger,
   type Logger,
@@ -7,9 +8,6 @@ import {
   type ReplicaSpec,
 } from "@tsserve/protocol/internal";
 import type { ReplicaMetrics } from "./replica-metrics.js";
-
-/** Set to "1" (`tsserve start --access-log`) for one log line per finished request. */
-export const ACCESS_LOG_ENV = "TSSERVE_ACCESS_LOG";
 
 /** Where the request start time rides along with the request (the AsyncLocalStorage store). */
 const T0 = Symbol("tsserve.t0");

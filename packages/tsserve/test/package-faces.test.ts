@@ -80,6 +80,7 @@ const PINNED: Record<string, string[]> = {
     "DeployRequest",
     "DeploymentSpec",
     "HandleMetrics",
+    "ACCESS_LOG_ENV",
     "LOG_FORMAT_ENV",
     "LOG_LEVEL_ENV",
     "LogLine",

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { applyNatsAuthFlags, NATS_AUTH_FLAGS } from "@tsserve/protocol/internal";
+import { ACCESS_LOG_ENV, applyNatsAuthFlags, NATS_AUTH_FLAGS } from "@tsserve/protocol/internal";
 import type { TargetFlags } from "../head/target.js";
 import {
   agentCommand,
@@ -150,7 +150,7 @@ export function buildProgram(): Command {
     .hook("preAction", (_program, command) => {
       const o = command.opts<Record<string, string | undefined>>();
       applyLogFlags(o["logLevel"], o["logFormat"], o["stateDir"]);
-      if ((o as Record<string, unknown>)["accessLog"] === true) process.env["TSSERVE_ACCESS_LOG"] = "1";
+      if ((o as Record<string, unknown>)["accessLog"] === true) process.env[ACCESS_LOG_ENV] = "1";
       applyNatsAuthFlags({
         "--nats-user": o["natsUser"],
         "--nats-password": o["natsPassword"],
