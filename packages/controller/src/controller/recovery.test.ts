@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { awaitingListedReplica, recoveryOver } from "./recovery.js";
+import { awaitingListedReplica, recoveryComplete, recoveryOver } from "./recovery.js";
 import type { NodeRecord, ReplicaRecord } from "./types.js";
 
 const replica = (
@@ -26,7 +26,7 @@ describe("awaitingListedReplica (recovery after a controller restart)", () => {
     );
   });
 
-  it("does not wait for a replica its agent reported without, nor for heard or STARTING ones", () => {
+  it("does not wait for a replica its agent reported without, nor for heard ones or a STARTING one whose agent reported", () => {
     expect(awaitingListedReplica({ nodes: new Map([node("n2", [])]) }, listed, new Set(["r1"]))).toBe(false);
     const all = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
     expect(awaitingListedReplica(all, listed, new Set(["r1", "r2"]))).toBe(false);
@@ -50,5 +50,18 @@ describe("recoveryOver", () => {
     // r2's agent reported without it: given up at the end of the window.
     const notListed = { nodes: new Map([node("n1", ["r1"]), node("n2", [])]) };
     expect(recoveryOver(notListed, listed, new Set(["r1"]), 1300, 1250, 2500)).toBe(true);
+  });
+});
+
+describe("recoveryComplete", () => {
+  it("ends early only when each STARTING replica is heard or its own agent reported (not another agent)", () => {
+    // Seen in CI: r2 STARTING in the checkpoint on n2; only n1 had reported; r2 was dropped and fenced.
+    const listed = [replica("r1", "n1"), replica("r2", "n2", "STARTING")];
+    const onlyN1 = { nodes: new Map([node("n1", ["r1"])]) };
+    expect(recoveryComplete(onlyN1, listed, new Set(["r1"]))).toBe(false);
+    const both = { nodes: new Map([node("n1", ["r1"]), node("n2", ["r2"])]) };
+    expect(recoveryComplete(both, listed, new Set(["r1"]))).toBe(true);
+    expect(recoveryComplete(onlyN1, listed, new Set(["r1", "r2"]))).toBe(true);
+    expect(recoveryComplete(both, [replica("r1", "n1")], new Set())).toBe(false);
   });
 });

@@ -37,16 +37,15 @@ export function recoveryWindow(
 
 /**
  * Whether recovery may end before its window: every checkpointed RUNNING replica was heard, and
- * if the checkpoint also lists STARTING ones, at least one agent has reported (it lists those).
+ * every STARTING one was heard or its own agent has reported (the agent lists it if it is still
+ * starting). Another agent's report says nothing about it: a replica dropped here is fenced for good.
  */
 export function recoveryComplete(
+  core: Pick<ControllerCore, "nodes">,
   listed: readonly ReplicaRecord[],
   heard: ReadonlySet<string>,
-  agentsHeard: number,
 ): boolean {
-  const running = listed.filter((r) => r.state === "RUNNING");
-  if (!running.every((r) => heard.has(r.replicaId))) return false;
-  return running.length === listed.length || agentsHeard > 0;
+  return listed.every((r) => heard.has(r.replicaId) || (r.state !== "RUNNING" && core.nodes.has(r.nodeId)));
 }
 
 /**
@@ -62,7 +61,7 @@ export function recoveryOver(
   windowMs: number,
   maxMs: number,
 ): boolean {
-  if (recoveryComplete(listed, heard, core.nodes.size) || waitedMs >= maxMs) return true;
+  if (recoveryComplete(core, listed, heard) || waitedMs >= maxMs) return true;
   return waitedMs >= windowMs && !awaitingListedReplica(core, listed, heard);
 }
 
@@ -81,9 +80,10 @@ export function awaitingListedReplica(
   heard: ReadonlySet<string>,
 ): boolean {
   return listed.some((r) => {
-    if (r.state !== "RUNNING" || heard.has(r.replicaId)) return false;
+    if (heard.has(r.replicaId)) return false;
     const agent = core.nodes.get(r.nodeId);
-    return agent === undefined || agent.replicaIds.has(r.replicaId);
+    // A STARTING replica its agent lists is kept by pruneUnheard: no need to wait for it.
+    return agent === undefined || (r.state === "RUNNING" && agent.replicaIds.has(r.replicaId));
   });
 }
 
