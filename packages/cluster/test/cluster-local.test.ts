@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { freePort, waitUntil } from "@tsserve/test-utils";
 import { pidAlive } from "../src/pid-utils.js";
 import { startLocalCluster } from "../src/index.js";
 import { echoApplication } from "./fixtures/echo-application.js";
+import { logTails } from "./helpers/log-tails.js";
 
 describe("startLocalCluster", () => {
   const stateDir = mkdtempSync(join(tmpdir(), "tsserve-cluster-"));
@@ -52,7 +53,7 @@ describe("startLocalCluster", () => {
       );
       // On failure, the controllers' log tails say why a replica was not adopted (a rare flake
       // under the full suite's load, not yet explained).
-      expect(after.replicas.map((r) => r.replicaId).sort(), controllerLogs(stateDir)).toEqual(
+      expect(after.replicas.map((r) => r.replicaId).sort(), logTails(stateDir)).toEqual(
         members.replicas.map((r) => r.replicaId).sort(),
       );
       expect(after.version).toBeGreaterThan(members.version);
@@ -77,13 +78,3 @@ describe("startLocalCluster", () => {
     );
   });
 });
-
-/** The last lines of every controller log of a local cluster (logs: "file"). */
-function controllerLogs(stateDir: string): string {
-  const dir = join(stateDir, "logs");
-  if (!existsSync(dir)) return "(no log directory)";
-  return readdirSync(dir)
-    .filter((f) => f.startsWith("controller"))
-    .map((f) => `--- ${f} ---\n${readFileSync(join(dir, f), "utf8").split("\n").slice(-60).join("\n")}`)
-    .join("\n");
-}

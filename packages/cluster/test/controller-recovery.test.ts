@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { StatusReport } from "@tsserve/protocol";
-import { deployRequest, startHarness, startTraffic, waitForRunning } from "./helpers/controller-harness.js";
+import {
+  deployRequest,
+  startHarness,
+  startTraffic,
+  waitForCheckpointRunning,
+  waitForRunning,
+} from "./helpers/controller-harness.js";
 
 describe("Controller recovery", () => {
   it("keeps serving through a controller SIGKILL; the new controller adopts the replicas and can scale", async () => {
@@ -52,6 +58,9 @@ describe("a controller that just took the lease", () => {
     await using h = await startHarness(1);
     await h.cluster.client.deploy(deployRequest("recw", "worker", { numReplicas: 2 }));
     const before = await waitForRunning(h.cluster, "recw", "Worker", 2);
+    // The checkpoint must say RUNNING: a replica it still lists as STARTING would get its startup
+    // timeout (60 s) after the restart instead of the short window this test is about.
+    await waitForCheckpointRunning(h.client, "recw", "Worker", 2);
     await h.cluster.killController();
     // A frozen replica its agent still lists holds recovery for its whole window (2.5 s): it is
     // alive as far as anyone can tell, only silent.

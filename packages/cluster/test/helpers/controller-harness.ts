@@ -15,6 +15,7 @@ import {
 import { type DeploymentOptions, type StatusReport, type DeploymentStatusReport } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
 import { startLocalCluster, type LocalCluster } from "../../src/local-cluster.js";
+import { logTails } from "./log-tails.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 export const PREFIX = "ctltest";
@@ -112,14 +113,57 @@ export async function waitForRunning(
   n: number,
   timeoutMs = 20_000,
 ): Promise<DeploymentStatusReport> {
+  let last: DeploymentStatusReport | undefined;
   return waitUntil(
     async () => {
       const d = deploymentStatus(await cluster.client.status(), app, dep);
+      last = d;
       if (!d) return undefined;
       const running = d.replicas.filter((r) => r.state === "RUNNING");
       return running.length === n && d.replicas.length === n && d.status === "HEALTHY" ? d : undefined;
     },
-    { timeoutMs, intervalMs: 100, message: `${app}/${dep} with exactly ${n} RUNNING replicas` },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      // On timeout: what the deployment looked like last, and the controller's and agents' logs.
+      message: () =>
+        `${app}/${dep} with exactly ${n} RUNNING replicas (last: ${
+          last
+            ? `${last.status}, ${last.replicas.map((r) => `${r.replicaId} ${r.state}`).join(", ")}`
+            : "not listed"
+        })\n${logTails(cluster.stateDir, ["controller", "agent"])}`,
+    },
+  );
+}
+
+/**
+ * Waits until the controller's KV checkpoint lists `n` replicas of the deployment, all RUNNING. A
+ * test that kills the controller right after its replicas became RUNNING may otherwise leave a
+ * checkpoint that still says STARTING (it is written asynchronously), and the next controller
+ * treats such a replica by the startup rules, not the heartbeat rules.
+ */
+export async function waitForCheckpointRunning(
+  client: Client,
+  app: string,
+  dep: string,
+  n: number,
+): Promise<void> {
+  const kv = await client.nc.jetstream().views.kv(`tsserve_${PREFIX}`, { bindOnly: true });
+  await waitUntil(
+    async () => {
+      const e = await kv.get("checkpoint");
+      if (!e || e.value.length === 0) return false;
+      const cp = JSON.parse(new TextDecoder().decode(e.value)) as {
+        replicas: { app: string; deployment: string; state: string }[];
+      };
+      const mine = cp.replicas.filter((r) => r.app === app && r.deployment === dep);
+      return mine.length === n && mine.every((r) => r.state === "RUNNING");
+    },
+    {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      message: `a checkpoint with ${n} RUNNING replicas of ${app}/${dep}`,
+    },
   );
 }
 
