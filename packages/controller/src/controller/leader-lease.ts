@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import type { KV } from "nats";
 
 /** KV key of the leader lease. */
@@ -7,20 +9,38 @@ interface LeaseValue {
   holder: string;
   /** Holder's epoch ms when the lease lapses unless renewed (informational). */
   expiresAt: number;
+  /** The writing process, random per LeaderLease (a restarted holder keeps its id, not this). */
+  session?: string;
+  /** The writer's monotonic clock (ms) when it sent this write: only differences are used. */
+  mono?: number;
 }
 
 /**
  * A leader lease in JetStream KV, taken and renewed with compare-and-swap on the key's revision.
- * A contender does not trust the holder's clock: it takes over only after the lease's revision has
- * stayed unchanged for `ttlMs` of its own time.
+ * A contender does not trust the holder's clock: it takes over only once the holder's last renewal
+ * was sent at least `ttlMs` ago on its own (monotonic) clock. The holder demotes itself when it has
+ * not renewed for `ttlMs - renewMs`, so by then it has stopped leading.
+ *
+ * When the contender first sees a renewal it bounds when it was sent: no later than now, and, if
+ * the same holder process wrote the renewal it saw before, no later than that one's bound plus the
+ * time between the two on the holder's own clock (a duration: offsets between machines do not
+ * matter). The second bound matters after a gap in the contender's reads, such as the bucket's
+ * raft election when the machine of the leader and the bucket leader dies: the holder's last
+ * renewal, sent just before the crash, is first seen seconds later, and "now" alone would make the
+ * contender wait a whole `ttlMs` more after the election (2 s of a 10 s takeover).
  */
 export class LeaderLease {
+  private readonly session = randomBytes(6).toString("hex");
   private revision = 0;
   private seenRevision = -1;
+  /** Local monotonic ms by which the seen renewal was sent, at the latest. */
   private seenAt = 0;
+  private seen: { session: string; mono: number } | undefined;
   private lastRenewed = 0;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** A tick came while one was in flight (a read waiting out its timeout): run one right after. */
+  private missedTick = false;
   /** Whether this controller holds the lease right now. */
   isLeader = false;
   /**
@@ -46,9 +66,27 @@ export class LeaderLease {
   }
 
   private encode(): Uint8Array {
-    return new TextEncoder().encode(
-      JSON.stringify({ holder: this.holder, expiresAt: Date.now() + this.ttlMs }),
-    );
+    const value: LeaseValue = {
+      holder: this.holder,
+      expiresAt: Date.now() + this.ttlMs,
+      session: this.session,
+      mono: performance.now(),
+    };
+    return new TextEncoder().encode(JSON.stringify(value));
+  }
+
+  /** Notes a renewal seen for the first time, with the latest local time it can have been sent. */
+  private sawRenewal(revision: number, v: LeaseValue, readAt: number): void {
+    let sentBy = readAt;
+    const sameWriter =
+      this.seen !== undefined && typeof v.mono === "number" && v.session === this.seen.session;
+    if (sameWriter) sentBy = Math.min(readAt, this.seenAt + Math.max(0, v.mono! - this.seen!.mono));
+    this.seenRevision = revision;
+    this.seenAt = sentBy;
+    this.seen =
+      typeof v.session === "string" && typeof v.mono === "number"
+        ? { session: v.session, mono: v.mono }
+        : undefined;
   }
 
   private setLeader(leader: boolean): void {
@@ -59,9 +97,12 @@ export class LeaderLease {
 
   /** One attempt to take or renew the lease. Never throws. */
   async tick(): Promise<void> {
-    if (this.ticking) return;
+    if (this.ticking) {
+      this.missedTick = true;
+      return;
+    }
     this.ticking = true;
-    const now = Date.now();
+    const now = performance.now();
     try {
       if (this.isLeader) {
         this.revision = await this.kv.update(LEASE_KEY, this.encode(), this.revision);
@@ -73,13 +114,11 @@ export class LeaderLease {
         this.revision = await this.kv.create(LEASE_KEY, this.encode());
         this.term = this.revision;
       } else {
+        const readAt = performance.now();
         const v = JSON.parse(new TextDecoder().decode(e.value)) as LeaseValue;
-        if (e.revision !== this.seenRevision) {
-          this.seenRevision = e.revision;
-          this.seenAt = now;
-        }
+        if (e.revision !== this.seenRevision) this.sawRenewal(e.revision, v, readAt);
         // Our own stale lease (restart with the same id) can be taken back at once.
-        if (v.holder !== this.holder && now - this.seenAt < this.ttlMs) return;
+        if (v.holder !== this.holder && readAt - this.seenAt < this.ttlMs) return;
         this.revision = await this.kv.update(LEASE_KEY, this.encode(), e.revision);
         this.term = this.revision;
         this.log(`took the leader lease${v.holder !== this.holder ? ` from ${v.holder}` : ""}`);
@@ -88,7 +127,7 @@ export class LeaderLease {
       this.setLeader(true);
     } catch (e) {
       // A failed CAS means someone else holds or just took the lease.
-      if (this.isLeader && Date.now() - this.lastRenewed >= this.ttlMs - this.renewMs) {
+      if (this.isLeader && performance.now() - this.lastRenewed >= this.ttlMs - this.renewMs) {
         this.log(`lost the leader lease: ${(e as Error).message}`);
         this.setLeader(false);
       } else if (this.isLeader && /wrong last sequence/i.test((e as Error).message)) {
@@ -97,6 +136,12 @@ export class LeaderLease {
       }
     } finally {
       this.ticking = false;
+      // Right after a bucket election the first read that can succeed should not wait for the
+      // next interval: a standby's takeover waits on it.
+      if (this.missedTick && this.timer) {
+        this.missedTick = false;
+        void this.tick();
+      }
     }
   }
 
