@@ -29,12 +29,14 @@ const M = {
   httpBridge: "HTTP bridge (node:http → raw NATS)",
   httpBridgeCapped: "HTTP bridge, capped (5 per responder, FIFO)",
   httpReplicas: "HTTP bridge → replicas (info)",
+  httpReplicasCapped: "HTTP bridge → replicas at the defaults, capped (info)",
   httpLocal: "HTTP in-process (info)",
   grpcDefaults: "gRPC ingress, defaults (maxOngoingRequests 5)",
   grpcProxy: "gRPC ingress, maxOngoingRequests 1024",
   grpcBridge: "gRPC bridge (grpc-js → raw NATS)",
   grpcBridgeCapped: "gRPC bridge, capped (5 per responder, FIFO)",
   grpcReplicas: "gRPC bridge → replicas (info)",
+  grpcReplicasCapped: "gRPC bridge → replicas at the defaults, capped (info)",
   grpcLocal: "gRPC in-process (info)",
 } as const;
 
@@ -92,12 +94,18 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     await nc.flush();
     const echo = await startChildServer(servers, ["echo", nats.url, ECHO_SUBJECT], ctx.benchDir);
     children.push(echo);
-    const replicaSubjects = set.replicas.map((r) =>
-      requestSubject(DEFAULT_PREFIX, APP, DEPLOYMENT, r.replicaId),
-    );
+    const subjects = (app: string, rs: { replicaId: string }[]): string =>
+      rs.map((r) => requestSubject(DEFAULT_PREFIX, app, DEPLOYMENT, r.replicaId)).join(",");
     const bare = await startChildServer(
       servers,
-      ["bare", nats.url, ECHO_SUBJECT, proto, ...replicaSubjects],
+      [
+        "bare",
+        nats.url,
+        ECHO_SUBJECT,
+        proto,
+        subjects(APP, set.replicas),
+        subjects(APP_DEFAULTS, defaults.replicas),
+      ],
       ctx.benchDir,
     );
     children.push(bare);
@@ -110,12 +118,14 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       httpMode(M.httpBridge, `http://${local(bare.ports["httpBridge"])}/`, CONCURRENCY),
       httpMode(M.httpBridgeCapped, `http://${local(bare.ports["httpBridgeCapped"])}/`, CONCURRENCY),
       httpMode(M.httpReplicas, `http://${local(bare.ports["httpReplicaBridge"])}/`, CONCURRENCY),
+      httpMode(M.httpReplicasCapped, `http://${local(bare.ports["httpReplicaBridgeCapped"])}/`, CONCURRENCY),
       httpMode(M.httpLocal, `http://${local(bare.ports["httpInProcess"])}/`, CONCURRENCY),
       grpcMode(M.grpcDefaults, local(proxy.ports["grpc"]), proto, { application: APP_DEFAULTS }),
       grpcMode(M.grpcProxy, local(proxy.ports["grpc"]), proto, { application: APP }),
       grpcMode(M.grpcBridge, local(bare.ports["grpcBridge"]), proto),
       grpcMode(M.grpcBridgeCapped, local(bare.ports["grpcBridgeCapped"]), proto),
       grpcMode(M.grpcReplicas, local(bare.ports["grpcReplicaBridge"]), proto),
+      grpcMode(M.grpcReplicasCapped, local(bare.ports["grpcReplicaBridgeCapped"]), proto),
       grpcMode(M.grpcLocal, local(bare.ports["grpcInProcess"]), proto),
     );
     ctx.log(`measuring ${modes.length} modes at concurrency ${CONCURRENCY}, ${cfg.rounds} rounds`);
@@ -135,6 +145,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       const bridge = byName.get(http ? M.httpBridge : M.grpcBridge)!;
       const replicaBridge = byName.get(http ? M.httpReplicas : M.grpcReplicas)!;
       const capped = byName.get(http ? M.httpBridgeCapped : M.grpcBridgeCapped)!;
+      const replicasCapped = byName.get(http ? M.httpReplicasCapped : M.grpcReplicasCapped)!;
       return {
         protocol: m.mode.startsWith("HTTP") ? "HTTP" : "gRPC",
         mode: m.mode,
@@ -150,6 +161,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
         tputVsReplicaBridge: round(ratio(m.throughput, replicaBridge.throughput), 3),
         p99VsBridge: round(ratio(m.latencyUs.p99, bridge.latencyUs.p99), 3),
         tputVsCapped: round(ratio(m.throughput, capped.throughput), 3),
+        tputVsReplicasCapped: round(ratio(m.throughput, replicasCapped.throughput), 3),
         p99VsCapped: round(ratio(m.latencyUs.p99, capped.latencyUs.p99), 3),
         spreadPct: round(m.sliceCv * 100, 1),
         errors: Object.values(m.errors).reduce((a, b) => a + b, 0),
@@ -185,6 +197,8 @@ function result(rows: Row[], cfg: Record<string, unknown>, localNats: boolean): 
       "(at most 5 calls in flight per responder, a perfect FIFO for the rest: the like-for-like limit of the " +
       "defaults rows). For information: the same bare servers sending a valid " +
       "tsserve request straight to the replicas (the limit with the replicas' own work, which the echo skips), " +
+      "the same to the defaults' replicas under their limit (5 in flight per replica, a FIFO for the rest: " +
+      "the like-for-like limit of the defaults rows with the replicas' work and processes), " +
       "and answering in-process (what the HTTP/gRPC stacks cost without any hop). Every server runs in its own " +
       "process; the modes take turns in slices.",
     config: {
@@ -210,6 +224,7 @@ function result(rows: Row[], cfg: Record<string, unknown>, localNats: boolean): 
       { key: "tputVsCapped", label: "req/s ÷ capped bridge", digits: 2 },
       { key: "p99VsCapped", label: "p99 ÷ capped bridge", digits: 2 },
       { key: "tputVsReplicaBridge", label: "req/s ÷ bridge → replicas", digits: 2 },
+      { key: "tputVsReplicasCapped", label: "req/s ÷ capped bridge → replicas", digits: 2 },
       { key: "spreadPct", label: "slice spread %", digits: 1 },
       { key: "errors", label: "errors" },
     ],
@@ -259,7 +274,7 @@ export function ingressTargets(rows: readonly Row[]): TargetCheck[] {
       `per request the ingress process uses ${more("ingressUs")} µs more CPU than the bridge (handle routing, ` +
       `route and session lookup, HTTP info, metrics) and the replicas ${more("backendUs")} µs more than the echo ` +
       "responder (decode, user method, request context); on 2 cores shared by other work every µs is throughput. " +
-      "Against the bridge sending to the same replicas see the `÷ bridge → replicas` column.";
+      "Against the bridge sending to the same replicas see the `÷ bridge → replicas` columns.";
     const capNote =
       mode.includes("defaults") && !bridgeMode.includes("capped")
         ? `; at the defaults ${CONCURRENCY} clients share ${REPLICAS * DEFAULT_MAX_ONGOING} replica slots, so ` +

@@ -60,6 +60,8 @@ export class NatsTransport {
   private readonly sub: Subscription;
   private readonly slots = new Map<string, Slot>();
   private next = 0;
+  /** Inside the inbox callback: a send now is a freed slot's next call, flushed `soon`. */
+  private inReply = false;
   /** One write system call per event-loop turn for every request published in it. */
   private readonly writes: WriteCoalescer;
 
@@ -69,7 +71,15 @@ export class NatsTransport {
     // least-privilege user may subscribe only to replies under its own prefix, not `_INBOX.>`.
     this.inbox = createInbox(inboxPrefixOf(nc));
     this.sub = nc.subscribe(`${this.inbox}.*`, {
-      callback: (err, msg) => (err ? undefined : this.dispatch(msg)),
+      callback: (err, msg) => {
+        if (err) return;
+        this.inReply = true;
+        try {
+          this.dispatch(msg);
+        } finally {
+          this.inReply = false;
+        }
+      },
     });
   }
 
@@ -99,7 +109,7 @@ export class NatsTransport {
     const slot = new Slot(this, key, target);
     this.slots.set(key, slot);
     try {
-      this.writes.beforePublish();
+      this.writes.beforePublish(this.inReply);
       this.nc.publish(subject, body, { reply: key });
     } catch (e) {
       // Closed or draining connection, or payload too large: report it as this request's error.

@@ -66,6 +66,34 @@ describe("WriteCoalescer (real nats-server)", () => {
     expect(received.slice(20)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it("with soon, sends a callback's publishes in one write before the turn's next callback runs", async () => {
+    await using nats = await startNats({ jetstream: false });
+    const pub = nats.nc;
+    const writes = countWrites(pub);
+    /** Publishes 5 from one callback; returns the writes the turn's next callback has seen. */
+    const seenByNextCallback = (soon: boolean): Promise<number> => {
+      const coalescer = new WriteCoalescer(pub);
+      const start = writes();
+      return new Promise((resolve) => {
+        setImmediate(() => {
+          for (let i = 0; i < 5; i++) {
+            coalescer.beforePublish(soon);
+            pub.publish("coalesce.soon", new Uint8Array([i]));
+          }
+        });
+        setImmediate(() => {
+          const seen = writes() - start;
+          // By the next turn everything was written, in one write either way.
+          setImmediate(() => setImmediate(() => resolve(writes() - start === 1 ? seen : -1)));
+        });
+      });
+    };
+    // The handle's dispatches on a reply: the next calls go to the replica ahead of the turn's
+    // other callbacks (64 HTTP connections' worth in the proxy), not after them.
+    expect(await seenByNextCallback(true)).toBe(1);
+    expect(await seenByNextCallback(false)).toBe(0);
+  });
+
   it("does nothing on a connection without a Node socket", () => {
     const fake = { publish: () => undefined } as unknown as NatsConnection;
     expect(() => new WriteCoalescer(fake).beforePublish()).not.toThrow();

@@ -15,6 +15,11 @@ interface Corkable {
  * the connection's socket at the first publish of a turn and uncorking it in `setImmediate` (after
  * this turn's I/O callbacks) sends them all in one `writev`; the delay is the rest of the turn.
  *
+ * A publish made while handling a reply (the handle hands a freed slot to the next waiting call)
+ * passes `soon`: at the defaults the replicas' few slots are the bottleneck, and holding the next
+ * call until the turn's end left them idle while the proxy parsed its other connections' requests
+ * (measured: HTTP at the defaults 10–12 % faster with `soon`, 1.0× the bare bridge instead of 0.9×).
+ *
  * It reaches into nats.js's private transport (`nc.protocol.transport.socket`, nats.js 2.29's Node
  * transport). Where that is not found (another transport, a future nats.js), it does nothing and
  * every write goes out as nats.js sends it.
@@ -29,14 +34,29 @@ export class WriteCoalescer {
 
   constructor(private readonly nc: NatsConnection) {}
 
-  /** Call before each publish: the first one of a turn corks the socket until the turn's end. */
-  beforePublish(): void {
-    if (this.corked !== null) return;
-    const socket = socketOf(this.nc);
-    if (socket === undefined) return;
-    socket.cork();
-    this.corked = socket;
-    setImmediate(this.release);
+  private releaseQueued = false;
+  private readonly releaseNow = (): void => {
+    this.releaseQueued = false;
+    this.release();
+  };
+
+  /**
+   * Call before each publish: the first one of a turn corks the socket until the turn's end. With
+   * `soon`, the writes go out once the current callback and its microtasks are done instead, still
+   * together, but ahead of the turn's other I/O callbacks.
+   */
+  beforePublish(soon = false): void {
+    if (this.corked === null) {
+      const socket = socketOf(this.nc);
+      if (socket === undefined) return;
+      socket.cork();
+      this.corked = socket;
+      setImmediate(this.release);
+    }
+    if (soon && !this.releaseQueued) {
+      this.releaseQueued = true;
+      queueMicrotask(this.releaseNow);
+    }
   }
 }
 
