@@ -17,6 +17,13 @@ export interface InterleavedOptions {
   sliceMs: number;
   /** Unmeasured warm-up per mode before the first slice (JIT, connections, queue-length cache). */
   warmupMs: number;
+  /**
+   * Unmeasured load right before each slice. A mode idle while the others took their turns starts
+   * its slice slow (measured in the ingress suite: every mode's first 200–500 ms after 10 s idle
+   * ran at 30–60 % of its rate, longer for more processes); that ramp is not the steady state the
+   * ratios compare. @default 0
+   */
+  sliceWarmupMs?: number;
   /** Processes whose CPU is charged to the calls (client, replicas, server). */
   cpuGroups: PidGroups;
 }
@@ -60,6 +67,11 @@ export async function measureInterleaved(
   for (let round = 0; round < opts.rounds; round++) {
     for (let i = 0; i < modes.length; i++) {
       const a = acc[i]!;
+      if ((opts.sliceWarmupMs ?? 0) > 0)
+        await runClosedLoop(modes[i]!.call, {
+          concurrency: opts.concurrency,
+          durationMs: opts.sliceWarmupMs,
+        });
       const window = startCpuWindow(opts.cpuGroups);
       const r = await runClosedLoop(modes[i]!.call, {
         concurrency: opts.concurrency,

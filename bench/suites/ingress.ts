@@ -43,10 +43,11 @@ const M = {
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
   // Long warm-ups: the proxy's and the replicas' code needs a few seconds of traffic before the JIT
   // has compiled its hot path (measured: 312 → 104 µs of proxy CPU per request from the first 4 s
-  // to the next), and the bare servers are warmed alike.
+  // to the next), and the bare servers are warmed alike. Each slice is preceded by unmeasured load
+  // too: with 14 modes taking turns each one idles ~20 s between its slices and ramps up again.
   const cfg = ctx.quick
-    ? { rounds: 4, sliceMs: 500, warmupMs: 2500 }
-    : { rounds: 8, sliceMs: 1000, warmupMs: 4000 };
+    ? { rounds: 4, sliceMs: 500, warmupMs: 2500, sliceWarmupMs: 250 }
+    : { rounds: 8, sliceMs: 1000, warmupMs: 4000, sliceWarmupMs: 500 };
   const proto = join(ctx.benchDir, "fixtures/ingress-echo.proto");
   const servers = join(ctx.benchDir, "fixtures/ingress-servers.ts");
   // Always a private nats-server: the controller stand-in must never answer a real cluster's
