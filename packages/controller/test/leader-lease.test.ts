@@ -20,34 +20,44 @@ function flakyReads(kv: KV): { kv: KV; down: { value: boolean } } {
   return { kv: wrapped, down };
 }
 
+/** A lease named `holder` with the test's ttl and renew period (no callbacks). */
+const lease = (kv: KV, holder: string): LeaderLease =>
+  new LeaderLease(
+    kv,
+    holder,
+    TTL_MS,
+    RENEW_MS,
+    () => undefined,
+    () => undefined,
+  );
+
+/** A nats-server with a lease bucket, stopped on dispose. */
+async function bucket(): Promise<{ kv: KV; [Symbol.asyncDispose]: () => Promise<void> }> {
+  const nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const kv = await nc.jetstream().views.kv("lease_test", { history: 1 });
+  return {
+    kv,
+    [Symbol.asyncDispose]: async () => {
+      await nc.close();
+      await nats.stop();
+    },
+  };
+}
+
+/** A holder that leads and a contender whose reads can be made to fail. */
 async function leases(): Promise<{
   holder: LeaderLease;
   contender: LeaderLease;
   down: { value: boolean };
   [Symbol.asyncDispose]: () => Promise<void>;
 }> {
-  const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
-  const kv = await nc.jetstream().views.kv("lease_test", { history: 1 });
-  const holder = new LeaderLease(
-    kv,
-    "ctl-a",
-    TTL_MS,
-    RENEW_MS,
-    () => undefined,
-    () => undefined,
-  );
+  const b = await bucket();
+  const holder = lease(b.kv, "ctl-a");
   await holder.start();
   expect(holder.isLeader).toBe(true);
-  const flaky = flakyReads(kv);
-  const contender = new LeaderLease(
-    flaky.kv,
-    "ctl-b",
-    TTL_MS,
-    RENEW_MS,
-    () => undefined,
-    () => undefined,
-  );
+  const flaky = flakyReads(b.kv);
+  const contender = lease(flaky.kv, "ctl-b");
   await contender.start();
   return {
     holder,
@@ -56,8 +66,7 @@ async function leases(): Promise<{
     [Symbol.asyncDispose]: async () => {
       await holder.stop(false);
       await contender.stop(false);
-      await nc.close();
-      await nats.stop();
+      await b[Symbol.asyncDispose]();
     },
   };
 }
@@ -106,40 +115,22 @@ describe("the leader lease", () => {
   });
 
   it("a contender that starts while the holder is dead waits the whole ttl: it has not seen the holder renew", async () => {
-    const nats = await startNatsServer();
-    const nc = await connect({ servers: nats.url });
+    await using b = await bucket();
+    const holder = lease(b.kv, "ctl-a");
+    await holder.start();
+    await holder.stop(false);
+    const contender = lease(b.kv, "ctl-b");
+    const t0 = Date.now();
+    await contender.start();
     try {
-      const kv = await nc.jetstream().views.kv("lease_test", { history: 1 });
-      const holder = new LeaderLease(
-        kv,
-        "ctl-a",
-        TTL_MS,
-        RENEW_MS,
-        () => undefined,
-        () => undefined,
-      );
-      await holder.start();
-      await holder.stop(false);
-      const contender = new LeaderLease(
-        kv,
-        "ctl-b",
-        TTL_MS,
-        RENEW_MS,
-        () => undefined,
-        () => undefined,
-      );
-      const t0 = Date.now();
-      await contender.start();
       await waitUntil(() => contender.isLeader, {
         timeoutMs: 3 * TTL_MS,
         intervalMs: 20,
         message: "contender leads",
       });
-      await contender.stop(false);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(TTL_MS);
     } finally {
-      await nc.close();
-      await nats.stop();
+      await contender.stop(false);
     }
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(TTL_MS);
   });
 });
