@@ -195,8 +195,8 @@ function result(rows: Row[], cfg: Record<string, unknown>, localNats: boolean): 
       "against the limit of a NATS-based ingress on the same machine in the same run: a bare " +
       "`node:http` server and a plain grpc-js server that forward each call with raw NATS `nc.request()` to two raw " +
       "NATS echo responders (the issue's targets use these), and the same bridges capped like the defaults " +
-      "(at most 5 calls in flight per responder, a perfect FIFO for the rest: the like-for-like limit of the " +
-      "defaults rows). For information: the same bare servers sending a valid " +
+      "(at most 5 calls in flight per responder, a perfect FIFO for the rest; for information: one echo process " +
+      "holds all 10 slots, so its batches are twice the replicas'). For information: the same bare servers sending a valid " +
       "tsserve request straight to the replicas (the limit with the replicas' own work, which the echo skips), " +
       "the same to the defaults' replicas under their limit (5 in flight per replica, a FIFO for the rest: " +
       "the like-for-like limit of the defaults rows with the replicas' work and processes), " +
