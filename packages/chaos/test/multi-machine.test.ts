@@ -6,11 +6,12 @@ import { connect, type Client } from "@tsserve/handle";
 import { decode, type MembershipSnapshot } from "@tsserve/protocol/internal";
 import { type StatusReport } from "@tsserve/protocol";
 import { processAlive, processCommand, sleep, waitUntil } from "@tsserve/test-utils";
+import { defaultStateBucket } from "@tsserve/controller/internal";
 import { TARGET, targetApplication } from "../src/chaos-cluster.js";
 import { startMachineCluster, type MachineCluster } from "../src/machine-cluster.js";
 import { requireNetns } from "../src/netns.js";
 
-const BUCKET_STREAM = "KV_tsserve_mm";
+const BUCKET_STREAM = `KV_${defaultStateBucket("mm")}`;
 /**
  * Sticky without fallbacks: a session is served only by its ring owner, so its counter could only
  * go backwards by returning to a replica holding older state (a replaced one), never by spilling

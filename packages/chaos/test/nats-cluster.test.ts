@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { connect as natsConnect } from "nats";
 import { connect } from "@tsserve/handle";
 import { waitUntil } from "@tsserve/test-utils";
+import { defaultStateBucket } from "@tsserve/controller/internal";
 import { startChaosCluster, targetApplication, waitConverged } from "../src/chaos-cluster.js";
 import { startNatsCluster } from "../src/nats-cluster.js";
 import { formatTraffic, startTraffic, typedFailures, type Traffic } from "../src/traffic.js";
@@ -16,7 +17,9 @@ describe("a 3-node NATS cluster losing one server under traffic", () => {
     // The controller's KV bucket replicated on all three servers, so losing any one keeps the
     // checkpoint and the leader lease (the controller opens an existing bucket as it is).
     const admin = await natsConnect({ servers: nats.urls.split(",") });
-    await (await admin.jetstream().views.kv(`tsserve_${PREFIX}`, { history: 1, replicas: 3 })).status();
+    await (
+      await admin.jetstream().views.kv(defaultStateBucket(PREFIX), { history: 1, replicas: 3 })
+    ).status();
     await admin.close();
 
     // Controller (and its admin client) on n1; one agent (with its replicas) on n2, one on n3;

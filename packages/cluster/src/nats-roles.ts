@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_PREFIX, NATS_AUTH_ENV, validatePrefix, validateToken } from "@tsserve/protocol/internal";
+import { defaultStateBucket } from "@tsserve/controller/internal";
 import { replicaRoleVariable } from "./replica-env.js";
 
 /**
@@ -53,7 +54,7 @@ function password(): string {
 /** The users and permissions of one cluster (fresh random passwords). */
 export function natsRoles(options: NatsRolesOptions = {}): NatsRoleUser[] {
   const p = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
-  const bucket = options.bucket ?? `tsserve_${p.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const bucket = options.bucket ?? defaultStateBucket(p);
   const user = (
     role: NatsRole,
     name: string,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startNatsServer, waitUntil } from "@tsserve/test-utils";
+import { defaultStateBucket } from "@tsserve/controller/internal";
 import {
   countAgentStarts,
   deployRequest,
@@ -16,7 +17,7 @@ describe("Controller leader lease", () => {
     await using b = spawnController(nats.url, PREFIX, "ctl-B");
     await using h = await startHarness(1, ["--controller-id", "ctl-A"], nats);
     const starts = countAgentStarts(h.client);
-    const kv = await h.client.nc.jetstream().views.kv(`tsserve_${PREFIX}`, { history: 1 });
+    const kv = await h.client.nc.jetstream().views.kv(defaultStateBucket(PREFIX), { history: 1 });
     const holder = async (): Promise<string> => {
       const e = await kv.get("leader");
       return e && e.operation === "PUT" ? (JSON.parse(e.string()) as { holder: string }).holder : "";

@@ -6,3 +6,5 @@
  * @packageDocumentation
  */
 export { controllerEntryPath } from "./controller/entry-path.js";
+export { defaultStateBucket } from "./controller/controller-options.js";
+export { CHECKPOINT_KEY } from "./controller/checkpoint-store.js";

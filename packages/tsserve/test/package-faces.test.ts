@@ -251,7 +251,7 @@ const PINNED: Record<string, string[]> = {
     "ControllerConnectOptions",
     "ControllerOptions",
   ],
-  "@tsserve/controller/internal": ["controllerEntryPath"],
+  "@tsserve/controller/internal": ["CHECKPOINT_KEY", "controllerEntryPath", "defaultStateBucket"],
   "@tsserve/cluster": [
     "Agent",
     "AgentOptions",

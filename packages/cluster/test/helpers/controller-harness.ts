@@ -14,6 +14,7 @@ import {
 } from "@tsserve/protocol/internal";
 import { type DeploymentOptions, type StatusReport, type DeploymentStatusReport } from "@tsserve/protocol";
 import { startNatsServer, waitUntil, type NatsServer } from "@tsserve/test-utils";
+import { CHECKPOINT_KEY, defaultStateBucket } from "@tsserve/controller/internal";
 import { startLocalCluster, type LocalCluster } from "../../src/local-cluster.js";
 import { logTails } from "./log-tails.js";
 
@@ -148,10 +149,10 @@ export async function waitForCheckpointRunning(
   dep: string,
   n: number,
 ): Promise<void> {
-  const kv = await client.nc.jetstream().views.kv(`tsserve_${PREFIX}`, { bindOnly: true });
+  const kv = await client.nc.jetstream().views.kv(defaultStateBucket(PREFIX), { bindOnly: true });
   await waitUntil(
     async () => {
-      const e = await kv.get("checkpoint");
+      const e = await kv.get(CHECKPOINT_KEY);
       if (!e || e.value.length === 0) return false;
       const cp = JSON.parse(new TextDecoder().decode(e.value)) as {
         replicas: { app: string; deployment: string; state: string }[];

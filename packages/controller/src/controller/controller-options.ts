@@ -48,6 +48,11 @@ export interface ControllerOptions {
 /** {@link ControllerOptions} with every default filled in (kvReplicas: 0 = from the cluster size). */
 export type ResolvedControllerOptions = Required<ControllerOptions>;
 
+/** The controller's state bucket for a subject prefix (KV bucket names allow only letters, digits, _ and -). */
+export function defaultStateBucket(prefix: string): string {
+  return `tsserve_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
 export const DEFAULT_RECONCILE_INTERVAL_MS = 100;
 export const DEFAULT_REPUBLISH_INTERVAL_MS = 2000;
 export const DEFAULT_RECOVERY_WINDOW_MS = 2500;
@@ -108,8 +113,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     backoffMaxMs: ms("backoffMaxMs", o.backoffMaxMs, DEFAULT_BACKOFF_MAX_MS),
     replicaFenceMs: ms("replicaFenceMs", o.replicaFenceMs, DEFAULT_REPLICA_FENCE_MS),
     kvReplicas: o.kvReplicas === undefined ? 0 : kvReplicas(o.kvReplicas),
-    // KV bucket names allow only letters, digits, _ and -.
-    bucket: o.bucket ?? `tsserve_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+    bucket: o.bucket ?? defaultStateBucket(prefix),
     log: o.log ?? defaultLog(),
   };
 }

@@ -77,16 +77,17 @@ export class LeaderLease {
 
   /** Notes a renewal seen for the first time, with the latest local time it can have been sent. */
   private sawRenewal(revision: number, v: LeaseValue, readAt: number): void {
-    let sentBy = readAt;
-    const sameWriter =
-      this.seen !== undefined && typeof v.mono === "number" && v.session === this.seen.session;
-    if (sameWriter) sentBy = Math.min(readAt, this.seenAt + Math.max(0, v.mono! - this.seen!.mono));
-    this.seenRevision = revision;
-    this.seenAt = sentBy;
-    this.seen =
+    const writer =
       typeof v.session === "string" && typeof v.mono === "number"
         ? { session: v.session, mono: v.mono }
         : undefined;
+    const prev = this.seen;
+    this.seenAt =
+      writer !== undefined && prev !== undefined && writer.session === prev.session
+        ? Math.min(readAt, this.seenAt + Math.max(0, writer.mono - prev.mono))
+        : readAt;
+    this.seenRevision = revision;
+    this.seen = writer;
   }
 
   private setLeader(leader: boolean): void {
