@@ -5,14 +5,15 @@ import {
   connectNats,
   controllerSubject,
   decode,
+  decodeControllerReply,
+  decodeStatusReport,
   encode,
   errorFromWire,
-  isPlainObject,
   validatePrefix,
   type DeployRequest,
   type MembershipSnapshot,
 } from "@tsserve/protocol/internal";
-import { ProtocolError, UnavailableError, isConfigError, type StatusReport } from "@tsserve/protocol";
+import { UnavailableError, isConfigError, type StatusReport } from "@tsserve/protocol";
 
 /** Default deadline of one controller request. */
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 5000;
@@ -92,7 +93,7 @@ export class ControllerClient implements AsyncDisposable {
 
   /** Applications, deployments, replicas and nodes as the controller sees them. */
   async status(): Promise<StatusReport> {
-    return (await this.call(CONTROLLER_OPS.status, {})) as StatusReport;
+    return decodeStatusReport(await this.call(CONTROLLER_OPS.status, {}));
   }
 
   /** The RUNNING set of one deployment; DeploymentNotFoundError when unknown. */
@@ -124,12 +125,9 @@ export class ControllerClient implements AsyncDisposable {
     } catch (cause) {
       throw this.unavailable(op, cause, timeoutMs);
     }
-    const decoded = decode(reply);
-    if (!isPlainObject(decoded) || typeof decoded["ok"] !== "boolean") {
-      throw new ProtocolError(`controller ${op}: malformed reply (expected { ok, value | error })`);
-    }
-    if (decoded["ok"] === false) throw errorFromWire(decoded["error"]);
-    return decoded["value"];
+    const decoded = decodeControllerReply(`controller ${op}`, decode(reply));
+    if (!decoded.ok) throw errorFromWire(decoded.error);
+    return decoded.value;
   }
 
   private unavailable(op: string, cause: unknown, timeoutMs: number): Error {

@@ -8,3 +8,4 @@
 export { controllerEntryPath } from "./controller/entry-path.js";
 export { defaultStateBucket } from "./controller/controller-options.js";
 export { CHECKPOINT_KEY } from "./controller/checkpoint-store.js";
+export { validateDeployRequest } from "./controller/validate-request.js";

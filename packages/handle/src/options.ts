@@ -36,8 +36,8 @@ export interface ConnectOptions {
   /** Optional observer of routing events (the proxy feeds Prometheus from it). */
   metrics?: HandleMetricsSink;
   /**
-   * Passed through to the NATS client (credentials, TLS, name, reconnect policy…). `servers` is
-   * taken from `address`; `noAsyncTraces` is always on (async stack traces cost throughput).
+   * Passed through to the NATS client (credentials, TLS, name, reconnect policy, pings…) over
+   * `connectNats`'s defaults. `servers` is taken from `address`.
    */
   natsOptions?: Omit<ConnectionOptions, "servers">;
   /** Directory custom router module paths (`./routers/mine.ts#MyRouter`) resolve from. @default process.cwd() */

@@ -53,7 +53,7 @@ describe("parseStartCommand", () => {
 
   it("checks the config against the shared bounds table", () => {
     expect(badRequest(() => parseStartCommand({ ...spec, config: {} }, self))).toContain(
-      "config.maxOngoingRequests",
+      "config.numReplicas: expected an integer >= 0, got undefined",
     );
     const fast = { ...spec.config, heartbeatPeriodMs: 5 };
     expect(badRequest(() => parseStartCommand({ ...spec, config: fast }, self))).toContain(

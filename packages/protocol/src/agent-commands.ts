@@ -1,6 +1,6 @@
 import type { ReplicaSpec, StartReplicaRequest, StopReplicaRequest } from "./agent-api.js";
 import { ProtocolError } from "./errors.js";
-import { checkResolvedConfig } from "./options.js";
+import { decodeReplicaSpec } from "./config-decode.js";
 import { validateToken } from "./subjects.js";
 import { describe as describeValue, isPlainObject } from "./validate.js";
 
@@ -52,39 +52,22 @@ export interface AgentIdentity {
 export function parseStartCommand(body: unknown, self: AgentIdentity): StartReplicaRequest {
   const op = "start";
   if (!isPlainObject(body)) bad(op, "body", "a ReplicaSpec object", body);
-  const prefix = str(op, body, "prefix");
-  if (prefix !== self.prefix) bad(op, "prefix", `this agent's prefix ${JSON.stringify(self.prefix)}`, prefix);
-  const nodeId = token(op, body, "nodeId");
-  if (nodeId !== self.nodeId)
-    bad(op, "nodeId", `this agent's node id ${JSON.stringify(self.nodeId)}`, nodeId);
-  const config = body["config"];
-  if (!isPlainObject(config)) bad(op, "config", "a resolved deployment config object", config);
+  let spec: ReplicaSpec;
   try {
-    checkResolvedConfig("config", config);
+    spec = decodeReplicaSpec("", body);
   } catch (e) {
-    throw new ProtocolError(`agent ${op}: ${(e as Error).message}`);
+    throw new ProtocolError(`agent ${op}: ${(e as Error).message}`, { cause: e });
   }
-  if (typeof body["codeVersion"] !== "string") bad(op, "codeVersion", "a string", body["codeVersion"]);
-  const spec: StartReplicaRequest = {
-    address: self.address,
-    prefix,
-    app: token(op, body, "app"),
-    deployment: token(op, body, "deployment"),
-    replicaId: token(op, body, "replicaId"),
-    nodeId,
-    importPath: str(op, body, "importPath"),
-    cwd: str(op, body, "cwd"),
-    config: config as unknown as ReplicaSpec["config"],
-    codeVersion: body["codeVersion"],
-  };
-  const generation = optNum(op, body, "generation");
-  if (generation !== undefined) spec.generation = generation;
-  const fenceAfterMs = optNum(op, body, "fenceAfterMs");
-  if (fenceAfterMs !== undefined) spec.fenceAfterMs = fenceAfterMs;
-  const term = optNum(op, body, "term");
-  if (term !== undefined) spec.term = term;
+  if (spec.prefix !== self.prefix)
+    bad(op, "prefix", `this agent's prefix ${JSON.stringify(self.prefix)}`, spec.prefix);
+  if (spec.nodeId !== self.nodeId)
+    bad(op, "nodeId", `this agent's node id ${JSON.stringify(self.nodeId)}`, spec.nodeId);
   // parentPid is the agent's to set, never the sender's.
-  return spec;
+  const command: StartReplicaRequest = { ...spec, address: self.address };
+  delete command.parentPid;
+  const term = optNum(op, body, "term");
+  if (term !== undefined) command.term = term;
+  return command;
 }
 
 /** Validates a decoded `agent.<node>.stop` body. */

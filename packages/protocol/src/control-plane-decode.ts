@@ -1,5 +1,6 @@
 import type { MembershipSnapshot, ReplicaFence, ReplicaHeartbeat, ReplicaState } from "./control-plane.js";
 import type { AgentHeartbeat, AgentReplica, ReplicaExit } from "./agent-api.js";
+import { decodeRoutingConfig } from "./config-decode.js";
 import { ProtocolError } from "./errors.js";
 import { describe, isPlainObject } from "./validate.js";
 
@@ -143,9 +144,15 @@ export function decodeMembershipSnapshot(v: unknown, now = Date.now()): Membersh
     bad(what, "version", `at most ${MAX_MEMBERSHIP_VERSION_AHEAD_MS} ms ahead of now`, version);
   const replicas = o["replicas"];
   if (!Array.isArray(replicas)) bad(what, "replicas", "an array", replicas);
-  const config = o["config"];
-  if (!isPlainObject(config)) bad(what, "config", "an object", config);
-  return {
+  const retired = o["retired"];
+  if (retired !== undefined && typeof retired !== "boolean") bad(what, "retired", "true or false", retired);
+  let config: MembershipSnapshot["config"];
+  try {
+    config = decodeRoutingConfig("config", o["config"]);
+  } catch (e) {
+    throw new ProtocolError(`${what}: ${(e as Error).message}`, { cause: e });
+  }
+  const snap: MembershipSnapshot = {
     app: str(what, o, "app"),
     deployment: str(what, o, "deployment"),
     version,
@@ -153,6 +160,8 @@ export function decodeMembershipSnapshot(v: unknown, now = Date.now()): Membersh
       const ro = obj(`${what} replica`, r);
       return { replicaId: str(what, ro, "replicaId"), nodeId: str(what, ro, "nodeId") };
     }),
-    config: config as unknown as MembershipSnapshot["config"],
+    config,
   };
+  if (retired === true) snap.retired = true;
+  return snap;
 }

@@ -52,8 +52,6 @@ export {
   DEFAULT_STARTUP_TIMEOUT_S,
   type ResolvedAutoscaling,
   type ResolvedDeploymentConfig,
-  checkResolvedAutoscaling,
-  checkResolvedConfig,
   resolveDeploymentOptions,
   resolveIdempotent,
   resolveRouterConfig,
@@ -119,7 +117,23 @@ export { type WireError, errorFromWire, errorToWire } from "./wire-error.js";
 export { RawHttpInfo } from "./http-info.js";
 export { jsonReplyBytes, parseJsonArgs } from "./json-call.js";
 export { WriteCoalescer } from "./write-coalescer.js";
-export { connectNats } from "./connect-nats.js";
+export { connectNats, DEFAULT_MAX_PINGS_OUT, DEFAULT_PING_INTERVAL_MS } from "./connect-nats.js";
+export {
+  AUTOSCALING_BOUNDS,
+  CONFIG_BOUNDS,
+  type ConfigBound,
+  type NumberFields,
+  checkBound,
+  userKey,
+  userScale,
+} from "./config-bounds.js";
+export {
+  decodeReplicaSpec,
+  decodeResolvedAutoscaling,
+  decodeResolvedConfig,
+  decodeRoutingConfig,
+} from "./config-decode.js";
+export { decodeControllerReply, decodeStatusReport } from "./controller-api-decode.js";
 export { decode, encode } from "./codec.js";
 export {
   decodeAgentHeartbeat,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkResolvedAutoscaling, resolveDeploymentOptions } from "./options.js";
+import { decodeResolvedAutoscaling } from "./config-decode.js";
+import { resolveDeploymentOptions } from "./options.js";
 
 describe("resolveDeploymentOptions", () => {
   it("fills Ray-compatible defaults", () => {
@@ -44,14 +45,14 @@ describe("resolveDeploymentOptions", () => {
   });
 });
 
-describe("checkResolvedAutoscaling (a resolved config from the wire)", () => {
+describe("decodeResolvedAutoscaling (a resolved config from the wire)", () => {
   const resolved = resolveDeploymentOptions({
     name: "D",
     autoscalingConfig: { minReplicas: 1, maxReplicas: 4, initialReplicas: 2 },
   }).autoscaling!;
   const messageOf = (v: unknown): string => {
     try {
-      checkResolvedAutoscaling("config.autoscaling", v);
+      decodeResolvedAutoscaling("config.autoscaling", v);
       return "";
     } catch (e) {
       return (e as Error).message;
@@ -59,8 +60,8 @@ describe("checkResolvedAutoscaling (a resolved config from the wire)", () => {
   };
 
   it("takes what resolveDeploymentOptions made, and null", () => {
-    expect(checkResolvedAutoscaling("a", resolved)).toEqual(resolved);
-    expect(checkResolvedAutoscaling("a", null)).toBeNull();
+    expect(decodeResolvedAutoscaling("a", resolved)).toEqual(resolved);
+    expect(decodeResolvedAutoscaling("a", null)).toBeNull();
   });
 
   it("applies the same replica range rule as the user options, with the same messages", () => {

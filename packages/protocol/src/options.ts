@@ -1,5 +1,13 @@
 import { validateToken } from "./subjects.js";
-import { fail, intAtLeast, isPlainObject, noUnknownKeys, nonEmptyString, numberAtLeast } from "./validate.js";
+import {
+  AUTOSCALING_BOUNDS,
+  CONFIG_BOUNDS,
+  resolveBoundedFields,
+  userKey,
+  type ConfigBound,
+  type NumberFields,
+} from "./config-bounds.js";
+import { fail, isPlainObject, noUnknownKeys, nonEmptyString } from "./validate.js";
 
 /** Which router a deployment's handles use: a built-in name or a module path `./file.ts#Export`. */
 export interface RequestRouterConfig {
@@ -69,45 +77,27 @@ export interface DeploymentOptions {
   healthCheckTimeoutS?: number;
 }
 
-export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
-export const DEFAULT_MAX_QUEUED_REQUESTS = -1;
-export const DEFAULT_NUM_REPLICAS = 1;
+/** The user-facing defaults (seconds where the option ends in `S`): the bounds table holds them. */
+const D = CONFIG_BOUNDS;
+const A = AUTOSCALING_BOUNDS;
+export const DEFAULT_MAX_ONGOING_REQUESTS = D.maxOngoingRequests.default;
+export const DEFAULT_MAX_QUEUED_REQUESTS = D.maxQueuedRequests.default;
+export const DEFAULT_NUM_REPLICAS = D.numReplicas.default;
 export const DEFAULT_ROUTER_CLASS = "PowerOfTwoChoices";
-export const DEFAULT_TARGET_ONGOING_REQUESTS = 2;
-export const DEFAULT_UPSCALE_DELAY_S = 30;
-export const DEFAULT_DOWNSCALE_DELAY_S = 600;
-export const DEFAULT_LOOK_BACK_PERIOD_S = 30;
-export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S = 20;
-export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = 2;
-export const DEFAULT_HEARTBEAT_PERIOD_S = 1;
-export const DEFAULT_HEARTBEAT_TIMEOUT_S = 5;
-export const DEFAULT_MAX_RETRIES = 3;
-export const DEFAULT_STARTUP_TIMEOUT_S = 60;
+export const DEFAULT_TARGET_ONGOING_REQUESTS = A.targetOngoingRequests.default;
+export const DEFAULT_UPSCALE_DELAY_S = A.upscaleDelayMs.default / 1000;
+export const DEFAULT_DOWNSCALE_DELAY_S = A.downscaleDelayMs.default / 1000;
+export const DEFAULT_LOOK_BACK_PERIOD_S = A.lookBackPeriodMs.default / 1000;
+export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S = D.gracefulShutdownTimeoutMs.default / 1000;
+export const DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S = D.gracefulShutdownWaitLoopMs.default / 1000;
+export const DEFAULT_HEARTBEAT_PERIOD_S = D.heartbeatPeriodMs.default / 1000;
+export const DEFAULT_HEARTBEAT_TIMEOUT_S = D.heartbeatTimeoutMs.default / 1000;
+export const DEFAULT_MAX_RETRIES = D.maxRetries.default;
+export const DEFAULT_STARTUP_TIMEOUT_S = D.startupTimeoutMs.default / 1000;
 /** Ray Serve's `health_check_period_s` default. */
-export const DEFAULT_HEALTH_CHECK_PERIOD_S = 10;
+export const DEFAULT_HEALTH_CHECK_PERIOD_S = D.healthCheckPeriodMs.default / 1000;
 /** Ray Serve's `health_check_timeout_s` default. */
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 30;
-
-/**
- * Lower bounds of the resolved (millisecond) config values a replica relies on: the one table used
- * by {@link resolveDeploymentOptions} (seconds in serve.yaml) and by every decoder of a ReplicaSpec
- * (agent start command, replica process), so the two can never disagree.
- */
-export const CONFIG_BOUNDS = {
-  maxOngoingRequests: { min: 1, integer: true },
-  heartbeatPeriodMs: { min: 10, integer: false },
-  heartbeatTimeoutMs: { min: 50, integer: false },
-  gracefulShutdownWaitLoopMs: { min: 0, integer: false },
-  gracefulShutdownTimeoutMs: { min: 0, integer: false },
-} as const;
-
-/** Checks a resolved config object against {@link CONFIG_BOUNDS}; ConfigError names `path.field`. */
-export function checkResolvedConfig(path: string, config: Record<string, unknown>): void {
-  for (const [field, b] of Object.entries(CONFIG_BOUNDS)) {
-    if (b.integer) intAtLeast(`${path}.${field}`, config[field], b.min);
-    else numberAtLeast(`${path}.${field}`, config[field], b.min);
-  }
-}
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = D.healthCheckTimeoutMs.default / 1000;
 
 export interface ResolvedAutoscaling {
   minReplicas: number;
@@ -139,33 +129,20 @@ export interface ResolvedDeploymentConfig {
   healthCheckTimeoutMs: number;
 }
 
+/** Every bound number under its user name (`…S` for `…Ms`), plus the options that are not numbers. */
 const DEPLOYMENT_KEYS = [
+  ...Object.keys(CONFIG_BOUNDS).map(userKey),
   "name",
-  "numReplicas",
-  "maxOngoingRequests",
-  "maxQueuedRequests",
   "requestRouter",
   "autoscalingConfig",
-  "gracefulShutdownTimeoutS",
-  "gracefulShutdownWaitLoopS",
-  "heartbeatPeriodS",
-  "heartbeatTimeoutS",
-  "startupTimeoutS",
-  "healthCheckPeriodS",
-  "healthCheckTimeoutS",
   "idempotent",
-  "maxRetries",
-] as const;
+];
 
-const AUTOSCALING_KEYS = [
-  "minReplicas",
-  "maxReplicas",
-  "initialReplicas",
-  "targetOngoingRequests",
-  "upscaleDelayS",
-  "downscaleDelayS",
-  "lookBackPeriodS",
-] as const;
+const AUTOSCALING_KEYS = Object.keys(AUTOSCALING_BOUNDS).map(userKey);
+
+// Compile-time: every number of the resolved types has a row in its bounds table.
+const CONFIG_ROWS: Record<NumberFields<ResolvedDeploymentConfig>, ConfigBound> = CONFIG_BOUNDS;
+const AUTOSCALING_ROWS: Record<NumberFields<ResolvedAutoscaling>, ConfigBound> = AUTOSCALING_BOUNDS;
 
 export function resolveRouterConfig(path: string, value: unknown): Required<RequestRouterConfig> {
   if (value === undefined) return { class: DEFAULT_ROUTER_CLASS, kwargs: {} };
@@ -181,70 +158,31 @@ function resolveAutoscaling(path: string, value: unknown): ResolvedAutoscaling |
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) fail(path, "an object", value);
   noUnknownKeys(path, value, AUTOSCALING_KEYS);
-  const minReplicas = value["minReplicas"] ?? 1;
-  const s = (key: string, dflt: number): number =>
-    numberAtLeast(`${path}.${key}`, value[key] ?? dflt, 0) * 1000;
-  return {
-    ...replicaRange(
-      path,
-      minReplicas,
-      value["maxReplicas"] ?? (typeof minReplicas === "number" ? Math.max(1, minReplicas) : 1),
-      value["initialReplicas"] ?? minReplicas,
-    ),
-    targetOngoingRequests: numberAtLeast(
-      `${path}.targetOngoingRequests`,
-      value["targetOngoingRequests"] ?? DEFAULT_TARGET_ONGOING_REQUESTS,
-      0,
-      true,
-    ),
-    upscaleDelayMs: s("upscaleDelayS", DEFAULT_UPSCALE_DELAY_S),
-    downscaleDelayMs: s("downscaleDelayS", DEFAULT_DOWNSCALE_DELAY_S),
-    lookBackPeriodMs: s("lookBackPeriodS", DEFAULT_LOOK_BACK_PERIOD_S),
-  };
+  // Replica counts default from minReplicas, not from the table.
+  const min = value["minReplicas"] ?? A.minReplicas.default;
+  const max = value["maxReplicas"] ?? (typeof min === "number" ? Math.max(1, min) : 1);
+  const counts = { minReplicas: min, maxReplicas: max, initialReplicas: value["initialReplicas"] ?? min };
+  const resolved = resolveBoundedFields(path, { ...value, ...counts }, AUTOSCALING_ROWS);
+  checkReplicaRange(path, resolved);
+  return resolved;
 }
 
-/** min ≥ 0, max ≥ max(1, min), min ≤ initial ≤ max: the same rule for user options and the wire. */
-function replicaRange(
+/** min ≤ max, min ≤ initial ≤ max (each already bounded): the same rule for user options and the wire. */
+export function checkReplicaRange(
   path: string,
-  min: unknown,
-  max: unknown,
-  initial: unknown,
-): Pick<ResolvedAutoscaling, "minReplicas" | "maxReplicas" | "initialReplicas"> {
-  const minReplicas = intAtLeast(`${path}.minReplicas`, min, 0);
-  const maxReplicas = intAtLeast(`${path}.maxReplicas`, max, 1);
-  if (maxReplicas < minReplicas)
-    fail(`${path}.maxReplicas`, `a value >= minReplicas (${minReplicas})`, maxReplicas);
-  const initialReplicas = intAtLeast(`${path}.initialReplicas`, initial, 0);
-  if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
-    fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, initialReplicas);
+  r: Pick<ResolvedAutoscaling, "minReplicas" | "maxReplicas" | "initialReplicas">,
+): void {
+  if (r.maxReplicas < r.minReplicas)
+    fail(`${path}.maxReplicas`, `a value >= minReplicas (${r.minReplicas})`, r.maxReplicas);
+  if (r.initialReplicas < r.minReplicas || r.initialReplicas > r.maxReplicas) {
+    fail(`${path}.initialReplicas`, `a value between minReplicas and maxReplicas`, r.initialReplicas);
   }
-  return { minReplicas, maxReplicas, initialReplicas };
-}
-
-/**
- * Checks a ResolvedAutoscaling that crossed the wire (the controller trusts nothing): the replica
- * range as {@link resolveDeploymentOptions} checks it, delays already in milliseconds.
- */
-export function checkResolvedAutoscaling(path: string, v: unknown): ResolvedAutoscaling | null {
-  if (v === null || v === undefined) return null;
-  if (!isPlainObject(v)) fail(path, "null or a resolved autoscaling object", v);
-  return {
-    ...replicaRange(path, v["minReplicas"], v["maxReplicas"], v["initialReplicas"]),
-    targetOngoingRequests: numberAtLeast(
-      `${path}.targetOngoingRequests`,
-      v["targetOngoingRequests"],
-      0,
-      true,
-    ),
-    upscaleDelayMs: numberAtLeast(`${path}.upscaleDelayMs`, v["upscaleDelayMs"], 0),
-    downscaleDelayMs: numberAtLeast(`${path}.downscaleDelayMs`, v["downscaleDelayMs"], 0),
-    lookBackPeriodMs: numberAtLeast(`${path}.lookBackPeriodMs`, v["lookBackPeriodMs"], 0),
-  };
 }
 
 /**
  * Validates deployment options once and fills in every default. `path` prefixes error messages
- * (e.g. `applications[0].deployments[1]`). Router kwargs are validated later by the router itself.
+ * (e.g. `applications[0].deployments[1]`). Every number is checked against {@link CONFIG_BOUNDS},
+ * the table the wire decoders use. Router kwargs are validated later by the router itself.
  */
 export function resolveDeploymentOptions(
   options: unknown,
@@ -256,49 +194,15 @@ export function resolveDeploymentOptions(
   noUnknownKeys(path, o, DEPLOYMENT_KEYS);
   const name = nonEmptyString(`${path}.name`, o["name"] ?? defaultName);
   validateToken(`${path}.name`, name);
-  const maxQueuedRequests = o["maxQueuedRequests"] ?? DEFAULT_MAX_QUEUED_REQUESTS;
-  if (maxQueuedRequests !== -1) intAtLeast(`${path}.maxQueuedRequests`, maxQueuedRequests, 1);
   const autoscaling = resolveAutoscaling(`${path}.autoscalingConfig`, o["autoscalingConfig"]);
-  const ms = (key: string, dflt: number, min = 0): number =>
-    numberAtLeast(`${path}.${key}`, o[key] ?? dflt, min) * 1000;
+  const numbers = resolveBoundedFields(path, o, CONFIG_ROWS);
   return {
+    ...numbers,
     name,
-    numReplicas: autoscaling
-      ? autoscaling.initialReplicas
-      : intAtLeast(`${path}.numReplicas`, o["numReplicas"] ?? DEFAULT_NUM_REPLICAS, 0),
-    maxOngoingRequests: intAtLeast(
-      `${path}.maxOngoingRequests`,
-      o["maxOngoingRequests"] ?? DEFAULT_MAX_ONGOING_REQUESTS,
-      CONFIG_BOUNDS.maxOngoingRequests.min,
-    ),
-    maxQueuedRequests: maxQueuedRequests as number,
+    numReplicas: autoscaling ? autoscaling.initialReplicas : numbers.numReplicas,
     requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
     autoscaling,
-    gracefulShutdownTimeoutMs: ms(
-      "gracefulShutdownTimeoutS",
-      DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_S,
-      CONFIG_BOUNDS.gracefulShutdownTimeoutMs.min / 1000,
-    ),
-    gracefulShutdownWaitLoopMs: ms(
-      "gracefulShutdownWaitLoopS",
-      DEFAULT_GRACEFUL_SHUTDOWN_WAIT_LOOP_S,
-      CONFIG_BOUNDS.gracefulShutdownWaitLoopMs.min / 1000,
-    ),
-    heartbeatPeriodMs: ms(
-      "heartbeatPeriodS",
-      DEFAULT_HEARTBEAT_PERIOD_S,
-      CONFIG_BOUNDS.heartbeatPeriodMs.min / 1000,
-    ),
-    heartbeatTimeoutMs: ms(
-      "heartbeatTimeoutS",
-      DEFAULT_HEARTBEAT_TIMEOUT_S,
-      CONFIG_BOUNDS.heartbeatTimeoutMs.min / 1000,
-    ),
     idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
-    maxRetries: intAtLeast(`${path}.maxRetries`, o["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
-    startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),
-    healthCheckPeriodMs: ms("healthCheckPeriodS", DEFAULT_HEALTH_CHECK_PERIOD_S, 0.05),
-    healthCheckTimeoutMs: ms("healthCheckTimeoutS", DEFAULT_HEALTH_CHECK_TIMEOUT_S, 0.05),
   };
 }
 

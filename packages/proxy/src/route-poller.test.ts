@@ -59,7 +59,7 @@ describe("RoutePoller", () => {
     await p.refresh();
     expect(p.lastError?.message).toContain("malformed status reply");
     await p.refresh();
-    expect(p.lastError?.message).toContain("no applications list");
+    expect(p.lastError?.message).toContain("applications: expected an array");
     expect(p.table.prefixes()).toEqual(["/chat"]);
     await p.refresh();
     expect(p.table.prefixes()).toEqual(["/v2"]);

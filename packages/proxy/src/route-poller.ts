@@ -2,9 +2,10 @@ import {
   CONTROLLER_OPS,
   controllerSubject,
   decode,
+  decodeControllerReply,
+  decodeStatusReport,
   encode,
   errorFromWire,
-  type ControllerReply,
 } from "@tsserve/protocol/internal";
 import { UnavailableError, type ApplicationStatusReport, type StatusReport } from "@tsserve/protocol";
 import { RouteTable } from "./route-table.js";
@@ -32,10 +33,6 @@ export interface RoutePollerOptions {
   onRoutes?: (table: RouteTable, previous: RouteTable) => void;
   /** Called after each failed poll with `lastError` and the table still in use. */
   onFailure?: (error: Error, table: RouteTable) => void;
-}
-
-function isStatusReport(v: unknown): v is StatusReport {
-  return typeof v === "object" && v !== null && Array.isArray((v as { applications?: unknown }).applications);
 }
 
 /**
@@ -105,27 +102,31 @@ export class RoutePoller {
       );
       return;
     }
-    const r = reply as ControllerReply<StatusReport> | undefined;
-    if (typeof r !== "object" || r === null || typeof r.ok !== "boolean") {
-      this.fail(new UnavailableError(`controller sent a malformed status reply on ${this.subject}`));
-      return;
-    }
-    if (!r.ok) {
-      this.fail(errorFromWire(r.error));
-      return;
-    }
-    if (!isStatusReport(r.value)) {
-      this.fail(new UnavailableError(`controller status reply on ${this.subject} has no applications list`));
+    let status: StatusReport;
+    try {
+      const r = decodeControllerReply(this.subject, reply);
+      if (!r.ok) {
+        this.fail(errorFromWire(r.error));
+        return;
+      }
+      status = decodeStatusReport(r.value);
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      this.fail(
+        new UnavailableError(`controller sent a malformed status reply on ${this.subject}: ${why}`, {
+          cause,
+        }),
+      );
       return;
     }
     const previous = this.current;
-    const next = RouteTable.fromApplications(r.value.applications);
+    const next = RouteTable.fromApplications(status.applications);
     // Keep the old object when nothing changed, so readers comparing tables see stability.
     if (!next.equals(previous)) this.current = next;
     this.lastError = undefined;
     this.lastSuccessAt = Date.now();
     try {
-      this.options.onStatus?.(r.value.applications);
+      this.options.onStatus?.(status.applications);
     } catch {
       // Metrics must never break routing; a bad report shape only costs the gauge.
     }

@@ -7,3 +7,4 @@
  */
 export { loadApplicationGraph, type ApplicationGraph } from "./application-graph.js";
 export { startReplicaProcess, type StartReplicaOptions, REPLICA_MAIN } from "./start-replica-process.js";
+export { parseReplicaSpec } from "./replica-spec.js";

@@ -47,7 +47,11 @@ describe("replica fencing (it stops by itself)", () => {
         deployment: spec.deployment,
         version,
         replicas: ids.map((replicaId) => ({ replicaId, nodeId: "node-1" })),
-        config: {},
+        config: {
+          maxOngoingRequests: 5,
+          maxQueuedRequests: -1,
+          requestRouter: { class: "PowerOfTwoChoices", kwargs: {} },
+        },
       });
     const subject = membersSubject(spec.prefix, APP, spec.deployment);
     nc.publish(subject, snapshot(Date.now(), ["someone-else"]));

@@ -1,21 +1,12 @@
 import {
-  checkResolvedAutoscaling,
-  DEFAULT_HEALTH_CHECK_PERIOD_S,
-  DEFAULT_HEALTH_CHECK_TIMEOUT_S,
-  DEFAULT_STARTUP_TIMEOUT_S,
+  decodeResolvedConfig,
   fail,
-  intAtLeast,
   isPlainObject,
   nonEmptyString,
-  numberAtLeast,
-  resolveRouterConfig,
-  resolveIdempotent,
-  DEFAULT_MAX_RETRIES,
   validateToken,
   type ApplicationSpec,
   type DeployRequest,
   type DeploymentSpec,
-  type ResolvedDeploymentConfig,
 } from "@tsserve/protocol/internal";
 import { ProtocolError, TsserveError } from "@tsserve/protocol";
 
@@ -35,52 +26,6 @@ function asBadRequest<T>(fn: () => T): T {
   }
 }
 
-/** Checks a ResolvedDeploymentConfig that crossed the wire (the CLI resolved it; we trust nothing). */
-export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploymentConfig {
-  if (!isPlainObject(v)) fail(path, "a resolved deployment config object", v);
-  const name = validateToken(`${path}.name`, nonEmptyString(`${path}.name`, v["name"]));
-  const maxQueuedRequests = v["maxQueuedRequests"];
-  if (maxQueuedRequests !== -1) intAtLeast(`${path}.maxQueuedRequests`, maxQueuedRequests, 1);
-  return {
-    name,
-    numReplicas: intAtLeast(`${path}.numReplicas`, v["numReplicas"], 0),
-    maxOngoingRequests: intAtLeast(`${path}.maxOngoingRequests`, v["maxOngoingRequests"], 1),
-    maxQueuedRequests: maxQueuedRequests as number,
-    requestRouter: resolveRouterConfig(`${path}.requestRouter`, v["requestRouter"]),
-    autoscaling: checkResolvedAutoscaling(`${path}.autoscaling`, v["autoscaling"]),
-    gracefulShutdownTimeoutMs: numberAtLeast(
-      `${path}.gracefulShutdownTimeoutMs`,
-      v["gracefulShutdownTimeoutMs"],
-      0,
-    ),
-    gracefulShutdownWaitLoopMs: numberAtLeast(
-      `${path}.gracefulShutdownWaitLoopMs`,
-      v["gracefulShutdownWaitLoopMs"],
-      0,
-    ),
-    heartbeatPeriodMs: numberAtLeast(`${path}.heartbeatPeriodMs`, v["heartbeatPeriodMs"], 1),
-    heartbeatTimeoutMs: numberAtLeast(`${path}.heartbeatTimeoutMs`, v["heartbeatTimeoutMs"], 1),
-    idempotent: resolveIdempotent(`${path}.idempotent`, v["idempotent"]),
-    maxRetries: intAtLeast(`${path}.maxRetries`, v["maxRetries"] ?? DEFAULT_MAX_RETRIES, 0),
-    // Absent from a CLI older than these options: Ray's defaults.
-    startupTimeoutMs: numberAtLeast(
-      `${path}.startupTimeoutMs`,
-      v["startupTimeoutMs"] ?? DEFAULT_STARTUP_TIMEOUT_S * 1000,
-      1,
-    ),
-    healthCheckPeriodMs: numberAtLeast(
-      `${path}.healthCheckPeriodMs`,
-      v["healthCheckPeriodMs"] ?? DEFAULT_HEALTH_CHECK_PERIOD_S * 1000,
-      1,
-    ),
-    healthCheckTimeoutMs: numberAtLeast(
-      `${path}.healthCheckTimeoutMs`,
-      v["healthCheckTimeoutMs"] ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S * 1000,
-      1,
-    ),
-  };
-}
-
 function validateApplication(path: string, v: unknown): ApplicationSpec {
   if (!isPlainObject(v)) fail(path, "an application spec object", v);
   const name = validateToken(`${path}.name`, nonEmptyString(`${path}.name`, v["name"]));
@@ -97,7 +42,7 @@ function validateApplication(path: string, v: unknown): ApplicationSpec {
   const deployments: DeploymentSpec[] = list.map((d: unknown, i) => {
     const p = `${path}.deployments[${i}]`;
     if (!isPlainObject(d)) fail(p, "an object { config, codeVersion }", d);
-    const config = validateResolvedConfig(`${p}.config`, d["config"]);
+    const config = decodeResolvedConfig(`${p}.config`, d["config"]);
     if (seen.has(config.name)) fail(`${p}.config.name`, "a name unique within the application", config.name);
     seen.add(config.name);
     return { config, codeVersion: nonEmptyString(`${p}.codeVersion`, d["codeVersion"]) };

@@ -3,11 +3,11 @@ import {
   CONTROLLER_OPS,
   controllerSubject,
   decode,
+  decodeControllerReply,
+  decodeMembershipSnapshot,
   encode,
   errorFromWire,
-  isPlainObject,
   membersSubject,
-  type ControllerReply,
   type MembershipSnapshot,
 } from "@tsserve/protocol/internal";
 import { DeploymentNotFoundError } from "@tsserve/protocol";
@@ -27,28 +27,14 @@ export interface ControllerMembershipOptions {
 const RETRY_INITIAL_MS = 100;
 const RETRY_MAX_MS = 2000;
 
-/**
- * Versions come from the controller's clock (`max(last + 1, Date.now())`); one further ahead than
- * this is forged or corrupt, and accepting it would pin the handle to that set forever, since
- * every genuine snapshot after it would look older.
- */
-const MAX_VERSION_AHEAD_MS = 10 * 60_000;
-
-/** A well-formed snapshot for this deployment (broadcasts are not trusted blindly). */
-function isSnapshotOf(v: unknown, app: string, deployment: string): v is MembershipSnapshot {
-  if (!isPlainObject(v) || v["app"] !== app || v["deployment"] !== deployment) return false;
-  const version = v["version"];
-  if (typeof version !== "number" || !Number.isSafeInteger(version)) return false;
-  if (version > Date.now() + MAX_VERSION_AHEAD_MS) return false;
-  const replicas = v["replicas"];
-  return (
-    Array.isArray(replicas) &&
-    replicas.every(
-      (r) => isPlainObject(r) && typeof r["replicaId"] === "string" && typeof r["nodeId"] === "string",
-    ) &&
-    isPlainObject(v["config"]) &&
-    (v["retired"] === undefined || typeof v["retired"] === "boolean")
-  );
+/** A well-formed snapshot for this deployment (broadcasts are not trusted blindly), else null. */
+function snapshotOf(v: unknown, app: string, deployment: string): MembershipSnapshot | null {
+  try {
+    const snap = decodeMembershipSnapshot(v);
+    return snap.app === app && snap.deployment === deployment ? snap : null;
+  } catch {
+    return null;
+  }
 }
 
 function updateOf(snap: MembershipSnapshot): MembershipUpdate {
@@ -73,8 +59,8 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
   let retryTimer: NodeJS.Timeout | null = null;
 
   const accept = (value: unknown): void => {
-    if (!isSnapshotOf(value, app, deployment)) return;
-    const snap = value;
+    const snap = snapshotOf(value, app, deployment);
+    if (snap === null) return;
     if (held !== null && snap.version <= held.version) return;
     held = snap;
     for (const l of listeners) l.onUpdate(updateOf(snap));
@@ -91,7 +77,7 @@ export function controllerMembership(options: ControllerMembershipOptions): Memb
           timeout: lookupTimeoutMs,
         },
       );
-      const reply = decode(msg.data) as ControllerReply<MembershipSnapshot>;
+      const reply = decodeControllerReply("ctl.members", decode(msg.data));
       lookingUp = false;
       if (reply.ok) {
         accept(reply.value);

@@ -1,8 +1,7 @@
 import { ControllerClient } from "@tsserve/controller";
-import { connect as natsConnect, type NatsConnection } from "nats";
-import { natsAuthFromEnv } from "@tsserve/protocol/internal";
-import { ConfigError, UnavailableError } from "@tsserve/protocol";
-import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
+import type { NatsConnection } from "nats";
+import { ConfigError, UnavailableError, isConfigError } from "@tsserve/protocol";
+import { DEFAULT_PREFIX, connectNats, validatePrefix } from "@tsserve/protocol/internal";
 import { findStateDir } from "./find-state-dir.js";
 import { ADDRESS_FILE, readAddressFile, readHeadRecord } from "./state-dir.js";
 
@@ -94,15 +93,16 @@ export const CONNECT_TIMEOUT_MS = 2000;
 /** Opens a NATS connection; an unreachable address says which address and where it came from. */
 export async function openConnection(target: Target): Promise<NatsConnection> {
   try {
-    return await natsConnect({
-      ...natsAuthFromEnv(),
-      servers: target.address.split(",").map((s) => s.trim()),
+    // A command gives up rather than waiting for a cluster that may never come back.
+    return await connectNats({
+      address: target.address,
       name: "tsserve-cli",
-      noAsyncTraces: true,
       timeout: CONNECT_TIMEOUT_MS,
+      maxReconnectAttempts: 10,
     });
   } catch (e) {
-    throw unreachable(target, e);
+    if (isConfigError(e)) throw e;
+    throw unreachable(target, (e as Error).cause ?? e);
   }
 }
 
