@@ -12,6 +12,7 @@ import {
 import { withGrpcFlags } from "./grpc-flags.js";
 import { addClusterCommands } from "./cluster-commands.js";
 import { runCommand, startCommand } from "./head-commands.js";
+import { tsserveVersion } from "../init/scaffold.js";
 import { initCommand } from "./init-command.js";
 import { logsCommand, type LogsFlags } from "./logs-command.js";
 import { applyLogFlags } from "./log-flags.js";
@@ -36,6 +37,11 @@ function secondsArg(value: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError(`expected a number of seconds > 0, got ${JSON.stringify(value)}.`);
   return Math.round(n * 1000);
+}
+
+/** `--timeout <seconds>`, 60 s by default: help shows the default in seconds, the command gets ms. */
+function timeoutOption(description: string): Option {
+  return new Option("--timeout <seconds>", description).argParser(secondsArg).default(60_000, "60");
 }
 
 /** The argument each NATS credential / TLS flag takes, for --help. */
@@ -143,6 +149,7 @@ export function action<A extends unknown[]>(
 export function buildProgram(): Command {
   const program = new Command("tsserve")
     .description("serve stateful TypeScript classes as replicated, session-aware services over NATS")
+    .version(tsserveVersion(), "-V, --version", "print the tsserve version")
     .showSuggestionAfterError()
     .configureHelp({ sortSubcommands: false })
     // Credentials given as flags become TSSERVE_NATS_* variables before any command runs, so this
@@ -207,7 +214,7 @@ export function buildProgram(): Command {
   )
     .option("--no-wait", "return once the controller accepted the config")
     .option("--force", "roll every replica over even if the code version did not change")
-    .option("--timeout <seconds>", "how long to wait for HEALTHY", secondsArg, 60_000)
+    .addOption(timeoutOption("how long to wait for HEALTHY"))
     .action(
       action("deploy", (file: string, opts: Parameters<typeof deployCommand>[1]) =>
         deployCommand(file, opts),
@@ -248,7 +255,7 @@ export function buildProgram(): Command {
     .option("--session <id>", "session id (ConsistentHash keeps a session on one replica)")
     .option("--data <json>", "the argument, as JSON (e.g. '\"hi\"' or '{\"a\":1}')")
     .option("--stream", "print each chunk of an async-generator method as a JSON line")
-    .option("--timeout <seconds>", "give up after this long", secondsArg, 60_000)
+    .addOption(timeoutOption("give up after this long"))
     .action(
       action("call", (app: string, dep: string, opts: Parameters<typeof callCommand>[2]) =>
         callCommand(app, dep, opts),

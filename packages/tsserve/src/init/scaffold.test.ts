@@ -51,10 +51,12 @@ describe("tsserve init", () => {
       '"type": "module"',
       "the tsserve dependency",
       "scripts deploy, status, shutdown, typecheck",
+      "the typescript devDependency (for the typecheck script)",
     ]);
     const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as Record<string, Record<string, string>>;
     expect(pkg["scripts"]!["start"]).toBe("node x.js"); // the user's own script stays
     expect(pkg["dependencies"]).toEqual({ a: "1", tsserve: `^${tsserveVersion()}` });
+    expect(pkg["devDependencies"]).toEqual({ typescript: "~5.9.3" });
     expect(pkg["name"]).toBe("mine");
   });
 });

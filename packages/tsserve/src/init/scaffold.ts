@@ -1,7 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError } from "@tsserve/protocol";
-import { APP_TS, GITIGNORE, SCRIPTS, SERVE_YAML, TSCONFIG_JSON, packageJson } from "./templates.js";
+import {
+  APP_TS,
+  GITIGNORE,
+  SCRIPTS,
+  SERVE_YAML,
+  TSCONFIG_JSON,
+  TYPESCRIPT_RANGE,
+  packageJson,
+} from "./templates.js";
 
 /** What {@link scaffoldApp} did. */
 export interface ScaffoldResult {
@@ -92,6 +100,12 @@ function updatePackageJson(file: string, version: string): string[] {
   if (added.length > 0) {
     pkg["scripts"] = { ...scripts, ...Object.fromEntries(added.map((k) => [k, SCRIPTS[k]!])) };
     changes.push(`scripts ${added.join(", ")}`);
+  }
+  // The typecheck script runs tsc: without TypeScript it would fail with "tsc: not found".
+  const devDeps = (pkg["devDependencies"] ?? {}) as Record<string, string>;
+  if (deps["typescript"] === undefined && devDeps["typescript"] === undefined) {
+    pkg["devDependencies"] = { ...devDeps, typescript: TYPESCRIPT_RANGE };
+    changes.push("the typescript devDependency (for the typecheck script)");
   }
   writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
   return changes;

@@ -65,6 +65,9 @@ export const SCRIPTS: Record<string, string> = {
   typecheck: "tsc",
 };
 
+/** The TypeScript the `typecheck` script runs (a devDependency of every scaffolded app). */
+export const TYPESCRIPT_RANGE = "~5.9.3";
+
 /** package.json for a new folder; `"type": "module"` is what keeps tsx from loading app.ts as CommonJS. */
 export function packageJson(name: string, tsserveVersion: string): Record<string, unknown> {
   return {
@@ -74,6 +77,6 @@ export function packageJson(name: string, tsserveVersion: string): Record<string
     type: "module",
     scripts: SCRIPTS,
     dependencies: { tsserve: `^${tsserveVersion}` },
-    devDependencies: { typescript: "~5.9.3" },
+    devDependencies: { typescript: TYPESCRIPT_RANGE },
   };
 }
