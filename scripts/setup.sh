@@ -73,7 +73,4 @@ fi
 
 say "building (pnpm build)"
 pnpm build
-# The examples' `tsserve` bin links to packages/tsserve/dist/cli.js, which exists only after the
-# build: link it again now (cheap, offline).
-pnpm install --offline --frozen-lockfile >/dev/null 2>&1 || true
 say "done: try \`bash scripts/quickstart.sh\`"
