@@ -5,19 +5,13 @@
  * comes from TSSERVE_ADDRESS, else the `.tsserve/address` file `tsserve start` wrote here.
  * Exits with code 1 if any session was served by more than one replica.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { connect } from "tsserve";
 import type { Chat } from "./app.js";
 
 const SESSIONS = 8;
 const TURNS = 5;
 
-function clusterAddress(): string | undefined {
-  if (process.env["TSSERVE_ADDRESS"]) return process.env["TSSERVE_ADDRESS"];
-  return existsSync(".tsserve/address") ? readFileSync(".tsserve/address", "utf8").trim() : undefined;
-}
-
-const client = await connect({ address: clusterAddress() });
+const client = await connect(); // TSSERVE_ADDRESS, else the .tsserve/address `tsserve start` wrote
 try {
   const chat = client.getDeploymentHandle<Chat>("Chat", { app: "chat" });
   // Warm-up: session-less pings spread over the ring and teach the handle every replica's queue

@@ -5,18 +5,12 @@
  * conversation. Prints, per router, the share of prompt tokens served from a replica's prefix
  * cache and the latency per request. Run from this folder: `pnpm exec tsx client.ts`.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { connect, type DeploymentHandle } from "tsserve";
 import type { LLM } from "./app.js";
 
 const SESSIONS = 12;
 const TURNS = 6;
 const SYSTEM_PROMPT = Array.from({ length: 40 }, (_, i) => `sys${i}`).join(" ");
-
-function clusterAddress(): string | undefined {
-  if (process.env["TSSERVE_ADDRESS"]) return process.env["TSSERVE_ADDRESS"];
-  return existsSync(".tsserve/address") ? readFileSync(".tsserve/address", "utf8").trim() : undefined;
-}
 
 interface RunResult {
   prompt: number;
@@ -51,7 +45,7 @@ function summary(name: string, r: RunResult): string {
   return `${name.padEnd(18)} ${hit.toFixed(1).padStart(8)} %  ${p50.toFixed(1).padStart(8)} ms  ${p95.toFixed(1).padStart(8)} ms`;
 }
 
-const client = await connect({ address: clusterAddress() });
+const client = await connect(); // TSSERVE_ADDRESS, else the .tsserve/address `tsserve start` wrote
 try {
   const hash = await run(client.getDeploymentHandle<LLM>("LLM", { app: "llm-hash" }), "hash");
   const p2c = await run(client.getDeploymentHandle<LLM>("LLM", { app: "llm-p2c" }), "p2c");

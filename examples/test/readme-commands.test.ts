@@ -147,7 +147,7 @@ describe("example READMEs run as written", () => {
       expect(out).toMatch(/\{"score":3,"modelReplica":"Model-\w+","ingressReplica":"Ingress-\w+"\}/);
       expect(out).toMatch(/"score": 4.5,\n\s+"modelReplica": "Model-\w+"/);
       expect(out).toMatch(
-        /\{"error":\{"code":"USER_CODE","name":"UserCodeError","message":"expected a JSON list of numbers/,
+        /\{"error":\{"code":"USER_CODE","name":"UserCodeError","message":"expected a JSON list of numbers.*"remoteName":"TypeError"/,
       );
       expect(out).toMatch(/Ingress \(ingress\)\s+HEALTHY\s+1\/1/);
       expect(out).toMatch(/Model\s+HEALTHY\s+2\/2/);

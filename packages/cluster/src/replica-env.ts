@@ -1,4 +1,4 @@
-import { NATS_AUTH_ENV } from "@tsserve/protocol/internal";
+import { LOG_TIME_ENV, NATS_AUTH_ENV } from "@tsserve/protocol/internal";
 import { PARENT_PID_ENV, RUN_MARKER_ENV } from "./entry-paths.js";
 
 /**
@@ -12,7 +12,8 @@ import { PARENT_PID_ENV, RUN_MARKER_ENV } from "./entry-paths.js";
  *   the replica. Without any, the agent's own `TSSERVE_NATS_*` are passed on (a cluster with one
  *   NATS user for everything; `tsserve nats-config` writes per-role users);
  * - the TLS CA file (public) in any case;
- * - the parent pid for the parent-watch preload and the test run marker;
+ * - the parent pid for the parent-watch preload and the test run marker, and `TSSERVE_LOG_TIME=0`
+ *   (the agent's log file stamps each line, so the replica's lines do not);
  * - the variables the agent's `TSSERVE_REPLICA_ENV` names (comma-separated): how an operator hands
  *   deployments their own configuration (an API endpoint, a model path) without handing them the
  *   agent's secrets.
@@ -65,5 +66,7 @@ export function replicaEnvironment(env: NodeJS.ProcessEnv, extra: NodeJS.Process
     if (env[n] !== undefined) out[n] = env[n];
   }
   out[PARENT_PID_ENV] = String(process.pid);
+  // The agent stamps every line of a replica's log file: the replica's own lines carry no time.
+  out[LOG_TIME_ENV] = "0";
   return { ...out, ...extra };
 }

@@ -8,13 +8,8 @@ import { controllerMembership } from "./membership/controller-membership.js";
 import type { MembershipSource } from "./membership/membership-source.js";
 import type { HandleMetricsSink } from "./metrics-sink.js";
 import { NatsTransport } from "./nats-transport.js";
-import {
-  ADDRESS_ENV,
-  DEFAULT_ADDRESS,
-  type ConnectOptions,
-  type FromConnectionOptions,
-  type GetHandleOptions,
-} from "./options.js";
+import { clientAddress, type FoundAddress } from "./local-head.js";
+import { type ConnectOptions, type FromConnectionOptions, type GetHandleOptions } from "./options.js";
 import { DeploymentDispatcher } from "./dispatch/dispatcher.js";
 
 /**
@@ -23,8 +18,9 @@ import { DeploymentDispatcher } from "./dispatch/dispatcher.js";
  * a ping every 2 s with 3 missed allowed (a cut network is noticed in ~6 s).
  */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
-  const address = options.address ?? process.env[ADDRESS_ENV] ?? DEFAULT_ADDRESS;
-  const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
+  const found = clientAddress(options.address, options.cwd);
+  const address = found.address;
+  const prefix = validatePrefix(options.prefix ?? found.headPrefix ?? DEFAULT_PREFIX);
   let nc: NatsConnection;
   try {
     // connectNats: credentials from TSSERVE_NATS_*, reconnect forever, and pings that notice a cut
@@ -36,11 +32,11 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
     // that says where we tried and how credentials are given.
     const cause = (e as Error).cause ?? e;
     throw new UnavailableError(
-      `cannot connect to NATS at ${address}: ${(cause as Error).message} (credentials and TLS come from the TSSERVE_NATS_* environment variables)`,
+      `cannot connect to NATS at ${address} (from ${found.source}): ${(cause as Error).message} (credentials and TLS come from the TSSERVE_NATS_* environment variables)`,
       { cause },
     );
   }
-  return new Client(nc, { prefix, metrics: options.metrics, cwd: options.cwd }, true);
+  return new Client(nc, { prefix, metrics: options.metrics, cwd: options.cwd, found }, true);
 }
 
 /**
@@ -52,6 +48,13 @@ export class Client {
   readonly id = nuid.next();
   /** Subject prefix in use. */
   readonly prefix: string;
+  /** The NATS address `connect()` used (for `fromConnection`: the server connected to). */
+  readonly address: string;
+  /**
+   * Where that address came from: `"options.address"`, `"TSSERVE_ADDRESS"`, the local head's
+   * address file (its path), or `"fromConnection"`.
+   */
+  readonly addressSource: string;
   private readonly metrics: HandleMetricsSink | undefined;
   private readonly cwd: string | undefined;
   private readonly transport: NatsTransport;
@@ -68,10 +71,17 @@ export class Client {
   constructor(
     /** The NATS connection (borrowed when made by `fromConnection`). */
     readonly nc: NatsConnection,
-    options: { prefix: string; metrics?: HandleMetricsSink | undefined; cwd?: string | undefined },
+    options: {
+      prefix: string;
+      metrics?: HandleMetricsSink | undefined;
+      cwd?: string | undefined;
+      found?: FoundAddress;
+    },
     private readonly ownsConnection: boolean,
   ) {
     this.prefix = options.prefix;
+    this.address = options.found?.address ?? nc.getServer();
+    this.addressSource = options.found?.source ?? "fromConnection";
     this.metrics = options.metrics;
     this.cwd = options.cwd;
     this.transport = new NatsTransport(nc);

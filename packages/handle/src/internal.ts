@@ -10,3 +10,16 @@ export { hashKeyBigInt } from "./consistent-hash/murmur3.js";
 /** For ingress servers (the HTTP proxy): one call with prepared options, without a handle per call. */
 export { submitCall } from "./deployment-handle.js";
 export type { SubmitOptions } from "./dispatch/types.js";
+/** The local head's state directory and address file, found like git finds `.git/` (the CLI's rule too). */
+export {
+  ADDRESS_FILE,
+  DEFAULT_STATE_DIR,
+  HEAD_FILE,
+  STATE_DIR_ENV,
+  findClusterAddress,
+  findStateDir,
+  projectRoot,
+  readAddressFile,
+  stateDirForHead,
+  type FoundAddress,
+} from "./local-head.js";

@@ -3,8 +3,6 @@ import type { HttpRequestInfo } from "@tsserve/protocol";
 import type { HandleMetricsSink } from "./metrics-sink.js";
 import type { MembershipSource } from "./membership/membership-source.js";
 
-/** NATS address used when neither `address` nor `TSSERVE_ADDRESS` is given. */
-export const DEFAULT_ADDRESS = "nats://127.0.0.1:4222";
 /** Environment variable holding the default NATS address. */
 export const ADDRESS_ENV = "TSSERVE_ADDRESS";
 
@@ -29,9 +27,14 @@ export const MEMBERS_LOOKUP_TIMEOUT_MS = 2000;
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** NATS server URL(s), comma-separated. @default process.env.TSSERVE_ADDRESS, else "nats://127.0.0.1:4222" */
+  /**
+   * NATS server URL(s), comma-separated.
+   * @default `TSSERVE_ADDRESS`, else the local head's: the nearest `.tsserve/address` from `cwd`
+   * upwards (`TSSERVE_STATE_DIR` if set), as the `tsserve` commands find it; none is an
+   * UnavailableError (never a guess at nats://127.0.0.1:4222). `client.addressSource` says which.
+   */
   address?: string;
-  /** Subject prefix (namespace) of the tsserve cluster. @default "tsserve" */
+  /** Subject prefix (namespace) of the tsserve cluster. @default the local head's when its address is used, else "tsserve" */
   prefix?: string;
   /** Optional observer of routing events (the proxy feeds Prometheus from it). */
   metrics?: HandleMetricsSink;
@@ -40,7 +43,10 @@ export interface ConnectOptions {
    * `connectNats`'s defaults. `servers` is taken from `address`.
    */
   natsOptions?: Omit<ConnectionOptions, "servers">;
-  /** Directory custom router module paths (`./routers/mine.ts#MyRouter`) resolve from. @default process.cwd() */
+  /**
+   * Directory custom router module paths (`./routers/mine.ts#MyRouter`) resolve from, and where
+   * the search for the local head's `.tsserve/address` starts. @default process.cwd()
+   */
   cwd?: string;
 }
 

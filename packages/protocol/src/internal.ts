@@ -79,6 +79,7 @@ export {
   ACCESS_LOG_ENV,
   LOG_FORMAT_ENV,
   LOG_LEVEL_ENV,
+  LOG_TIME_ENV,
   createLogger,
   parseLogFormat,
   parseLogLevel,

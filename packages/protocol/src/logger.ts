@@ -16,6 +16,11 @@ export const LOG_FORMAT_ENV = "TSSERVE_LOG_FORMAT";
  * and by the proxy, for every HTTP request and gRPC call.
  */
 export const ACCESS_LOG_ENV = "TSSERVE_ACCESS_LOG";
+/**
+ * Set to "0" to leave the time out of every line: an agent sets it for its replicas, whose output
+ * it writes to log files that stamp each line already (one timestamp per line).
+ */
+export const LOG_TIME_ENV = "TSSERVE_LOG_TIME";
 
 export type LogFormat = "text" | "json";
 export type { Logger };
@@ -44,10 +49,14 @@ export function parseLogFormat(value: string): LogFormat {
   return value;
 }
 
-// Fields every line has; the rest are printed as key=value in the text format.
-const BASE_KEYS = new Set(["level", "time", "msg", "pid", "hostname", "component"]);
+// Fields every line has; the rest are printed as key=value in the text format (a `stack` goes on
+// the lines below, as Node prints it).
+const BASE_KEYS = new Set(["level", "time", "msg", "pid", "hostname", "component", "stack"]);
 
-/** Renders one pino JSON line as `2026-01-01T00:00:00.000Z INFO  [component] msg key=value`. */
+/**
+ * Renders one pino JSON line as `2026-01-01T00:00:00.000Z INFO  [component] msg key=value` (no time
+ * when the line has none), followed by its `stack` field's lines, if any.
+ */
 export function formatTextLine(json: string): string {
   let o: Record<string, unknown>;
   try {
@@ -55,14 +64,15 @@ export function formatTextLine(json: string): string {
   } catch {
     return json;
   }
-  const time = typeof o["time"] === "number" ? new Date(o["time"]).toISOString() : "";
+  const time = typeof o["time"] === "number" ? `${new Date(o["time"]).toISOString()} ` : "";
   const level = (LEVEL_NAMES[o["level"] as number] ?? String(o["level"])).padEnd(5);
   const extra = Object.entries(o)
     .filter(([k]) => !BASE_KEYS.has(k))
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
   const msg = typeof o["msg"] === "string" ? o["msg"] : "";
-  return `${time} ${level} [${String(o["component"] ?? "tsserve")}] ${msg}${extra ? ` ${extra}` : ""}\n`;
+  const stack = typeof o["stack"] === "string" ? `\n${o["stack"]}` : "";
+  return `${time}${level} [${String(o["component"] ?? "tsserve")}] ${msg}${extra ? ` ${extra}` : ""}${stack}\n`;
 }
 
 /** Options of {@link createLogger}. */
@@ -89,5 +99,6 @@ export function createLogger(
   const format = parseLogFormat(options.format ?? process.env[LOG_FORMAT_ENV] ?? "text");
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
   const dest = { write: format === "json" ? write : (line: string) => write(formatTextLine(line)) };
-  return pino({ level, base: { component, pid: process.pid, ...bindings } }, dest);
+  const timestamp = process.env[LOG_TIME_ENV] !== "0";
+  return pino({ level, timestamp, base: { component, pid: process.pid, ...bindings } }, dest);
 }

@@ -36,14 +36,27 @@ describe("statusForError", () => {
 
 describe("errorBody", () => {
   it("carries code, name and message", () => {
-    expect(errorBody(new UserCodeError("boom"))).toEqual({
-      error: { code: "USER_CODE", name: "UserCodeError", message: "boom" },
+    expect(errorBody(new UserCodeError("boom", "RangeError"))).toEqual({
+      error: { code: "USER_CODE", name: "UserCodeError", remoteName: "RangeError", message: "boom" },
     });
     expect(errorBody(bodyTooLargeError(10, 20)).error).toMatchObject({
       code: "PAYLOAD_TOO_LARGE",
       name: "PayloadTooLargeError",
     });
     expect(errorBody(bodyTooLargeError(10, 20)).error.message).toContain("20 bytes, limit is 10 bytes");
+  });
+
+  it("adds the stack only when debugging is on (TSSERVE_DEBUG=1)", () => {
+    const saved = process.env["TSSERVE_DEBUG"];
+    try {
+      process.env["TSSERVE_DEBUG"] = "1";
+      expect(errorBody(new UserCodeError("boom", "RangeError")).error.stack).toContain("UserCodeError: boom");
+      delete process.env["TSSERVE_DEBUG"];
+      expect(errorBody(new UserCodeError("boom", "RangeError")).error.stack).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env["TSSERVE_DEBUG"];
+      else process.env["TSSERVE_DEBUG"] = saved;
+    }
   });
 
   it("turns unknown throws into INTERNAL", () => {

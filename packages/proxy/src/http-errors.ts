@@ -1,9 +1,13 @@
 import type { ServerResponse } from "node:http";
 import { TsserveError, type ErrorCode } from "@tsserve/protocol";
 
-/** JSON error body every non-2xx answer carries: `{ error: { code, name, message } }`. */
+/**
+ * JSON error body every non-2xx answer carries: `{ error: { code, name, message } }`, plus
+ * `remoteName` (the class the deployment threw, e.g. "RangeError") for USER_CODE, and `stack` only
+ * when debugging is on (`TSSERVE_DEBUG=1`: then the replica's stack is part of it).
+ */
 export interface HttpErrorBody {
-  error: { code: string; name: string; message: string };
+  error: { code: string; name: string; message: string; remoteName?: string; stack?: string };
 }
 
 /**
@@ -67,7 +71,12 @@ export function errorBody(error: unknown): HttpErrorBody {
   const code = codeOf(error) ?? "INTERNAL";
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
-  return { error: { code, name, message } };
+  const body: HttpErrorBody = { error: { code, name, message } };
+  const remoteName = (error as { remoteName?: unknown } | null)?.remoteName;
+  if (code === "USER_CODE" && typeof remoteName === "string") body.error.remoteName = remoteName;
+  if (process.env["TSSERVE_DEBUG"] === "1" && error instanceof Error && error.stack)
+    body.error.stack = error.stack;
+  return body;
 }
 
 /** 413 raised as soon as a body passes the limit. */

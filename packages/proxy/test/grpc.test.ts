@@ -10,6 +10,7 @@ import {
 import { loadSync } from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Client } from "@tsserve/handle";
+import { isMethodNotFoundError } from "@tsserve/protocol";
 import { waitUntil } from "@tsserve/test-utils";
 import { HEALTH_SERVICE } from "../src/grpc/grpc-health.js";
 import { PROTO_LOADER_OPTIONS } from "../src/grpc/grpc-options.js";
@@ -262,6 +263,34 @@ describe("gRPC ingress and HTTP for user code over a real cluster", () => {
     );
     expect(upload.code).toBe(Status.UNIMPLEMENTED);
     expect(upload.details).toContain("client-streaming");
+  });
+
+  it("keeps a TypeScript-private helper unreachable over gRPC, HTTP and a handle, listing only callable methods", async () => {
+    const callable =
+      "callable: Exact, count, fail, failStream, notFound, shaped, sleep, text, whoami " +
+      "(the `methods` list of deployment({...}), and __call__ when the class has one)";
+    const viaGrpc = await grpcError(unary(greeter, "Who", { name: "x" }, { ...APP, session_id: "priv" }));
+    expect(viaGrpc.code).toBe(Status.UNIMPLEMENTED);
+    expect(viaGrpc.details).toContain('has no callable method "who"');
+    expect(viaGrpc.details).toContain(callable);
+    const res = await fetch(`${proxy.url}/g/who`, { method: "POST", headers: { "x-session-id": "priv" } });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: { message: string } };
+    expect(body.error.message).toContain('has no callable method "who"');
+    expect(body.error.message).toContain(callable);
+    const handle = client.getDeploymentHandle("GrpcApi", { app: "grpc" });
+    const viaHandle = await handle
+      .options({ sessionId: "priv", method: "who" })
+      .remote({})
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isMethodNotFoundError(viaHandle)).toBe(true);
+    expect((viaHandle as Error).message).toContain(callable);
+    // The helper never ran: the session's counter starts at the first real call.
+    const first = await unary<Who>(greeter, "Whoami", {}, { ...APP, session_id: "priv" });
+    expect(first.calls).toBe(1);
   });
 
   it("answers NOT_FOUND for an unknown or missing application, and INVALID_ARGUMENT for bad metadata", async () => {

@@ -1,4 +1,5 @@
 import { ConfigError, type DeploymentOptions } from "@tsserve/protocol";
+import { uncallableReason } from "./method-table.js";
 import {
   describe,
   resolveDeploymentOptions,
@@ -46,10 +47,48 @@ export interface Deployment<T extends object = any, Args extends unknown[] = any
   readonly options: DeploymentOptions;
   /** The options validated and completed with defaults. */
   readonly config: ResolvedDeploymentConfig;
+  /**
+   * The methods callers may run besides `__call__` (HTTP, gRPC and handles alike), or undefined:
+   * then every method the class declares, except `_` names and lifecycle hooks (see
+   * {@link DeploymentCodeOptions.methods}).
+   */
+  readonly methods: readonly string[] | undefined;
   /** Binds constructor arguments; Applications among them become DeploymentHandles in the replica. */
   bind(...args: BindArgs<Args>): Application<T>;
   /** A copy of this deployment with some options replaced (like Ray's `Deployment.options`). */
   withOptions(overrides: DeploymentOptions): Deployment<T, Args>;
+}
+
+/** Options only code can give (not serve.yaml): they are part of the class's API. */
+export interface DeploymentCodeOptions<M extends string = string> {
+  /**
+   * The methods callers may run, besides `__call__` which is always callable when the class has
+   * one: over HTTP (`POST /prefix/<method>`), gRPC and handles alike. Typed as the class's public
+   * method names, so a TypeScript-`private` helper cannot be listed. Names starting with `_`,
+   * lifecycle hooks (`initialize`, `checkHealth`, …) and Object's members are refused.
+   * @default every method the class (and its base classes) declares, except names starting with
+   * `_`, lifecycle hooks and Object's members. TypeScript `private` is erased at run time, so a
+   * `private` helper is callable under the default: list `methods`, or make it `#private`.
+   */
+  methods?: readonly M[];
+}
+
+/** An instance type with a public method under every name of `M`. */
+export type HasMethods<M extends string> = object & { [K in M]: (...args: any[]) => unknown };
+
+/** Checks a `methods` list once, where it is written; returns a frozen copy. */
+function checkMethods(methods: unknown, where: string): readonly string[] | undefined {
+  if (methods === undefined) return undefined;
+  if (!Array.isArray(methods)) {
+    throw new ConfigError(`${where}.methods: expected a list of method names, got ${describe(methods)}`);
+  }
+  for (const [i, m] of methods.entries()) {
+    const why = typeof m === "string" ? uncallableReason(m) : "not a string";
+    if (why !== undefined) {
+      throw new ConfigError(`${where}.methods[${i}]: ${JSON.stringify(m)} cannot be callable (${why})`);
+    }
+  }
+  return Object.freeze([...(methods as string[])]);
 }
 
 /** A deployment with bound constructor arguments: what a serve.yaml `importPath` names. */
@@ -87,6 +126,7 @@ function makeApplication<T extends object>(dep: Deployment<T>, args: unknown[]):
 function makeDeployment<T extends object, Args extends unknown[]>(
   cls: DeploymentClass<T, Args>,
   options: DeploymentOptions,
+  methods: readonly string[] | undefined,
 ): Deployment<T, Args> {
   if (typeof cls !== "function") {
     throw new ConfigError(`deployment(options) must be applied to a class, got ${describe(cls)}`);
@@ -101,29 +141,33 @@ function makeDeployment<T extends object, Args extends unknown[]>(
     cls,
     options: Object.freeze({ ...options }),
     config,
+    methods,
     bind: (...args) => makeApplication(dep, args),
-    withOptions: (overrides) => makeDeployment(cls, { ...options, ...overrides }),
+    withOptions: (overrides) => makeDeployment(cls, { ...options, ...overrides }, methods),
   };
   Object.defineProperty(dep, DEPLOYMENT_BRAND, { value: true });
   return Object.freeze(dep);
 }
 
 /** What `deployment(options)` returns: usable as a function on a class or as a class decorator. */
-export interface DeploymentFactory {
+export interface DeploymentFactory<M extends string = never> {
   // The decorator signature comes first: TypeScript resolves a decorator call against the first
   // overload that accepts (value, context).
   /** Standard (TS 5 / TC39) class decorator form: `@deployment(options) class MyClass {}`. */
-  <C extends DeploymentClass>(cls: C, context: ClassDecoratorContext<C>): void;
+  <C extends DeploymentClass<HasMethods<M>>>(cls: C, context: ClassDecoratorContext<C>): void;
   /** Function form: `deployment(options)(MyClass)` → a Deployment. */
-  <T extends object, Args extends unknown[]>(cls: DeploymentClass<T, Args>): Deployment<T, Args>;
+  <T extends HasMethods<M>, Args extends unknown[]>(cls: DeploymentClass<T, Args>): Deployment<T, Args>;
 }
 
 /**
  * Declares a deployment. Options are validated at once (a ConfigError names the bad field).
  *
  * How a replica serves the class:
- * - callable remotely: `__call__` and every method whose name does not start with `_`, except
- *   `constructor` and `initialize`; anything else gets METHOD_NOT_FOUND listing what exists;
+ * - callable remotely (HTTP, gRPC and handles alike): `__call__` and the names in `methods`;
+ *   without `methods`, every method the class declares except names starting with `_`, lifecycle
+ *   hooks (`initialize`, `checkHealth`, …) and Object's members. Anything else gets
+ *   METHOD_NOT_FOUND listing what is callable. TypeScript `private` is erased at run time: hide a
+ *   helper by listing `methods` (typed: a `private` name is a compile error) or with `#private`;
  * - `async initialize()`, if present, is awaited after the constructor and before the replica
  *   reports READY (constructors cannot be async);
  * - sync, async and (async) generator methods: generators must be called with `stream: true`
@@ -140,18 +184,22 @@ export interface DeploymentFactory {
  * export const app = bind(Chat, "gpt");
  * ```
  */
-export function deployment(options: DeploymentOptions = {}): DeploymentFactory {
+export function deployment<M extends string = never>(
+  options: DeploymentOptions & DeploymentCodeOptions<M> = {},
+): DeploymentFactory<M> {
+  const { methods: listed, ...rest } = options;
   // Validate now, with a placeholder name, so bad options fail where they are written even
   // before the decorator or function is applied.
-  resolveDeploymentOptions(options, "deployment");
+  resolveDeploymentOptions(rest, "deployment");
+  const methods = checkMethods(listed, "deployment");
   return ((cls: DeploymentClass, context?: ClassDecoratorContext) => {
-    const dep = makeDeployment(cls, options);
+    const dep = makeDeployment(cls, rest, methods);
     if (context !== undefined && typeof context === "object" && context.kind === "class") {
       Object.defineProperty(cls, DECORATED, { value: dep });
       return undefined;
     }
     return dep;
-  }) as DeploymentFactory;
+  }) as DeploymentFactory<M>;
 }
 
 /** The Deployment of a class decorated with `@deployment(...)`, or undefined. */

@@ -17,6 +17,8 @@ export {
   type Application,
   type DeploymentClass,
   type DeploymentFactory,
+  type DeploymentCodeOptions,
+  type HasMethods,
   type BindArgs,
   type Bindable,
 } from "./deployment.js";

@@ -48,7 +48,7 @@ function errorText(e: unknown): string {
 }
 
 /** Imports the application, finds this replica's deployment and constructs it (awaiting `initialize()`). */
-async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<object> {
+async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<[object, MethodTable]> {
   const graph = await loadApplicationGraph(spec.importPath, spec.cwd);
   const node = graph.deployments.get(spec.deployment);
   if (node === undefined) {
@@ -62,7 +62,7 @@ async function construct(spec: ReplicaSpec, handles: HandleSource): Promise<obje
   // Constructors cannot be async; an `async initialize()` runs before READY instead.
   const init = instance[INIT_HOOK];
   if (typeof init === "function") await (init as () => unknown).call(instance);
-  return instance;
+  return [instance, new MethodTable(instance, node.deployment.methods)];
 }
 
 /**
@@ -92,8 +92,9 @@ export async function runReplica(
 
   const handles = handleSource(nc, spec.prefix, spec.app);
   let instance: object;
+  let methods: MethodTable;
   try {
-    instance = await construct(spec, handles);
+    [instance, methods] = await construct(spec, handles);
   } catch (e) {
     hb.report("FAILED", errorText(e));
     await nc.flush().catch(() => undefined);
@@ -120,7 +121,7 @@ export async function runReplica(
   });
   const server = new RequestServer(
     instance,
-    new MethodTable(instance),
+    methods,
     spec.config.maxOngoingRequests,
     spec.deployment,
     log,

@@ -8,6 +8,7 @@ import {
   type ReplicaSpec,
 } from "@tsserve/protocol/internal";
 import type { ReplicaMetrics } from "./replica-metrics.js";
+import { LOCAL_STACK, type LoggedWireError } from "./user-error.js";
 
 /** Where the request start time rides along with the request (the AsyncLocalStorage store). */
 const T0 = Symbol("tsserve.t0");
@@ -48,12 +49,7 @@ export class RequestHooks {
     const failed = kind === ReplyKind.ERROR;
     this.metrics?.finished(req?.method ?? "unknown", failed, ms, ongoing, req?.sessionId);
     if (failed) {
-      const e = (payload ?? {}) as {
-        name?: string;
-        message?: string;
-        code?: string;
-        data?: { remoteName?: unknown };
-      };
+      const e = (payload ?? {}) as Partial<LoggedWireError> & { data?: { remoteName?: unknown } };
       // A user error travels as UserCodeError with the class the user threw in data.remoteName.
       const name = typeof e.data?.remoteName === "string" ? e.data.remoteName : (e.name ?? "Error");
       this.logger.error(
@@ -63,6 +59,8 @@ export class RequestHooks {
           method: req?.method,
           code: e.code,
           error: `${name}: ${e.message ?? ""}`,
+          // Once, here, with the request id (user code's errors only; callers see it only when debugging).
+          ...(e[LOCAL_STACK] === undefined ? {} : { stack: e[LOCAL_STACK] }),
         },
         "request failed",
       );

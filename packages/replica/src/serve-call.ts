@@ -8,6 +8,7 @@ import {
 } from "@tsserve/protocol/internal";
 import { isHttpResponse, ProtocolError, RequestTimeoutError } from "@tsserve/protocol";
 import type { MethodEntry } from "./method-table.js";
+import { userErrorToWire } from "./user-error.js";
 import type { LogLine, ReplyWriter } from "./reply-writer.js";
 import { CreditWait, type StreamCredits, type StreamWindow } from "./stream-credits.js";
 
@@ -61,7 +62,7 @@ export function serveUnary(s: CallScope, msg: Msg, req: RequestMessage, entry: M
   try {
     result = entry.fn.apply(s.instance, req.args);
   } catch (e) {
-    s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
+    s.replies.finish(msg, ReplyKind.ERROR, userErrorToWire(e));
     return;
   }
   if (isThenable(result)) void settle(s, msg, req, result);
@@ -105,7 +106,7 @@ async function settle(
   try {
     value = await pending;
   } catch (e) {
-    s.replies.finish(msg, ReplyKind.ERROR, errorToWire(e, true));
+    s.replies.finish(msg, ReplyKind.ERROR, userErrorToWire(e));
     return;
   }
   finishValue(s, msg, req, value);
@@ -164,7 +165,7 @@ export async function serveStream(
       }
     }
   } catch (e) {
-    return end(ReplyKind.ERROR, errorToWire(e, true));
+    return end(ReplyKind.ERROR, userErrorToWire(e));
   } finally {
     if (window !== null) s.credits.close(window);
   }

@@ -98,7 +98,7 @@ describe("replica serving (function form)", () => {
       expect(err.code).toBe("METHOD_NOT_FOUND");
       expect(err.message).toContain(JSON.stringify(m));
       expect(err.message).toContain(
-        "available: __call__, add, block, context, count, fail, failAfter, greet, release",
+        "callable: __call__, add, block, context, count, fail, failAfter, greet, release",
       );
     }
   });

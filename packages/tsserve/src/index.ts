@@ -28,6 +28,7 @@ export type {
   BindArgs,
   Deployment,
   DeploymentClass,
+  DeploymentCodeOptions,
   DeploymentFactory,
   ReplicaContext,
   RequestContext,

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
+import { startProxy } from "@tsserve/proxy";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, ROOT, alive, cleanEnv, cli, stopPids } from "./cli-harness.js";
@@ -118,6 +119,51 @@ describe("replica logs", { timeout: 120_000 }, () => {
     expect(line).toMatch(
       /ERROR \[replica\] request failed .*requestId=[\w-]{8,} sessionId=sess-42 method=fail code=USER_CODE error=TypeError: cannot handle x1/,
     );
+  });
+
+  it("a RangeError reaches HTTP with its name and message; its stack is in the replica log once", async () => {
+    const proxy = await startProxy({ address: cluster.address, prefix: cluster.prefix, port: 0 });
+    try {
+      const res = await fetch(`${proxy.url}/talk/outOfRange`, {
+        method: "POST",
+        body: "1234",
+        headers: { "x-session-id": "range-1" },
+      });
+      expect(res.status).toBe(500);
+      const body = (await res.json()) as { error: Record<string, unknown> };
+      // Debugging is off (cleanEnv): no stack in the answer.
+      expect(body.error).toEqual({
+        code: "USER_CODE",
+        name: "UserCodeError",
+        remoteName: "RangeError",
+        message: "1234 is out of range",
+      });
+    } finally {
+      await proxy.close();
+    }
+    const text = await waitUntil(
+      () => {
+        // The replica that served it is on either machine.
+        const all = [headDir, remoteDir]
+          .map((d) => join(d, "logs/replicas/talk/Talker"))
+          .flatMap((dir) => readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")))
+          .join("");
+        return all.includes("sessionId=range-1") ? all : undefined;
+      },
+      { timeoutMs: 10_000, message: "the request error in the replica log file" },
+    );
+    const lines = text.split("\n").filter((l) => l !== "");
+    const failed = lines.filter((l) => l.includes("sessionId=range-1"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(
+      /requestId=[\w-]{8,} sessionId=range-1 method=outOfRange code=USER_CODE error=RangeError: 1234 is out of range$/,
+    );
+    // The stack follows its line, once: one frame naming the method in the whole log.
+    const at = lines.filter((l) => /at Talker\.outOfRange /.test(l));
+    expect(at).toHaveLength(1);
+    expect(lines.indexOf(at[0]!)).toBeGreaterThan(lines.indexOf(failed[0]!));
+    // One timestamp per line: the agent's; the replica's own text lines carry none.
+    for (const l of lines) expect(l, l).not.toMatch(/^\S+Z \S+ std(out|err) \d{4}-\d\d-\d\dT/);
   });
 
   it("tsserve run shows replica output live with a replica prefix", async () => {

@@ -6,6 +6,7 @@ import { resolveTarget, type TargetFlags } from "../head/target.js";
 import { stateDirPath, type HeadRecord } from "../head/state-dir.js";
 import { deployConfig } from "../ops/deploy.js";
 import { grpcArgs, grpcForRun, grpcFromFlags, type GrpcFlags } from "./grpc-flags.js";
+import { movedPortLines } from "./moved-ports.js";
 import { oneLine } from "./report-error.js";
 import { streamReplicaOutput } from "./run-output.js";
 
@@ -69,7 +70,7 @@ function shown(path: string): string {
   return rel === "" ? "." : rel.startsWith("..") ? path : rel;
 }
 
-function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): void {
+function printSummary(rec: HeadRecord, stateDir: string, flags: HeadFlags, extra: string[] = []): void {
   const dir = shown(stateDir);
   out(`tsserve head running (pid ${rec.pid})`);
   out(
@@ -84,6 +85,8 @@ function printSummary(rec: HeadRecord, stateDir: string, extra: string[] = []): 
     `  controller    pid ${rec.controllerPid ?? "-"}; agents: ${rec.agentPids.map((p) => `pid ${p}`).join(", ") || "none"}`,
   );
   out(`  state dir     ${dir} (address file: ${dir}/address)`);
+  const asked = { natsPort: flags.natsPort, dashboardPort: flags.dashboard ? flags.dashboardPort : null };
+  for (const line of movedPortLines(asked, rec, `${dir}/address`)) out(line);
   for (const line of extra) out(line);
 }
 
@@ -107,14 +110,14 @@ async function holdHead(head: Head, beforeStop?: () => Promise<void>): Promise<v
 export async function startCommand(flags: HeadFlags): Promise<void> {
   if (!flags.foreground) {
     const rec = await startDetachedHead(flags.stateDir, foregroundArgs(flags));
-    printSummary(rec, stateDirPath(flags.stateDir), [
+    printSummary(rec, stateDirPath(flags.stateDir), flags, [
       `  log           ${shown(rec.logFile)}`,
       "next: tsserve deploy serve.yaml · tsserve status · tsserve shutdown",
     ]);
     return;
   }
   const head = await startHead(headOptions(flags));
-  printSummary(head.record, head.stateDir, ["Ctrl-C stops the head"]);
+  printSummary(head.record, head.stateDir, flags, ["Ctrl-C stops the head"]);
   await holdHead(head);
 }
 
@@ -123,7 +126,7 @@ export async function runCommand(file: string, flags: HeadFlags): Promise<void> 
   const head = await startHead(headOptions(flags, grpcForRun(file, flags)));
   let stopOutput = async (): Promise<void> => undefined;
   try {
-    printSummary(head.record, head.stateDir);
+    printSummary(head.record, head.stateDir, flags);
     const target = resolveTarget({
       address: head.record.address,
       prefix: head.record.prefix,

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UnavailableError } from "@tsserve/protocol";
@@ -44,7 +45,27 @@ export async function startDetachedHead(
   timeoutMs = DETACHED_START_TIMEOUT_MS,
 ): Promise<HeadRecord & { logFile: string }> {
   const stateDir = stateDirPath(stateDirFlag);
+  const created = !existsSync(stateDir);
   mkdirSync(stateDir, { recursive: true });
+  try {
+    return await waitForHead(stateDir, foregroundArgs, timeoutMs);
+  } catch (e) {
+    if (!created) throw e;
+    // Leave no .tsserve/ behind (later commands would find it); keep the log where the error says.
+    const kept = join(tmpdir(), `tsserve-start-${process.pid}-${HEAD_LOG}`);
+    const logFile = join(stateDir, HEAD_LOG);
+    if (existsSync(logFile)) copyFileSync(logFile, kept);
+    rmSync(stateDir, { recursive: true, force: true });
+    if (e instanceof Error) e.message = e.message.replaceAll(logFile, kept);
+    throw e;
+  }
+}
+
+async function waitForHead(
+  stateDir: string,
+  foregroundArgs: string[],
+  timeoutMs: number,
+): Promise<HeadRecord & { logFile: string }> {
   assertNoLiveHead(stateDir);
   const logFile = join(stateDir, HEAD_LOG);
   const fd = openSync(logFile, "a");

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { pidAlive } from "@tsserve/cluster/internal";
 import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
@@ -62,7 +62,18 @@ export interface Head {
  */
 export async function startHead(options: HeadOptions = {}): Promise<Head> {
   const stateDir = stateDirPath(options.stateDir);
+  // A start that fails leaves no .tsserve/ behind when it made it (later commands would find it).
+  const created = !existsSync(stateDir);
   mkdirSync(stateDir, { recursive: true });
+  try {
+    return await startHeadIn(stateDir, options);
+  } catch (e) {
+    if (created) rmSync(stateDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startHeadIn(stateDir: string, options: HeadOptions): Promise<Head> {
   assertNoLiveHead(stateDir);
   const prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
   const address = options.address === undefined ? undefined : validateAddress(options.address, "--address");

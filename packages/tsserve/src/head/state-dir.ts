@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "@tsserve/protocol";
+import { ADDRESS_FILE, HEAD_FILE } from "@tsserve/handle/internal";
 import { stateDirForHead } from "./find-state-dir.js";
 
-/** File holding the head's NATS address as one line (read by every later command). */
-export const ADDRESS_FILE = "address";
 /**
- * File describing the running head process: pids, ports, prefix. (`head.json` in the same folder
- * belongs to the controller package's startLocalCluster and has another shape.)
+ * The address file (one line, read by every later command and by `connect()`) and the head's
+ * record (`head-process.json`: pids, ports, prefix; `head.json` in the same folder belongs to
+ * startLocalCluster and has another shape) are named in @tsserve/handle, which reads them too.
  */
-export const HEAD_FILE = "head-process.json";
+export { ADDRESS_FILE, HEAD_FILE, readAddressFile } from "@tsserve/handle/internal";
 /** Log of a detached head (`tsserve start` without `--foreground`). */
 export const HEAD_LOG = "head.log";
 
@@ -42,14 +42,6 @@ export interface HeadRecord {
  */
 export function stateDirPath(stateDir: string | undefined, cwd = process.cwd()): string {
   return stateDirForHead(stateDir, cwd);
-}
-
-/** Reads `<dir>/address`, or undefined when there is none. */
-export function readAddressFile(dir: string): string | undefined {
-  const file = join(dir, ADDRESS_FILE);
-  if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, "utf8").trim();
-  return text.length > 0 ? text : undefined;
 }
 
 /** Reads `<dir>/head-process.json`, or undefined when there is none or it is unreadable (a crashed head). */

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findStateDir, projectRoot, stateDirForHead } from "./find-state-dir.js";
+import { findClusterAddress, findStateDir, projectRoot, stateDirForHead } from "./local-head.js";
 
 const base = mkdtempSync(join(tmpdir(), "tsserve-find-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -35,5 +35,23 @@ describe("state directory lookup", () => {
     expect(findStateDir(undefined, at("app/src"), env)).toBe(at("app/src/elsewhere"));
     expect(stateDirForHead(undefined, at("app/src"), env)).toBe(at("app/src/elsewhere"));
     expect(findStateDir("flag", at("app/src"), env)).toBe(at("app/src/flag"));
+  });
+
+  it("finds the cluster address as the CLI does: given, TSSERVE_ADDRESS, the nearest head's address file", () => {
+    const given = { address: "nats://h:1", source: "options.address" };
+    expect(findClusterAddress(given, at("app/src/deep"), {})).toEqual(given);
+    expect(
+      findClusterAddress({ source: "x" }, at("app/src/deep"), { TSSERVE_ADDRESS: "nats://e:2" }),
+    ).toEqual({
+      address: "nats://e:2",
+      source: "TSSERVE_ADDRESS",
+    });
+    writeFileSync(at("app/.tsserve/head-process.json"), JSON.stringify({ prefix: "p1" }));
+    expect(findClusterAddress({ source: "x" }, at("app/src/deep"), {})).toEqual({
+      address: "nats://127.0.0.1:4222",
+      source: at("app/.tsserve/address"),
+      headPrefix: "p1",
+    });
+    expect(findClusterAddress({ source: "x" }, base, {})).toBeUndefined();
   });
 });
