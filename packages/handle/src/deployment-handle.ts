@@ -3,6 +3,7 @@ import { DeploymentResponse } from "./deployment-response.js";
 import { DeploymentResponseStream } from "./deployment-response-stream.js";
 import { DEFAULT_METHOD, type HandleCallOptions } from "./options.js";
 import type { DeploymentDispatcher, SubmitOptions } from "./dispatch/dispatcher.js";
+import { routingOptions } from "./routing-options.js";
 
 type AnyFn = (...args: any[]) => any;
 
@@ -197,5 +198,6 @@ function mergeOptions(base: SubmitOptions, o: HandleCallOptions): SubmitOptions 
     }
     next.http = o.http;
   }
+  if (o.prefixKey !== undefined || o.multiplexedModelId !== undefined) routingOptions(next, o);
   return next;
 }

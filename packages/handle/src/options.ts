@@ -88,6 +88,20 @@ export interface HandleCallOptions {
    * HTTP proxy sets it; handle callers usually leave it out. @default undefined (not sent)
    */
   http?: HttpRequestInfo;
+  /**
+   * The text a prefix-matching router (`PrefixAware`, `Scoring`) matches against what each replica
+   * has cached, instead of reading the prompt from the call's arguments (the router's
+   * `promptField` kwarg). Give it when the prompt is not an argument field, e.g. a rendered chat
+   * template. Other routers ignore it. @default null (the router reads the arguments)
+   */
+  prefixKey?: string | null;
+  /**
+   * The model this call needs on a multiplexed deployment (`deployment({ multiplexed })`, Ray's
+   * `multiplexed_model_id`): routing prefers a replica that has it loaded, and the replica loads it
+   * (once) before the call runs; user code reads it with `getMultiplexedModelId()`. A non-empty
+   * string of at most 200 characters without control characters. @default null (no model)
+   */
+  multiplexedModelId?: string | null;
 }
 
 /** The name of the default method, as in Ray Serve. */

@@ -37,6 +37,10 @@ export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<Pendi
   http: HttpRequestInfo | undefined = undefined;
   /** The ingress JSON fast path (RequestMessage.json). */
   json = false;
+  /** RoutingRequest.prefixKey (`options({ prefixKey })`). */
+  prefixKey: string | null = null;
+  /** RoutingRequest.multiplexedModelId (`options({ multiplexedModelId })`), also sent to the replica. */
+  multiplexedModelId: string | null = null;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
   /** Rank of the router group the replica came from (0 = first choice). */

@@ -8,6 +8,12 @@ export interface RouterContext {
   maxOngoingRequests: number;
   /** Requests this handle has sent to `replicaId` and not yet seen answered. */
   inFlight(replicaId: string): number;
+  /**
+   * The queue length `replicaId` last reported (replies and probes carry it, so it counts every
+   * handle's requests, not only this one's), never below this handle's own in-flight count;
+   * undefined when unknown or stale (10 s). Optional: contexts built by tests may leave it out.
+   */
+  queueLength?(replicaId: string): number | undefined;
   /** Report that derived state (a ring) was rebuilt, for metrics. Optional. */
   reportRebuild?(durationMs: number): void;
 }
@@ -20,6 +26,15 @@ export interface RoutingRequest {
   readonly method: string;
   /** `performance.now()` when `remote()` was called. */
   readonly createdAt: number;
+  /**
+   * The call's arguments, for routers that look inside them (PrefixAware reads the prompt). Read
+   * only; for HTTP calls on the JSON fast path it is `[Uint8Array]` (the body's JSON text).
+   */
+  readonly args?: readonly unknown[];
+  /** `handle.options({ prefixKey })`: the text a prefix-matching router matches. @default null */
+  readonly prefixKey?: string | null;
+  /** `handle.options({ multiplexedModelId })`: the model the call needs. @default null */
+  readonly multiplexedModelId?: string | null;
 }
 
 /**

@@ -3,11 +3,15 @@ import { pathToFileURL } from "node:url";
 import { ConfigError, type RequestRouterConfig } from "@tsserve/protocol";
 import { ConsistentHashRouter } from "./consistent-hash/consistent-hash-router.js";
 import { PowerOfTwoChoicesRouter } from "./power-of-two-router.js";
+import { PrefixAwareRouter } from "./prefix/prefix-aware-router.js";
+import { ScoringRouter } from "./scoring/scoring-router.js";
 import { RequestRouter, type RequestRouterClass, type RouterContext } from "./request-router.js";
 
 const builtins = new Map<string, RequestRouterClass>([
   ["PowerOfTwoChoices", PowerOfTwoChoicesRouter],
   ["ConsistentHash", ConsistentHashRouter],
+  ["PrefixAware", PrefixAwareRouter],
+  ["Scoring", ScoringRouter],
 ]);
 
 /**

@@ -156,3 +156,9 @@ export { metricsSubject, serveMetrics } from "./metrics/metrics-responder.js";
 export { parseStartCommand, parseStopCommand } from "./agent-commands.js";
 export { processRegistry, setProcessLabels } from "./metrics/process-registry.js";
 export { unknownFieldMessage } from "./did-you-mean.js";
+export {
+  checkMultiplexedModelId,
+  MAX_MULTIPLEXED_MODEL_ID_LENGTH,
+  MULTIPLEXED_MODEL_ID_HEADER,
+  MULTIPLEXED_MODEL_ID_METADATA,
+} from "./multiplexed.js";

@@ -17,6 +17,7 @@ import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
 import type { RouterContext } from "../request-router.js";
+import { routingKeys } from "./routing-keys.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
@@ -172,6 +173,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     );
     if (o.http !== undefined) req.http = o.http;
     if (o.json === true) req.json = true;
+    if (o.prefixKey != null || o.multiplexedModelId != null) routingKeys(req, o);
     try {
       req.body = encodeRequest(req);
     } catch (e) {
@@ -461,6 +463,7 @@ export class DeploymentDispatcher implements ReplyHandler {
         return replicas().config?.maxOngoingRequests ?? 0;
       },
       inFlight: (replicaId) => load.inFlight(replicaId),
+      queueLength: (replicaId) => load.queueLen(replicaId),
       reportRebuild: (ms) => metrics?.routerRebuilt?.(app, deployment, ms),
     };
   }

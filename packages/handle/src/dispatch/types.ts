@@ -42,4 +42,8 @@ export interface SubmitOptions {
    * replica; a unary result arrives as JSON text bytes (or an `httpResponse()` value).
    */
   json?: boolean;
+  /** Text a prefix-matching router matches instead of reading the arguments. */
+  prefixKey?: string | null | undefined;
+  /** The model the call needs (multiplexing). */
+  multiplexedModelId?: string | null | undefined;
 }
