@@ -7,6 +7,7 @@ import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
 import { scaleCallersSuite } from "./scale-callers.js";
+import { scaleSessionsSuite } from "./scale-sessions.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
 /** Every suite, in README order. `--suite` picks from these by name. */
@@ -20,4 +21,5 @@ export const SUITES: readonly Suite[] = [
   controlSuite,
   ingressSuite,
   scaleCallersSuite,
+  scaleSessionsSuite,
 ];
