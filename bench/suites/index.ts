@@ -7,6 +7,7 @@ import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
 import { scaleCallersSuite } from "./scale-callers.js";
+import { scaleMembershipSuite } from "./scale-membership.js";
 import { scaleSessionsSuite } from "./scale-sessions.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
@@ -22,4 +23,5 @@ export const SUITES: readonly Suite[] = [
   ingressSuite,
   scaleCallersSuite,
   scaleSessionsSuite,
+  scaleMembershipSuite,
 ];

@@ -106,12 +106,15 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       const capped = ms[0]!;
       ms.forEach((m, i) => {
         const client = m.cpuSeconds["client"];
-        const clientCpuUs = client === null || client === undefined || m.ok === 0 ? null : (client * 1e6) / m.ok;
+        const clientCpuUs =
+          client === null || client === undefined || m.ok === 0 ? null : (client * 1e6) / m.ok;
         if (!first.has(m.mode)) first.set(m.mode, { tput: m.throughput, clientCpu: clientCpuUs });
         const base = first.get(m.mode)!;
         const h = modeHandles[i] ?? null;
         const onOwner =
-          h === null || i < 3 || h.counts.routed === 0 ? null : round(h.counts.onFirstRank / h.counts.routed, 4);
+          h === null || i < 3 || h.counts.routed === 0
+            ? null
+            : round(h.counts.onFirstRank / h.counts.routed, 4);
         rows.push({
           callers: c,
           mode: m.mode,

@@ -110,7 +110,9 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       target: `≤ ${MAX_GROWTH_BYTES / 1024} KB (bounded: nothing kept per session)`,
       measured: `${Number(last["growthKb"]).toFixed(1)} KB (${Number(last["bytesPerSession"]).toFixed(3)} B/session)`,
       met,
-      ...(met ? {} : { note: "something in the handle keeps state per session: find it with a heap snapshot" }),
+      ...(met
+        ? {}
+        : { note: "something in the handle keeps state per session: find it with a heap snapshot" }),
     },
   ];
   return {
@@ -121,7 +123,12 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       "At each point the bench process collects garbage fully (`gc()` three times) and reads `heapUsed`: the " +
       "growth from the first point, divided by the sessions added, is what the handle keeps per session. The " +
       "load loop keeps nothing per call, so the growth is the handle's (and the NATS client's) own.",
-    config: { points, concurrency: CONCURRENCY, replicas: 2, maxOngoingRequests: DEFAULT_MAX_ONGOING_REQUESTS },
+    config: {
+      points,
+      concurrency: CONCURRENCY,
+      replicas: 2,
+      maxOngoingRequests: DEFAULT_MAX_ONGOING_REQUESTS,
+    },
     columns: COLUMNS,
     rows,
     targets,
