@@ -33,7 +33,7 @@ interface HandleStats {
 
 /** Counts the broadcasts on one deployment's members subject (what each handle receives). */
 function broadcastMonitor(nc: NatsConnection, app: string) {
-  const m = { messages: 0, bytes: 0, lastBytes: 0, last: new Uint8Array(0) };
+  const m = { messages: 0, bytes: 0, lastBytes: 0, last: new Uint8Array(0) as Uint8Array };
   const sub = nc.subscribe(membersSubject(PREFIX, app, DEPLOYMENT), {
     callback: (_e, msg) => {
       m.messages++;
