@@ -8,6 +8,7 @@ import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
 import { scaleCallersSuite } from "./scale-callers.js";
 import { scaleMembershipSuite } from "./scale-membership.js";
+import { scaleProxiesSuite } from "./scale-proxies.js";
 import { scaleSessionsSuite } from "./scale-sessions.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
@@ -24,4 +25,5 @@ export const SUITES: readonly Suite[] = [
   scaleCallersSuite,
   scaleSessionsSuite,
   scaleMembershipSuite,
+  scaleProxiesSuite,
 ];

@@ -5,7 +5,7 @@ import { lines } from "../harness/charts.js";
 import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
 import { measureInterleaved, type Mode } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
-import { rawCappedMode } from "../harness/raw-capped.js";
+import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
 import { ratio, round } from "../harness/stats.js";
 import type { Column, Row, Suite, SuiteContext, SuiteResult } from "../harness/suite.js";
 import { Zipf } from "../harness/zipf.js";
@@ -19,7 +19,7 @@ const ZIPF_S = 1.1;
 
 /** The modes of every point, in table order; the first is the limit the others are divided by. */
 const MODE_NAMES = [
-  "raw capped (FIFO, 5/replica)",
+  "dispatcher capped (FIFO, 5/replica)",
   "PowerOfTwo, uniform sessions",
   "PowerOfTwo, Zipf(1.1) sessions",
   "ConsistentHash, uniform sessions",
@@ -37,7 +37,7 @@ const COLUMNS: Column[] = [
   { key: "onOwner", label: "on owner", digits: 4 },
   { key: "tputVsFirst", label: "req/s ÷ own at 64", digits: 2 },
   { key: "clientCpuVsFirst", label: "client CPU ÷ own at 64", digits: 2 },
-  { key: "tputVsCapped", label: "req/s ÷ raw capped", digits: 2 },
+  { key: "tputVsCapped", label: "req/s ÷ dispatcher capped", digits: 2 },
   { key: "errors", label: "errors" },
 ];
 
@@ -88,7 +88,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     const chZ = await routed("ConsistentHash");
     const modeHandles: (CountingHandle | null)[] = [null, p2cU, p2cZ, chU, chZ];
     const modes: Mode[] = [
-      rawCappedMode(raw, subjects, max),
+      rawDispatcherMode(raw, subjects, { perResponder: max, name: MODE_NAMES[0] }),
       sessionMode(p2cU, MODE_NAMES[1], uniform),
       sessionMode(p2cZ, MODE_NAMES[2], zipfPick),
       sessionMode(chU, MODE_NAMES[3], uniform),
@@ -143,8 +143,8 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       `with ${callers.join(", ")} concurrent callers (closed loop), so all but 10 wait in the handle's queue. ` +
       `Every call draws its session from ${SESSIONS} ids, uniformly or by Zipf(${ZIPF_S}) (a few hot sessions), ` +
       "and the handle is PowerOfTwoChoices (ignores sessions) or ConsistentHash (owner patience at its default). " +
-      "Each handle has its own client. The limit beside them is raw NATS `nc.request()` behind a perfect FIFO at " +
-      "5 per replica. The curve is each mode against **its own 64-caller point**: req/s and the client's CPU " +
+      "Each handle has its own client. The limit beside them is the hand-written raw NATS dispatcher capped at 5 " +
+      "per replica (one FIFO, each freed slot to the oldest waiter; see *The limits*). The curve is each mode against **its own 64-caller point**: req/s and the client's CPU " +
       "per call (utime+stime of the bench process over the measured slices; the load generator's own cost, " +
       "the same in every mode, is included). The modes take turns in slices.",
     config: { callers, ...cfg, replicas: 2, maxOngoingRequests: max, sessions: SESSIONS, zipfS: ZIPF_S },
