@@ -1,4 +1,10 @@
-import { connect, staticMembership, type Client, type HandleMetricsSink } from "@tsserve/handle";
+import {
+  connect,
+  staticMembership,
+  type Client,
+  type DeploymentHandle,
+  type HandleMetricsSink,
+} from "@tsserve/handle";
 import type { ReplicaInfo } from "@tsserve/protocol";
 import type { RoutingConfig } from "@tsserve/protocol/internal";
 import type { Mode } from "./interleaved-runs.js";
@@ -16,6 +22,8 @@ export interface RoutingCounts {
 /** A handle on its own client, so its routing counters are its own. */
 export interface CountingHandle {
   client: Client;
+  /** The handle itself (for modes that make their own `options()` handles up front). */
+  handle: DeploymentHandle;
   counts: RoutingCounts;
   /** Zeroes the counters (call before a measured slice). */
   reset(): void;
@@ -56,6 +64,7 @@ export async function countingHandle(
   });
   return {
     client,
+    handle,
     counts,
     reset() {
       counts.routed = counts.onFirstRank = counts.rejected = 0;

@@ -26,6 +26,8 @@ export interface InterleavedOptions {
   sliceWarmupMs?: number;
   /** Processes whose CPU is charged to the calls (client, replicas, server). */
   cpuGroups: PidGroups;
+  /** Pids in `cpuGroups` counted without their descendants (see `startCpuWindow`). @default [] */
+  cpuSelfOnly?: readonly number[];
 }
 
 /** One mode's totals over all its slices. */
@@ -72,7 +74,7 @@ export async function measureInterleaved(
           concurrency: opts.concurrency,
           durationMs: opts.sliceWarmupMs,
         });
-      const window = startCpuWindow(opts.cpuGroups);
+      const window = startCpuWindow(opts.cpuGroups, opts.cpuSelfOnly);
       const r = await runClosedLoop(modes[i]!.call, {
         concurrency: opts.concurrency,
         durationMs: opts.sliceMs,

@@ -1,10 +1,11 @@
-import { createInbox, type NatsConnection } from "nats";
+import type { NatsConnection } from "nats";
 import { decodeReply, encodeRequest, ReplyKind } from "@tsserve/protocol/internal";
 import type { Mode } from "./interleaved-runs.js";
 
 /**
- * Raw NATS baselines: the same replicas, the same valid msgpack request (so a replica does exactly
- * the work of a handle's call), no tsserve client code. Calls go round-robin over `subjects`.
+ * Raw NATS baselines through `nc.request()`: the same replicas, the same valid msgpack request (so a
+ * replica does exactly the work of a handle's call), no tsserve client code. Calls go round-robin
+ * over `subjects`. The limit the suites divide by is the hand-written dispatcher (raw-dispatcher.ts).
  */
 
 function requestBody(id: string, args: unknown[]): Uint8Array {
@@ -29,39 +30,5 @@ export function rawRequestMode(nc: NatsConnection, subjects: readonly string[], 
       });
       checkOk(m.data);
     },
-  };
-}
-
-/**
- * The floor of request/reply over nats.js: one wildcard inbox subscription with a callback and a
- * publish with a reply subject per call; no timers. Nothing a client library can do is cheaper, so
- * this is the limit the handle is held to.
- */
-export function rawFloorMode(nc: NatsConnection, subjects: readonly string[], args: unknown[] = []): Mode {
-  const inbox = createInbox();
-  const waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  nc.subscribe(`${inbox}.*`, {
-    callback: (err, msg) => {
-      const w = waiting.get(msg.subject);
-      if (w === undefined) return;
-      waiting.delete(msg.subject);
-      if (err) return w.reject(err);
-      try {
-        w.resolve(checkOk(msg.data));
-      } catch (e) {
-        w.reject(e);
-      }
-    },
-  });
-  let seq = 0;
-  return {
-    name: "raw floor",
-    call: (_w, i) =>
-      new Promise((resolve, reject) => {
-        const n = ++seq;
-        const reply = `${inbox}.${n}`;
-        waiting.set(reply, { resolve, reject });
-        nc.publish(subjects[i % subjects.length]!, requestBody(`raw-${n}`, args), { reply });
-      }),
   };
 }

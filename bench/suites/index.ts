@@ -6,6 +6,10 @@ import { controlSuite } from "./control.js";
 import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
+import { scaleCallersSuite } from "./scale-callers.js";
+import { scaleMembershipSuite } from "./scale-membership.js";
+import { scaleProxiesSuite } from "./scale-proxies.js";
+import { scaleSessionsSuite } from "./scale-sessions.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
 /** Every suite, in README order. `--suite` picks from these by name. */
@@ -18,4 +22,8 @@ export const SUITES: readonly Suite[] = [
   backPressureSuite,
   controlSuite,
   ingressSuite,
+  scaleCallersSuite,
+  scaleSessionsSuite,
+  scaleMembershipSuite,
+  scaleProxiesSuite,
 ];

@@ -4,10 +4,11 @@ import { countingHandle, type CountingHandle } from "../harness/counting-client.
 import { measureInterleaved, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawCappedMode } from "../harness/raw-capped.js";
+import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
 import { rawRequestMode } from "../harness/raw-nats.js";
 import { ratio, round } from "../harness/stats.js";
 import type { Column, Row, SuiteContext } from "../harness/suite.js";
-import { APP, DEPLOYMENT, leadColumns, type SliceConfig } from "./overhead-common.js";
+import { APP, cpuPerCall, DEPLOYMENT, ECHO_ARGS, leadColumns, type SliceConfig } from "./overhead-common.js";
 
 /** One cell of the defaults table: replicas × concurrent callers, more callers than slots. */
 export interface DefaultsCell {
@@ -29,6 +30,9 @@ export const DEFAULTS_COLUMNS: Column[] = [
   ...leadColumns("callers"),
   { key: "maxUs", label: "max µs" },
   { key: "cpuUs", label: "CPU µs/call", digits: 1 },
+  { key: "clientUs", label: "client", digits: 1 },
+  { key: "replicasUs", label: "replicas", digits: 1 },
+  { key: "serverUs", label: "nats-server", digits: 1 },
   { key: "rejectionsPerCall", label: "rejections/call", digits: 4 },
   { key: "ownerShare", label: "on owner", digits: 4 },
   { key: "tputVsCapped", label: "req/s ÷ capped", digits: 2 },
@@ -39,10 +43,16 @@ export const DEFAULTS_COLUMNS: Column[] = [
   { key: "errors", label: "errors" },
 ];
 
+/** Index of each mode in a cell's run (the ratios divide by the hand-written dispatcher's rows). */
+const DISPATCHER_UNCAPPED = 2;
+const DISPATCHER_CAPPED = 3;
+const CH_MODE = 5;
+
 /**
  * The headline rows: replicas at the defaults a user gets (`maxOngoingRequests` 5) and more
- * callers than slots, against raw NATS uncapped and raw NATS capped at 5 per replica behind a
- * perfect FIFO queue, in one interleaved run per cell.
+ * callers than slots, against the hand-written raw NATS dispatcher uncapped and capped at 5 per
+ * replica (the limits every ratio divides by), with `nc.request()` uncapped and behind the same
+ * FIFO cap as information, in one interleaved run per cell.
  */
 export async function measureDefaults(
   ctx: SuiteContext,
@@ -92,17 +102,22 @@ export async function measureDefaults(
       });
       handles.push(p2c, ch);
       const modes: Mode[] = [
-        { ...rawRequestMode(raw, wideSubjects), name: "raw request() uncapped" },
-        rawCappedMode(raw, subjects, max),
-        p2c.mode("handle PowerOfTwo"),
-        ch.mode("handle ConsistentHash (sessions)", (w) => `s${w}`),
+        { ...rawRequestMode(raw, wideSubjects, ECHO_ARGS), name: "raw request() uncapped" },
+        {
+          ...rawCappedMode(raw, subjects, max, ECHO_ARGS),
+          name: `raw request() capped (FIFO, ${max}/replica)`,
+        },
+        rawDispatcherMode(raw, wideSubjects, { args: ECHO_ARGS }),
+        rawDispatcherMode(raw, subjects, { perResponder: max, args: ECHO_ARGS }),
+        p2c.mode("handle PowerOfTwo", undefined, ECHO_ARGS),
+        ch.mode("handle ConsistentHash (sessions)", (w) => `s${w}`, ECHO_ARGS),
       ];
       const ms = await measureInterleaved(modes, {
         concurrency: cell.concurrency,
         ...cfg,
         cpuGroups: { client: [process.pid], replicas: [...set.pids, ...wide.pids], server: serverPids },
       });
-      rows.push(...defaultsRows(cell, ms, [null, null, p2c, ch]));
+      rows.push(...defaultsRows(cell, ms, [null, null, null, null, p2c, ch]));
     } finally {
       for (const h of handles) await h.client.close();
       await set.stop();
@@ -113,8 +128,8 @@ export async function measureDefaults(
 }
 
 function defaultsRows(cell: DefaultsCell, ms: ModeMeasurement[], handles: (CountingHandle | null)[]): Row[] {
-  const uncapped = ms[0]!;
-  const capped = ms[1]!;
+  const uncapped = ms[DISPATCHER_UNCAPPED]!;
+  const capped = ms[DISPATCHER_CAPPED]!;
   return ms.map((m, i) => {
     const h = handles[i] ?? null;
     const routed = h?.counts.routed ?? 0;
@@ -131,8 +146,10 @@ function defaultsRows(cell: DefaultsCell, ms: ModeMeasurement[], handles: (Count
       p99Us: Math.round(m.latencyUs.p99),
       maxUs: Math.round(m.latencyUs.max),
       cpuUs: m.cpuUsPerCall === null ? null : round(m.cpuUsPerCall, 1),
+      ...cpuPerCall(m),
       rejectionsPerCall: h === null || routed === 0 ? null : round(h.counts.rejected / routed, 4),
-      ownerShare: h === null || i !== 3 || routed === 0 ? null : round(h.counts.onFirstRank / routed, 4),
+      ownerShare:
+        h === null || i !== CH_MODE || routed === 0 ? null : round(h.counts.onFirstRank / routed, 4),
       tputVsCapped: round(ratio(m.throughput, capped.throughput), 3),
       p99VsCapped: round(ratio(m.latencyUs.p99, capped.latencyUs.p99), 3),
       maxVsCapped: round(ratio(m.latencyUs.max, capped.latencyUs.max), 3),

@@ -20,9 +20,10 @@ const num = (r: Row | undefined, k: string): number | null => {
 };
 
 /**
- * The dispatch issue's targets: at the defaults (2 replicas × `maxOngoingRequests` 5, 64 callers)
- * against raw NATS capped by a FIFO queue at 5 per replica; at `maxOngoingRequests` 1024 against
- * raw `nc.request()` uncapped. Cells that were not measured give no targets.
+ * The dispatch issues' targets (6 and 20): at the defaults (2 replicas × `maxOngoingRequests` 5,
+ * 64 callers) against the hand-written raw NATS dispatcher capped at 5 per replica; at
+ * `maxOngoingRequests` 1024 against the same dispatcher uncapped. Cells that were not measured
+ * give no targets.
  */
 export function overheadTargets(defaults: readonly Row[], tuned: readonly Row[]): TargetCheck[] {
   const out: TargetCheck[] = [];
@@ -35,11 +36,11 @@ export function overheadTargets(defaults: readonly Row[], tuned: readonly Row[])
       ["PowerOfTwo", p2c],
       ["ConsistentHash", ch],
     ] as const) {
-      const at = `${label}, defaults, 2 replicas, 64 callers, ÷ raw capped FIFO`;
+      const at = `${label}, defaults, 2 replicas, 64 callers, ÷ dispatcher capped`;
       out.push(check(`${at}: req/s`, "≥ 0.95", num(r, "tputVsCapped"), (v) => v >= 0.95));
       out.push(check(`${at}: p99`, "≤ 1.30", num(r, "p99VsCapped"), (v) => v <= 1.3));
       out.push(check(`${at}: max`, "≤ 2.00", num(r, "maxVsCapped"), (v) => v <= 2));
-      out.push(check(`${at}: CPU per call`, "≤ 1.10", num(r, "cpuVsCapped"), (v) => v <= 1.1));
+      out.push(check(`${at}: CPU per call`, "≤ 1.15", num(r, "cpuVsCapped"), (v) => v <= 1.15));
       out.push(
         check(
           `${label}, defaults: rejections per call (one handle, overload)`,
@@ -66,9 +67,9 @@ export function overheadTargets(defaults: readonly Row[], tuned: readonly Row[])
   ] as const) {
     const r = cell(tuned, mode);
     if (!r) continue;
-    const at = `${label}, maxOngoingRequests 1024, 2 replicas, c=64, ÷ raw request() uncapped`;
-    out.push(check(`${at}: req/s`, "≥ 0.90", num(r, "tputVsRaw"), (v) => v >= 0.9));
-    out.push(check(`${at}: CPU per call`, "≤ 1.15", num(r, "cpuVsRaw"), (v) => v <= 1.15));
+    const at = `${label}, maxOngoingRequests 1024, 2 replicas, c=64, ÷ dispatcher uncapped`;
+    out.push(check(`${at}: req/s`, "≥ 0.90", num(r, "tputVsLimit"), (v) => v >= 0.9));
+    out.push(check(`${at}: CPU per call`, "≤ 1.20", num(r, "cpuVsLimit"), (v) => v <= 1.2));
   }
   return out;
 }

@@ -18,27 +18,27 @@ const tunedRow = (mode: string, extra: Partial<Row> = {}): Row => ({
   replicas: 2,
   concurrency: 64,
   mode,
-  tputVsRaw: 1,
-  cpuVsRaw: 1,
+  tputVsLimit: 1,
+  cpuVsLimit: 1,
   ...extra,
 });
 
 describe("overheadTargets", () => {
-  it("checks the defaults cell against raw capped and the tuned cell against raw uncapped", () => {
+  it("checks the defaults cell against the capped dispatcher and the tuned cell against the uncapped one", () => {
     const t = overheadTargets(
       [
         defaultsRow("handle PowerOfTwo", { p99VsCapped: 1.5 }),
         defaultsRow("handle ConsistentHash (sessions)", { reqPerSec: 940, rejectionsPerCall: 0.02 }),
         defaultsRow("handle ConsistentHash (sessions)", { concurrency: 16, reqPerSec: 1 }),
       ],
-      [tunedRow("handle PowerOfTwo"), tunedRow("handle ConsistentHash", { cpuVsRaw: 1.2 })],
+      [tunedRow("handle PowerOfTwo"), tunedRow("handle ConsistentHash", { cpuVsLimit: 1.25 })],
     );
     const byName = new Map(t.map((x) => [x.name, x]));
     expect(t).toHaveLength(15);
-    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ raw capped FIFO: p99")!.met).toBe(
+    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ dispatcher capped: p99")!.met).toBe(
       false,
     );
-    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ raw capped FIFO: req/s")!.met).toBe(
+    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ dispatcher capped: req/s")!.met).toBe(
       true,
     );
     expect(byName.get("ConsistentHash, defaults: rejections per call (one handle, overload)")!.met).toBe(
@@ -49,7 +49,7 @@ describe("overheadTargets", () => {
     expect(chp.met).toBe(false);
     expect(
       byName.get(
-        "ConsistentHash, maxOngoingRequests 1024, 2 replicas, c=64, ÷ raw request() uncapped: CPU per call",
+        "ConsistentHash, maxOngoingRequests 1024, 2 replicas, c=64, ÷ dispatcher uncapped: CPU per call",
       )!.met,
     ).toBe(false);
     for (const x of t) if (!x.met) expect(x.note).toBeTruthy();

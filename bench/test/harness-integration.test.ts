@@ -6,7 +6,8 @@ import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { startNatsServer } from "@tsserve/test-utils";
 import { measureInterleaved } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
-import { rawFloorMode, rawRequestMode } from "../harness/raw-nats.js";
+import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
+import { rawRequestMode } from "../harness/raw-nats.js";
 import { balanceSuite } from "../suites/balance.js";
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
@@ -32,9 +33,11 @@ describe("bench harness against a real nats-server and replica processes", () =>
         app: "bench-test",
         membership: staticMembership({ replicas: set.replicas, config: { maxOngoingRequests: 1024 } }),
       });
+      const capped = rawDispatcherMode(raw, subjects, { perResponder: 2, args: [{ x: 1 }] });
       const ms = await measureInterleaved(
         [
-          rawFloorMode(raw, subjects),
+          rawDispatcherMode(raw, subjects),
+          capped,
           rawRequestMode(raw, subjects),
           { name: "handle", call: () => handle.remote() },
         ],
@@ -46,7 +49,14 @@ describe("bench harness against a real nats-server and replica processes", () =>
           cpuGroups: { client: [process.pid], replicas: set.pids, server: [nats.pid] },
         },
       );
-      expect(ms.map((m) => m.mode)).toEqual(["raw floor", "raw request()", "handle"]);
+      expect(ms.map((m) => m.mode)).toEqual([
+        "dispatcher uncapped",
+        "dispatcher capped (FIFO, 2/replica)",
+        "raw request()",
+        "handle",
+      ]);
+      // 4 callers, 2 slots: the capped dispatcher filled its cap and never went past it.
+      expect(capped.peakInFlight).toEqual([2]);
       for (const m of ms) {
         expect(m.errors).toEqual({});
         expect(m.ok).toBeGreaterThan(20);

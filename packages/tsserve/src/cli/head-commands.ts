@@ -16,6 +16,8 @@ export interface HeadFlags extends TargetFlags, GrpcFlags {
   httpHost: string;
   /** false with `--no-http`. */
   http: boolean;
+  /** `--proxies N`: HTTP proxy processes sharing the port. */
+  proxies: number;
   agents: number;
   natsPort: number;
   foreground?: boolean;
@@ -34,6 +36,9 @@ function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions
   if (grpc !== undefined && !flags.http) {
     throw new ConfigError("--grpc-port: the gRPC ingress runs in the proxy; drop --no-http to serve gRPC");
   }
+  if (flags.proxies > 1 && !flags.http) {
+    throw new ConfigError(`--proxies ${flags.proxies}: the proxies serve HTTP; drop --no-http or --proxies`);
+  }
   return {
     ...(grpc === undefined ? {} : { grpc }),
     ...(flags.address === undefined ? {} : { address: flags.address }),
@@ -41,6 +46,7 @@ function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions
     ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
     httpPort: flags.http ? flags.httpPort : null,
     httpHost: flags.httpHost,
+    proxies: flags.proxies,
     agents: flags.agents,
     natsPort: flags.natsPort,
     dashboardPort: flags.dashboard ? flags.dashboardPort : null,
@@ -53,6 +59,7 @@ function headOptions(flags: HeadFlags, grpc = grpcFromFlags(flags)): HeadOptions
 function foregroundArgs(flags: HeadFlags): string[] {
   const args = ["--http-port", String(flags.httpPort), "--http-host", flags.httpHost];
   args.push("--agents", String(flags.agents), "--nats-port", String(flags.natsPort));
+  args.push("--proxies", String(flags.proxies));
   if (!flags.http) args.push("--no-http");
   if (!flags.dashboard) args.push("--no-dashboard");
   else args.push("--dashboard-port", String(flags.dashboardPort));

@@ -91,6 +91,12 @@ function withHeadFlags(cmd: Command): Command {
     )
     .option("--http-host <host>", "interface the HTTP proxy listens on", "127.0.0.1")
     .option("--no-http", "do not start the HTTP proxy")
+    .option(
+      "--proxies <n>",
+      "HTTP proxy processes sharing the port, one core each (1 = the proxy runs in the head)",
+      intArg(1, 64),
+      1,
+    )
     .option("--agents <n>", "local agents to start", intArg(1, 64), 1)
     .option(
       "--access-log",

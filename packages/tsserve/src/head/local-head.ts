@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import type { Registry } from "prom-client";
 import { createServer } from "node:net";
 import { pidAlive } from "@tsserve/cluster/internal";
 import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { ConfigError } from "@tsserve/protocol";
 import { DEFAULT_PREFIX, validatePrefix } from "@tsserve/protocol/internal";
-import { startProxy, type Proxy } from "@tsserve/proxy";
+import { startProxy } from "@tsserve/proxy";
+import { startProxyPool } from "./proxy-pool.js";
 import {
   assertNoLiveHead,
   clearHeadRecord,
@@ -24,6 +26,11 @@ export interface HeadOptions {
   prefix?: string;
   /** HTTP proxy port; 0 picks a free one; null disables the proxy. @default 8000 */
   httpPort?: number | null;
+  /**
+   * HTTP proxy processes serving the one port (`--proxies N`): 1 runs the proxy inside the head;
+   * more fork that many `node:cluster` workers, each a proxy on a core of its own. @default 1
+   */
+  proxies?: number;
   /** Interface the proxy listens on. @default "127.0.0.1" */
   httpHost?: string;
   /** Where the address, pids, logs and the JetStream store go. @default ".tsserve" */
@@ -43,6 +50,15 @@ export interface HeadOptions {
   standby?: boolean;
   /** Replicas of the controller's state bucket. @default the NATS cluster size up to 3 */
   kvReplicas?: number;
+}
+
+/** The head's HTTP ingress: one proxy in the head, or a pool of proxy processes. */
+interface HeadProxy {
+  readonly url: string;
+  readonly grpcPort: number | null;
+  /** The proxy series for the dashboard's /metrics. */
+  readonly registry: Registry;
+  close(): Promise<void>;
 }
 
 /** A running head: embedded NATS (maybe), controller, agents, proxy. */
@@ -91,17 +107,23 @@ async function startHeadIn(stateDir: string, options: HeadOptions): Promise<Head
       ? {}
       : { natsPort: options.natsPort === 0 ? await freePort() : options.natsPort }),
   });
-  let proxy: Proxy | undefined;
+  let proxy: HeadProxy | undefined;
   try {
     const httpPort = options.httpPort === undefined ? 8000 : options.httpPort;
     if (httpPort !== null) {
-      proxy = await startProxy({
+      const proxyOptions = {
         address: cluster.address,
         prefix,
         port: httpPort,
         host: options.httpHost ?? "127.0.0.1",
         ...(options.grpc === undefined ? {} : { grpc: options.grpc }),
-      });
+      };
+      const count = options.proxies ?? 1;
+      if (count > 1) proxy = await startProxyPool(proxyOptions, count);
+      else {
+        const p = await startProxy(proxyOptions);
+        proxy = { url: p.url, grpcPort: p.grpcPort, registry: p.metrics.registry, close: () => p.close() };
+      }
     }
   } catch (e) {
     await cluster.stop();
@@ -121,7 +143,7 @@ async function startHeadIn(stateDir: string, options: HeadOptions): Promise<Head
       prefix,
       options.dashboardPort === undefined ? 8265 : options.dashboardPort,
       options.httpHost ?? "127.0.0.1",
-      proxy ? [proxy.metrics.registry] : [],
+      proxy ? [proxy.registry] : [],
     );
   } catch (e) {
     await proxy?.close();
