@@ -26,7 +26,10 @@ export interface CallRecord {
   end: number;
   /** The session's state (the seqs appended so far) as the call found it. */
   saw: number[];
-  /** Whether the call was told its session's state was lost in a crash. */
+  /**
+   * Whether the call was told its session's state was lost in a crash (`getSessionState().lost`:
+   * true for every call of the session on that replica until it moves).
+   */
   lost: boolean;
 }
 
@@ -157,7 +160,10 @@ function checkReads(
     const before = byEnd.filter((a) => a.end < b.start && a.end > lossAt);
     const last = before.at(-1);
     const prevOwner = byEnd.filter((a) => a.end < b.start).at(-1)?.replica;
-    if (b.lost) {
+    // A replica keeps telling every call of a session it took over empty after a crash that the
+    // state was lost, until the session moves: only the first such call (the session arrived
+    // here) is the loss; the later ones are checked as usual.
+    if (b.lost && prevOwner !== b.replica) {
       if (lossAllowed(session, prevOwner)) {
         report.lostSessions.set(session, prevOwner);
         lossAt = b.start;
