@@ -28,7 +28,7 @@ const loop = async (session: string): Promise<void> => {
   await sleep(Math.random() * config.pauseMs);
   for (let n = 0; running && n < config.maxCallsPerSession; n++) {
     // Unique per session across drivers: driver i sends i, i + drivers, i + 2 drivers, …
-    const seq = n * config.drivers + config.index + 1;
+    const seq = config.seqBase + n * config.drivers + config.index + 1;
     let watchdog: NodeJS.Timeout | undefined;
     const hung = new Promise<CallOutcome>((resolve) => {
       watchdog = setTimeout(() => resolve({ session, seq, error: "HUNG" }), config.timeoutMs + 2000);
@@ -56,17 +56,21 @@ const loops = config.sessions.map((s) => loop(s));
 const progress = setInterval(() => send({ type: "progress", sent: outcomes.length, acked }), 500);
 send({ type: "ready" });
 
-process.on("message", (m: unknown) => {
-  if ((m as { type?: string })?.type !== "stop") return;
-  running = false;
-  void (async () => {
+let stopping: Promise<void> | undefined;
+const stop = (): Promise<void> =>
+  (stopping ??= (async () => {
+    running = false;
     await Promise.all(loops);
     clearInterval(progress);
     writeFileSync(config.outFile, outcomes.map((o) => JSON.stringify(o)).join("\n"));
     await client.close();
     send({ type: "done", sent: outcomes.length, acked });
     process.disconnect?.();
-  })();
+  })());
+process.on("message", (m: unknown) => {
+  if ((m as { type?: string })?.type === "stop") void stop();
 });
+// Without an IPC channel (a driver inside a network namespace), the run ends after runMs.
+if (config.runMs !== undefined) setTimeout(() => void stop(), config.runMs).unref();
 // The parent's hard bound: a driver never outlives its run.
 setTimeout(() => process.exit(3), config.maxRunMs).unref();

@@ -20,6 +20,10 @@ export interface DriverConfig {
   timeoutMs: number;
   maxCallsPerSession: number;
   maxRunMs: number;
+  /** Added to every seq, so that a later run's seqs differ from an earlier run's. */
+  seqBase: number;
+  /** Stop on its own after this long (drivers without an IPC channel). */
+  runMs?: number;
   outFile: string;
 }
 
@@ -57,6 +61,8 @@ export interface SessionDriversOptions {
   maxCallsPerSession?: number;
   /** A driver exits on its own after this long whatever happens. @default 600000 */
   maxRunMs?: number;
+  /** Added to every seq: a second run on the same sessions must not reuse the first run's seqs. @default 0 */
+  seqBase?: number;
   /** Where each driver writes its outcomes. */
   dir: string;
 }
@@ -71,9 +77,10 @@ export interface SessionDrivers {
   stop(): Promise<CallOutcome[]>;
 }
 
-const MAIN = fileURLToPath(new URL("./session-driver-main.ts", import.meta.url));
-/** tsx's loader, resolved from this package (the child's cwd may not see it). */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+/** The driver process's entry (run with {@link TSX_LOADER}). */
+export const SESSION_DRIVER_MAIN = fileURLToPath(new URL("./session-driver-main.ts", import.meta.url));
+/** tsx's loader (`node --import <it>`), resolved from this package (the child's cwd may not see it). */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /** Starts the driver processes; resolves once each has connected and started its loops. */
 export async function startSessionDrivers(o: SessionDriversOptions): Promise<SessionDrivers> {
@@ -100,10 +107,11 @@ export async function startSessionDrivers(o: SessionDriversOptions): Promise<Ses
       timeoutMs: o.timeoutMs ?? 8000,
       maxCallsPerSession: o.maxCallsPerSession ?? 10_000,
       maxRunMs: o.maxRunMs ?? 600_000,
+      seqBase: o.seqBase ?? 0,
       outFile: join(o.dir, `driver-${index}.jsonl`),
     };
-    const child = fork(MAIN, [], {
-      execArgv: ["--import", TSX],
+    const child = fork(SESSION_DRIVER_MAIN, [], {
+      execArgv: ["--import", TSX_LOADER],
       env: { ...process.env, SESSION_DRIVER_CONFIG: JSON.stringify(config) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

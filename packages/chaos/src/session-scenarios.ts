@@ -7,6 +7,8 @@ import type { SessionDrivers } from "./session-drivers.js";
 /** One change the scenario made, with how long the cluster took to converge after it. */
 export interface PhaseRecord {
   name: string;
+  /** When the change began, on the fixture's clock (performance.timeOrigin + performance.now()). */
+  at: number;
   /** ms from the change to convergence. */
   convergedMs: number;
   /** Replica ids that died by SIGKILL in this phase (memory mode loses their sessions). */
@@ -123,9 +125,10 @@ export class SessionScenario {
 
   private async apply(name: string, change: () => Promise<void>, killed: string[] = []): Promise<void> {
     const t0 = Date.now();
+    const at = performance.timeOrigin + performance.now();
     await change();
     await waitConverged(this.cc, this.app, this.replicas, 60_000, SESSION_TARGET);
-    this.phases.push({ name, convergedMs: Date.now() - t0, killed });
+    this.phases.push({ name, at, convergedMs: Date.now() - t0, killed });
     await this.drivers()?.waitForAcked(this.settleCalls);
   }
 }
