@@ -1,3 +1,9 @@
+import {
+  resolveSessionState,
+  resolveShared,
+  type ResolvedSessionState,
+  type SessionStateOptions,
+} from "./session-options.js";
 import { validateToken } from "./subjects.js";
 import { fail, intAtLeast, isPlainObject, noUnknownKeys, nonEmptyString, numberAtLeast } from "./validate.js";
 
@@ -67,6 +73,19 @@ export interface DeploymentOptions {
   healthCheckPeriodS?: number;
   /** A `checkHealth()` call slower than this counts as failed, like one that throws. @default 30 */
   healthCheckTimeoutS?: number;
+  /**
+   * Per-session state (`getSessionState()`) with one owner replica per session at a time: the
+   * session's calls run on its owner, one at a time in arrival order (see `shared`), and its state
+   * follows it through scaling, drains and rolling updates (`durable`: through crashes too). A
+   * stateful deployment's router defaults to ConsistentHash. @default undefined (stateless)
+   */
+  sessionState?: SessionStateOptions;
+  /**
+   * With `sessionState`: methods that may run while other calls of the same session run (reads).
+   * Every other call of one session runs alone, in arrival order. `true` = every method.
+   * @default false
+   */
+  shared?: boolean | string[];
 }
 
 export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
@@ -137,6 +156,10 @@ export interface ResolvedDeploymentConfig {
   startupTimeoutMs: number;
   healthCheckPeriodMs: number;
   healthCheckTimeoutMs: number;
+  /** null = stateless (no per-call session work at all). Absent from older specs: null. */
+  sessionState?: ResolvedSessionState | null;
+  /** With sessionState: methods that run beside the session's other calls (`true` = all). */
+  shared?: boolean | string[];
 }
 
 const DEPLOYMENT_KEYS = [
@@ -155,6 +178,8 @@ const DEPLOYMENT_KEYS = [
   "healthCheckTimeoutS",
   "idempotent",
   "maxRetries",
+  "sessionState",
+  "shared",
 ] as const;
 
 const AUTOSCALING_KEYS = [
@@ -261,6 +286,13 @@ export function resolveDeploymentOptions(
   const autoscaling = resolveAutoscaling(`${path}.autoscalingConfig`, o["autoscalingConfig"]);
   const ms = (key: string, dflt: number, min = 0): number =>
     numberAtLeast(`${path}.${key}`, o[key] ?? dflt, min) * 1000;
+  const sessionState = resolveSessionState(`${path}.sessionState`, o["sessionState"]);
+  // A stateful deployment's calls run on their session's owner: the ring keeps them there, so
+  // replicas rarely forward. Another router still works (a non-owner forwards), one hop slower.
+  const router =
+    o["requestRouter"] === undefined && sessionState !== null
+      ? { class: "ConsistentHash" }
+      : o["requestRouter"];
   return {
     name,
     numReplicas: autoscaling
@@ -272,7 +304,7 @@ export function resolveDeploymentOptions(
       CONFIG_BOUNDS.maxOngoingRequests.min,
     ),
     maxQueuedRequests: maxQueuedRequests as number,
-    requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
+    requestRouter: resolveRouterConfig(`${path}.requestRouter`, router),
     autoscaling,
     gracefulShutdownTimeoutMs: ms(
       "gracefulShutdownTimeoutS",
@@ -299,6 +331,8 @@ export function resolveDeploymentOptions(
     startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),
     healthCheckPeriodMs: ms("healthCheckPeriodS", DEFAULT_HEALTH_CHECK_PERIOD_S, 0.05),
     healthCheckTimeoutMs: ms("healthCheckTimeoutS", DEFAULT_HEALTH_CHECK_TIMEOUT_S, 0.05),
+    sessionState,
+    shared: resolveShared(`${path}.shared`, o["shared"]),
   };
 }
 

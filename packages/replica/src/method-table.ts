@@ -13,6 +13,9 @@ export interface MethodEntry {
 
 /** Lifecycle hook awaited before READY; never callable remotely. */
 export const INIT_HOOK = "initialize";
+/** Stateful deployments' hand-off hooks (session-hooks.ts); never callable remotely. */
+export const EXPORT_SESSION_HOOK = "exportSession";
+export const IMPORT_SESSION_HOOK = "importSession";
 
 /**
  * Names a caller may use: `__call__`, and every other function-valued property (own or inherited,
@@ -21,7 +24,14 @@ export const INIT_HOOK = "initialize";
  */
 export function isCallableName(name: string): boolean {
   if (name === "__call__") return true;
-  return name.length > 0 && name[0] !== "_" && name !== "constructor" && name !== INIT_HOOK;
+  return (
+    name.length > 0 &&
+    name[0] !== "_" &&
+    name !== "constructor" &&
+    name !== INIT_HOOK &&
+    name !== EXPORT_SESSION_HOOK &&
+    name !== IMPORT_SESSION_HOOK
+  );
 }
 
 function kindOf(fn: unknown): MethodKind {

@@ -4,6 +4,8 @@ import {
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   REPLICA_SPEC_ENV,
   checkResolvedConfig,
+  checkResolvedSessionState,
+  resolveShared,
   fail,
   intAtLeast,
   isPlainObject,
@@ -59,6 +61,9 @@ export function parseReplicaSpec(json: string | undefined): ReplicaSpec {
   numberAtLeast(`${path}.config.healthCheckPeriodMs`, config["healthCheckPeriodMs"], 0, true);
   numberAtLeast(`${path}.config.healthCheckTimeoutMs`, config["healthCheckTimeoutMs"], 0, true);
   checkResolvedConfig(`${path}.config`, config);
+  config["sessionState"] = checkResolvedSessionState(`${path}.config.sessionState`, config["sessionState"]);
+  config["shared"] = resolveShared(`${path}.config.shared`, config["shared"]);
+  if (raw["sessionBucket"] !== undefined) nonEmptyString(`${path}.sessionBucket`, raw["sessionBucket"]);
   for (const f of ["generation", "parentPid", "fenceAfterMs"] as const) {
     if (raw[f] !== undefined) numberAtLeast(`${path}.${f}`, raw[f], 0);
   }

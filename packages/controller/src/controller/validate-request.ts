@@ -1,5 +1,7 @@
 import {
   checkResolvedAutoscaling,
+  checkResolvedSessionState,
+  resolveShared,
   DEFAULT_HEALTH_CHECK_PERIOD_S,
   DEFAULT_HEALTH_CHECK_TIMEOUT_S,
   DEFAULT_STARTUP_TIMEOUT_S,
@@ -78,6 +80,9 @@ export function validateResolvedConfig(path: string, v: unknown): ResolvedDeploy
       v["healthCheckTimeoutMs"] ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S * 1000,
       1,
     ),
+    // Absent from a CLI older than session state: a stateless deployment.
+    sessionState: checkResolvedSessionState(`${path}.sessionState`, v["sessionState"]),
+    shared: resolveShared(`${path}.shared`, v["shared"]),
   };
 }
 
