@@ -29,18 +29,20 @@ const loop = async (session: string): Promise<void> => {
   for (let n = 0; running && n < config.maxCallsPerSession; n++) {
     // Unique per session across drivers: driver i sends i, i + drivers, i + 2 drivers, …
     const seq = config.seqBase + n * config.drivers + config.index + 1;
+    const sentAt = performance.timeOrigin + performance.now();
     let watchdog: NodeJS.Timeout | undefined;
     const hung = new Promise<CallOutcome>((resolve) => {
-      watchdog = setTimeout(() => resolve({ session, seq, error: "HUNG" }), config.timeoutMs + 2000);
+      watchdog = setTimeout(() => resolve({ session, seq, sentAt, error: "HUNG" }), config.timeoutMs + 2000);
     });
     const call = handle
       .options({ sessionId: session, method: "append", timeoutMs: config.timeoutMs })
       .remote(seq, config.holdMs)
       .then(
-        (v): CallOutcome => ({ session, seq, reply: v as CallRecord }),
+        (v): CallOutcome => ({ session, seq, sentAt, reply: v as CallRecord }),
         (e: unknown): CallOutcome => ({
           session,
           seq,
+          sentAt,
           error: isTsserveError(e) ? e.code : `UNTYPED ${(e as Error)?.message ?? String(e)}`.slice(0, 120),
         }),
       );

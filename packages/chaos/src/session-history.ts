@@ -41,6 +41,8 @@ export interface CallOutcome {
   reply?: CallRecord;
   /** The typed error code when it failed. */
   error?: string;
+  /** When it was sent, on the fixture's clock (performance.timeOrigin + performance.now()). */
+  sentAt?: number;
 }
 
 /** Violation kinds, see the module comment. */

@@ -3,6 +3,7 @@ import { type ChaosCluster, waitConverged } from "./chaos-cluster.js";
 import { pidAlive, replicaPids, signalPid } from "./faults.js";
 import { SESSION_TARGET, sessionApplication } from "./session-cluster.js";
 import type { SessionDrivers } from "./session-drivers.js";
+import type { CallOutcome } from "./session-history.js";
 
 /** One change the scenario made, with how long the cluster took to converge after it. */
 export interface PhaseRecord {
@@ -58,6 +59,8 @@ export class SessionScenario {
     await this.apply(`drain agent #${i}`, async () => {
       const agent = this.cc.extraAgents[i];
       if (!agent) throw new Error(`no extra agent #${i}`);
+      // SIGTERM now (stop() would first wait for an exit of its own), then wait for it to exit.
+      signalPid(agent.pid, "SIGTERM");
       await agent.stop(15_000, 5000);
       await this.cc.respawnAgent(i);
     });
@@ -110,9 +113,22 @@ export class SessionScenario {
     return new Set(this.phases.flatMap((p) => p.killed));
   }
 
-  /** One line per phase, for the test's log. */
-  format(): string {
-    return this.phases.map((p) => `  ${p.name}: converged in ${p.convergedMs} ms`).join("\n");
+  /**
+   * One line per phase, for the test's log; with `outcomes`, also the calls sent during each phase
+   * (from its start to the next one's) that failed, by code.
+   */
+  format(outcomes: readonly CallOutcome[] = []): string {
+    return this.phases
+      .map((p, i) => {
+        const end = this.phases[i + 1]?.at ?? Infinity;
+        const failed: Record<string, number> = {};
+        for (const o of outcomes)
+          if (!o.reply && o.sentAt !== undefined && o.sentAt >= p.at && o.sentAt < end)
+            failed[o.error ?? "?"] = (failed[o.error ?? "?"] ?? 0) + 1;
+        const f = Object.entries(failed).map(([k, v]) => `${k}=${v}`);
+        return `  ${p.name}: converged in ${p.convergedMs} ms${f.length ? `; failed calls ${f.join(" ")}` : ""}`;
+      })
+      .join("\n");
   }
 
   private async send(): Promise<void> {
