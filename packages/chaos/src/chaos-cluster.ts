@@ -191,21 +191,24 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
 export async function targetStatus(
   cluster: LocalCluster,
   app: string,
+  deployment = TARGET,
 ): Promise<DeploymentStatusReport | undefined> {
   const s = await cluster.client.status();
-  return s.applications.find((a) => a.name === app)?.deployments.find((d) => d.name === TARGET);
+  return s.applications.find((a) => a.name === app)?.deployments.find((d) => d.name === deployment);
 }
 
 /**
  * Waits until the deployment has converged: HEALTHY, exactly `n` replicas all RUNNING with live
  * pids, the same set in the membership the controller serves, and no agent running any other
  * replica of it (no orphans left behind by faults). Returns the RUNNING replica ids.
+ * `deployment` defaults to the Target fixture.
  */
 export async function waitConverged(
   cc: Pick<ChaosCluster, "cluster" | "client" | "agentPids">,
   app: string,
   n: number,
   timeoutMs = 30_000,
+  deployment = TARGET,
 ): Promise<string[]> {
   const { cluster } = cc;
   const agentReplicas = new Map<string, AgentHeartbeat>();
@@ -222,11 +225,13 @@ export async function waitConverged(
   try {
     return await waitUntil(
       async () => {
-        const d = await targetStatus(cluster, app);
+        const d = await targetStatus(cluster, app, deployment);
         if (!d || d.status !== "HEALTHY" || d.replicas.length !== n) return undefined;
         if (!d.replicas.every((r) => r.state === "RUNNING" && pidAlive(r.pid))) return undefined;
         const ids = d.replicas.map((r) => r.replicaId).sort();
-        const members = (await cluster.client.members(app, TARGET)).replicas.map((r) => r.replicaId).sort();
+        const members = (await cluster.client.members(app, deployment)).replicas
+          .map((r) => r.replicaId)
+          .sort();
         if (members.join() !== ids.join()) return undefined;
         const live = new Set(cc.agentPids().filter(pidAlive));
         const onAgents = [...agentReplicas.values()]
@@ -235,7 +240,7 @@ export async function waitConverged(
           .sort();
         return onAgents.join() === ids.join() ? ids : undefined;
       },
-      { timeoutMs, intervalMs: 250, message: `${app}/${TARGET} converged to ${n} RUNNING replicas` },
+      { timeoutMs, intervalMs: 250, message: `${app}/${deployment} converged to ${n} RUNNING replicas` },
     );
   } finally {
     sub.unsubscribe();

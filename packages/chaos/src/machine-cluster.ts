@@ -36,6 +36,8 @@ export interface MachineClusterOptions {
   prefix?: string;
   /** Extra controller flags (timeouts). */
   controllerArgs?: string[];
+  /** Extra environment of the controllers and agents (agents pass `TSSERVE_REPLICA_ENV` on). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const NATS_PORT = 4222;
@@ -74,6 +76,7 @@ export async function startMachineCluster(options: MachineClusterOptions = {}): 
   const node = (m: Machine, label: string, entry: string, args: string[]): void => {
     children.push(
       m.spawn(label, process.execPath, [parentWatchNodeArg(), entry, ...args], {
+        ...options.env,
         TSSERVE_PARENT_PID: String(process.pid),
       }),
     );

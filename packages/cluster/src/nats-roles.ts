@@ -12,7 +12,7 @@ import { replicaRoleVariable } from "./replica-env.js";
  * |---|---|---|
  * | controller | everything under the prefix, JetStream API and its KV bucket | everything under the prefix |
  * | agent | its heartbeats and exit reports; replies to commands | start / stop / shutdown commands |
- * | replica | heartbeats; calls to other deployments (composition); replies | requests, probes, its stop orders, membership |
+ * | replica | heartbeats; calls to other deployments (composition); session forwards and hand-offs; session buckets (KV, not the controller's); replies | requests, probes, session forwards and hand-offs, its stop orders, membership |
  * | client | calls, probes, handle metrics, `ctl.members` | membership, its own inbox |
  * | admin | controller API (`ctl.*`), calls | everything under the prefix (status, logs), its own inbox |
  *
@@ -43,6 +43,8 @@ export interface NatsRoleUser {
   password: string;
   inboxPrefix: string;
   publish: string[];
+  /** Subjects denied even where `publish` allows them (the replica role: the controller's bucket). */
+  publishDeny?: string[];
   subscribe: string[];
   allowResponses: boolean;
 }
@@ -91,13 +93,34 @@ export function natsRoles(options: NatsRolesOptions = {}): NatsRoleUser[] {
       [`${p}.agent.*.start`, `${p}.agent.*.stop`, `${p}.agent.*.shutdown`],
       true,
     ),
-    user(
-      "replica",
-      "replica",
-      [`${p}.hb.>`, ...calls],
-      [`${p}.req.>`, `${p}.probe.>`, `${p}.rctl.>`, `${p}.members.>`],
-      true,
-    ),
+    {
+      ...user(
+        "replica",
+        "replica",
+        // Session state (stateful deployments): forwards and hand-offs between replicas, and the
+        // session buckets, whose names are not known here: every KV bucket's keys and the JetStream
+        // reads a KV client makes, except the controller's own bucket.
+        [
+          `${p}.hb.>`,
+          ...calls,
+          `${p}.sfwd.>`,
+          `${p}.shand.>`,
+          "$KV.>",
+          "$JS.API.STREAM.INFO.*",
+          "$JS.API.STREAM.MSG.GET.*",
+          "$JS.API.DIRECT.GET.>",
+        ],
+        [`${p}.req.>`, `${p}.probe.>`, `${p}.rctl.>`, `${p}.members.>`, `${p}.sfwd.>`, `${p}.shand.>`],
+        true,
+      ),
+      publishDeny: [
+        `$KV.${bucket}.>`,
+        `$JS.API.STREAM.INFO.KV_${bucket}`,
+        `$JS.API.STREAM.MSG.GET.KV_${bucket}`,
+        `$JS.API.DIRECT.GET.KV_${bucket}`,
+        `$JS.API.DIRECT.GET.KV_${bucket}.>`,
+      ],
+    },
     ...clients.map((c) => user("client", validateToken("client name", c), calls, [`${p}.members.>`], false)),
     user("admin", "admin", [`${p}.ctl.>`, ...calls.slice(0, 3)], [`${p}.>`], false),
   ];
@@ -115,7 +138,7 @@ export function natsAuthorizationConfig(users: readonly NatsRoleUser[]): string 
   for (const u of users) {
     lines.push(
       `    { user: ${q(u.user)}, password: ${q(u.password)}, permissions: {`,
-      `        publish: { allow: [${u.publish.map(q).join(", ")}] }`,
+      `        publish: { allow: [${u.publish.map(q).join(", ")}]${u.publishDeny ? `, deny: [${u.publishDeny.map(q).join(", ")}]` : ""} }`,
       `        subscribe: { allow: [${u.subscribe.map(q).join(", ")}] }`,
       ...(u.allowResponses ? ["        allow_responses: true"] : []),
       `    } }  # ${u.role}`,

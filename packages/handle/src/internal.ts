@@ -7,6 +7,8 @@
  */
 export { createRouter } from "./router-registry.js";
 export { hashKeyBigInt } from "./consistent-hash/murmur3.js";
+/** The replica side of stateful deployments places sessions on the same ring as the handles. */
+export { HashRing } from "./consistent-hash/hash-ring.js";
 /** For ingress servers (the HTTP proxy): one call with prepared options, without a handle per call. */
 export { submitCall } from "./deployment-handle.js";
 export type { SubmitOptions } from "./dispatch/types.js";

@@ -7,6 +7,7 @@ import {
   type ResolvedAutoscaling,
   type ResolvedDeploymentConfig,
 } from "./options.js";
+import { checkResolvedSessionState, resolveShared } from "./session-options.js";
 import { validatePrefix, validateToken } from "./subjects.js";
 import { fail, intAtLeast, isPlainObject, nonEmptyString, numberAtLeast } from "./validate.js";
 
@@ -44,6 +45,9 @@ export function decodeResolvedConfig(path: string, v: unknown): ResolvedDeployme
     requestRouter: resolveRouterConfig(at(path, "requestRouter"), v["requestRouter"]),
     autoscaling: decodeResolvedAutoscaling(at(path, "autoscaling"), v["autoscaling"]),
     idempotent: resolveIdempotent(at(path, "idempotent"), v["idempotent"]),
+    // Absent from a sender older than session state: a stateless deployment.
+    sessionState: checkResolvedSessionState(at(path, "sessionState"), v["sessionState"]),
+    shared: resolveShared(at(path, "shared"), v["shared"]),
   };
 }
 
@@ -97,6 +101,9 @@ export function decodeReplicaSpec(path: string, v: Record<string, unknown>): Rep
     ][]) {
       if (flow[f] !== undefined) spec.streamFlow[f] = intAtLeast(at(path, `streamFlow.${f}`), flow[f], min);
     }
+  }
+  if (v["sessionBucket"] !== undefined) {
+    spec.sessionBucket = nonEmptyString(at(path, "sessionBucket"), v["sessionBucket"]);
   }
   for (const f of ["generation", "parentPid", "fenceAfterMs"] as const) {
     if (v[f] !== undefined) spec[f] = numberAtLeast(at(path, f), v[f], 0);

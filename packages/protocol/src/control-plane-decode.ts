@@ -67,6 +67,8 @@ export function decodeReplicaHeartbeat(v: unknown): ReplicaHeartbeat {
   };
   if (typeof o["error"] === "string") hb.error = o["error"];
   if (typeof o["rejectedMessages"] === "number") hb.rejectedMessages = o["rejectedMessages"];
+  if (typeof o["sessions"] === "number" && o["sessions"] >= 0) hb.sessions = o["sessions"];
+  if (typeof o["handoffs"] === "number" && o["handoffs"] >= 0) hb.handoffs = o["handoffs"];
   // Bounded: it is shown in status and logs.
   if (typeof o["healthError"] === "string") hb.healthError = o["healthError"].slice(0, 4096);
   return hb;

@@ -69,6 +69,10 @@ export interface ReplicaHeartbeat {
    * never adopts a generation it retired. Absent (0) from replicas started without one.
    */
   generation?: number;
+  /** Stateful deployments: sessions this replica owns right now. Absent: stateless. */
+  sessions?: number;
+  /** Stateful deployments: hand-offs of sessions to or from this replica in progress right now. */
+  handoffs?: number;
 }
 
 /**
@@ -110,6 +114,11 @@ export interface ReplicaSpec {
    * membership snapshots while RUNNING, for longer than this. @default DEFAULT_FENCE_AFTER_MS
    */
   fenceAfterMs?: number;
+  /**
+   * Stateful deployments: the JetStream KV bucket of its sessions, created by the controller at
+   * deploy. @default sessionBucketName(prefix, app, deployment)
+   */
+  sessionBucket?: string;
 }
 
 export const REPLICA_SPEC_ENV = "TSSERVE_REPLICA_SPEC";

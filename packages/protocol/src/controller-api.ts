@@ -70,6 +70,10 @@ export interface ReplicaStatus {
   codeVersion?: string;
   /** Replicas lost in this slot before this one (replicas are replaced, never restarted in place). */
   restarts?: number;
+  /** Stateful deployments: sessions it owns (from its last heartbeat). */
+  sessions?: number;
+  /** Stateful deployments: session hand-offs to or from it in progress (from its last heartbeat). */
+  handoffs?: number;
 }
 
 /** One deployment in `tsserve status --json`. */

@@ -27,6 +27,18 @@ export const ERROR_CODES = {
   INVALID_CONFIG: { retryable: false },
   /** The controller (or another control-plane peer) could not be reached. */
   UNAVAILABLE: { retryable: true },
+  /**
+   * A session-state misuse: `getSessionState()` outside a session call or in a deployment without
+   * `sessionState`, or a `set()` over `maxBytes` (refused; the previous state is kept).
+   */
+  SESSION_STATE: { retryable: false },
+  /**
+   * The replica running a session's call found it no longer owns the session (another replica
+   * took it over: this one was fenced, partitioned or too slow). The call's state was not stored.
+   */
+  SESSION_OWNERSHIP_LOST: { retryable: false },
+  /** The call waited longer than `handoffTimeoutS` for its session to move to this replica; it did not run. */
+  SESSION_HANDOFF_TIMEOUT: { retryable: true },
   /** Anything else; the message says what. */
   INTERNAL: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

@@ -219,6 +219,33 @@ export class UnavailableError extends TsserveError {
   }
 }
 
+/** `getSessionState()` misused, or a `set()` refused (over `maxBytes`); `data` says which. */
+export class SessionStateError extends TsserveError {
+  override name = "SessionStateError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("SESSION_STATE", message, options);
+  }
+}
+
+/**
+ * This replica no longer owns the call's session (another replica took it over); what the call
+ * set was not stored. The replica has dropped the session; the next call goes to the new owner.
+ */
+export class SessionOwnershipLostError extends TsserveError {
+  override name = "SessionOwnershipLostError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("SESSION_OWNERSHIP_LOST", message, options);
+  }
+}
+
+/** The session did not reach this replica within `handoffTimeoutS`; the call did not run (retryable). */
+export class SessionHandoffTimeoutError extends TsserveError {
+  override name = "SessionHandoffTimeoutError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("SESSION_HANDOFF_TIMEOUT", message, options);
+  }
+}
+
 // Guards check `code` rather than `instanceof`, so they work across duplicate package copies and
 // for errors rebuilt from the wire.
 function hasCode(e: unknown, code: ErrorCode): boolean {
@@ -237,6 +264,11 @@ export const isUserCodeError = (e: unknown): e is UserCodeError => hasCode(e, "U
 export const isBadRequestError = (e: unknown): e is BadRequestError => hasCode(e, "BAD_REQUEST");
 export const isReplyTooLargeError = (e: unknown): e is ReplyTooLargeError => hasCode(e, "REPLY_TOO_LARGE");
 export const isConfigError = (e: unknown): e is ConfigError => hasCode(e, "INVALID_CONFIG");
+export const isSessionStateError = (e: unknown): e is SessionStateError => hasCode(e, "SESSION_STATE");
+export const isSessionOwnershipLostError = (e: unknown): e is SessionOwnershipLostError =>
+  hasCode(e, "SESSION_OWNERSHIP_LOST");
+export const isSessionHandoffTimeoutError = (e: unknown): e is SessionHandoffTimeoutError =>
+  hasCode(e, "SESSION_HANDOFF_TIMEOUT");
 /** True for a ServeError, also one rebuilt from the wire or from another package copy. */
 export const isServeError = (e: unknown): e is ServeError =>
   hasCode(e, "USER_CODE") && typeof (e as { status?: unknown }).status === "number";

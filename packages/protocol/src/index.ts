@@ -24,6 +24,9 @@ export {
   ReplyTooLargeError,
   PayloadTooLargeError,
   ProtocolError,
+  SessionStateError,
+  SessionOwnershipLostError,
+  SessionHandoffTimeoutError,
   type ServeErrorOptions,
   isTsserveError,
   isBackPressureError,
@@ -37,6 +40,9 @@ export {
   isBadRequestError,
   isReplyTooLargeError,
   isServeError,
+  isSessionStateError,
+  isSessionOwnershipLostError,
+  isSessionHandoffTimeoutError,
 } from "./errors.js";
 export { type ErrorCode, ERROR_CODES, isErrorCode } from "./error-codes.js";
 export {
@@ -47,6 +53,7 @@ export {
   type HttpResponseInit,
 } from "./http-info.js";
 export type { AutoscalingOptions, DeploymentOptions, RequestRouterConfig } from "./options.js";
+export type { SessionStateMode, SessionStateOptions } from "./session-options.js";
 export type { ReplicaInfo, ReplicaState, DeploymentStatus } from "./control-plane.js";
 export type {
   StatusReport,

@@ -57,6 +57,27 @@ export {
   resolveRouterConfig,
 } from "./options.js";
 export {
+  DEFAULT_SESSION_HANDOFF_TIMEOUT_S,
+  DEFAULT_SESSION_MAX_BYTES,
+  type ResolvedSessionState,
+  checkResolvedSessionState,
+  resolveSessionState,
+  resolveShared,
+} from "./session-options.js";
+export {
+  type HandoffRequest,
+  HandoffStatus,
+  type SessionRecord,
+  decodeHandoffReply,
+  decodeHandoffRequest,
+  decodeSessionRecord,
+  encodeHandoffReply,
+  encodeHandoffRequest,
+  encodeSessionRecord,
+  sessionBucketName,
+  sessionKey,
+} from "./session-wire.js";
+export {
   DEFAULT_PREFIX,
   VERBS,
   agentPattern,
@@ -70,6 +91,8 @@ export {
   probeSubject,
   replicaControlSubject,
   requestSubject,
+  sessionForwardSubject,
+  sessionHandoffSubject,
   subject,
   subjectPattern,
   validatePrefix,

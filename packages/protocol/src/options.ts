@@ -1,3 +1,9 @@
+import {
+  resolveSessionState,
+  resolveShared,
+  type ResolvedSessionState,
+  type SessionStateOptions,
+} from "./session-options.js";
 import { validateToken } from "./subjects.js";
 import {
   AUTOSCALING_BOUNDS,
@@ -75,6 +81,19 @@ export interface DeploymentOptions {
   healthCheckPeriodS?: number;
   /** A `checkHealth()` call slower than this counts as failed, like one that throws. @default 30 */
   healthCheckTimeoutS?: number;
+  /**
+   * Per-session state (`getSessionState()`) with one owner replica per session at a time: the
+   * session's calls run on its owner, one at a time in arrival order (see `shared`), and its state
+   * follows it through scaling, drains and rolling updates (`durable`: through crashes too). A
+   * stateful deployment's router defaults to ConsistentHash. @default undefined (stateless)
+   */
+  sessionState?: SessionStateOptions;
+  /**
+   * With `sessionState`: methods that may run while other calls of the same session run (reads).
+   * Every other call of one session runs alone, in arrival order. `true` = every method.
+   * @default false
+   */
+  shared?: boolean | string[];
 }
 
 /** The user-facing defaults (seconds where the option ends in `S`): the bounds table holds them. */
@@ -127,6 +146,10 @@ export interface ResolvedDeploymentConfig {
   startupTimeoutMs: number;
   healthCheckPeriodMs: number;
   healthCheckTimeoutMs: number;
+  /** null = stateless (no per-call session work at all). Absent from older specs: null. */
+  sessionState?: ResolvedSessionState | null;
+  /** With sessionState: methods that run beside the session's other calls (`true` = all). */
+  shared?: boolean | string[];
 }
 
 /** Every bound number under its user name (`…S` for `…Ms`), plus the options that are not numbers. */
@@ -136,6 +159,8 @@ const DEPLOYMENT_KEYS = [
   "requestRouter",
   "autoscalingConfig",
   "idempotent",
+  "sessionState",
+  "shared",
 ];
 
 const AUTOSCALING_KEYS = Object.keys(AUTOSCALING_BOUNDS).map(userKey);
@@ -196,13 +221,22 @@ export function resolveDeploymentOptions(
   validateToken(`${path}.name`, name);
   const autoscaling = resolveAutoscaling(`${path}.autoscalingConfig`, o["autoscalingConfig"]);
   const numbers = resolveBoundedFields(path, o, CONFIG_ROWS);
+  const sessionState = resolveSessionState(`${path}.sessionState`, o["sessionState"]);
+  // A stateful deployment's calls run on their session's owner: the ring keeps them there, so
+  // replicas rarely forward. Another router still works (a non-owner forwards), one hop slower.
+  const router =
+    o["requestRouter"] === undefined && sessionState !== null
+      ? { class: "ConsistentHash" }
+      : o["requestRouter"];
   return {
     ...numbers,
     name,
     numReplicas: autoscaling ? autoscaling.initialReplicas : numbers.numReplicas,
-    requestRouter: resolveRouterConfig(`${path}.requestRouter`, o["requestRouter"]),
+    requestRouter: resolveRouterConfig(`${path}.requestRouter`, router),
     autoscaling,
     idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
+    sessionState,
+    shared: resolveShared(`${path}.shared`, o["shared"]),
   };
 }
 

@@ -32,6 +32,13 @@ export const VERBS = {
   metrics: "metrics",
   /** Control plane: fencing orders to one replica. `rctl.<app>.<deployment>.<replica>` */
   replicaControl: "rctl",
+  /**
+   * Data plane: a session call forwarded by a replica that does not own the session to the one
+   * that does (the original reply subject kept). `sfwd.<app>.<deployment>.<replica>`
+   */
+  sessionForward: "sfwd",
+  /** Data plane: "hand session X off to me", replica to replica. `shand.<app>.<deployment>.<replica>` */
+  sessionHandoff: "shand",
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
@@ -115,3 +122,17 @@ export const agentSubject = (prefix: string, nodeId: string, op: string): string
 /** `agent.*.<op>`: what the controller subscribes to hear every agent. */
 export const agentPattern = (prefix: string, op: string): string =>
   `${subject(prefix, VERBS.agent)}.*.${validateToken("agent op", op)}`;
+/** `sfwd.<app>.<deployment>.<replica>`: session calls forwarded to their owner (see VERBS). */
+export const sessionForwardSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+): string => subject(prefix, VERBS.sessionForward, app, deployment, replicaId);
+/** `shand.<app>.<deployment>.<replica>`: hand-off requests to a session's current owner. */
+export const sessionHandoffSubject = (
+  prefix: string,
+  app: string,
+  deployment: string,
+  replicaId: string,
+): string => subject(prefix, VERBS.sessionHandoff, app, deployment, replicaId);

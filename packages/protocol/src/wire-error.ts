@@ -10,6 +10,9 @@ import {
   ReplicaDiedError,
   ReplyTooLargeError,
   ServeError,
+  SessionHandoffTimeoutError,
+  SessionOwnershipLostError,
+  SessionStateError,
   RequestCancelledError,
   RequestTimeoutError,
   TsserveError,
@@ -114,6 +117,15 @@ export function errorFromWire(value: unknown): TsserveError {
       break;
     case "UNAVAILABLE":
       error = new UnavailableError(message, opts);
+      break;
+    case "SESSION_STATE":
+      error = new SessionStateError(message, opts);
+      break;
+    case "SESSION_OWNERSHIP_LOST":
+      error = new SessionOwnershipLostError(message, opts);
+      break;
+    case "SESSION_HANDOFF_TIMEOUT":
+      error = new SessionHandoffTimeoutError(message, opts);
       break;
     case "INTERNAL":
       error = new TsserveError("INTERNAL", message, opts);

@@ -43,6 +43,11 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   REPLY_TOO_LARGE: 502,
   INVALID_CONFIG: 500,
   UNAVAILABLE: 503,
+  // Session state: a misused or refused set() is the deployment's bug; a lost owner or a hand-off
+  // that took too long is a transient server-side condition (503: try again).
+  SESSION_STATE: 500,
+  SESSION_OWNERSHIP_LOST: 503,
+  SESSION_HANDOFF_TIMEOUT: 503,
   INTERNAL: 500,
 };
 

@@ -26,6 +26,8 @@ export class Heartbeats {
   ongoing: () => number = () => 0;
   /** Where the rejected-message count comes from; set once the request server exists. */
   rejectedMessages: () => number = () => 0;
+  /** Stateful deployments: sessions owned and hand-offs in progress (set by the runtime). */
+  sessions: (() => { sessions: number; handoffs: number }) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -92,6 +94,11 @@ export class Heartbeats {
   private publish(): void {
     this.body.ongoing = this.ongoing();
     this.body.rejectedMessages = this.rejectedMessages();
+    if (this.sessions !== undefined) {
+      const s = this.sessions();
+      this.body.sessions = s.sessions;
+      this.body.handoffs = s.handoffs;
+    }
     try {
       this.nc.publish(this.subject, encode(this.body));
     } catch (e) {

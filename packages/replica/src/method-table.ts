@@ -14,6 +14,9 @@ export interface MethodEntry {
 
 /** Lifecycle hook awaited before READY; never callable remotely. */
 export const INIT_HOOK = "initialize";
+/** Stateful deployments' hand-off hooks (session-hooks.ts); never callable remotely. */
+export const EXPORT_SESSION_HOOK = "exportSession";
+export const IMPORT_SESSION_HOOK = "importSession";
 
 /** The entry point an HTTP POST to the route prefix (and a handle's `.remote()`) calls. */
 export const DEFAULT_METHOD = "__call__";
@@ -27,8 +30,8 @@ export const NEVER_CALLABLE: ReadonlySet<string> = new Set([
   INIT_HOOK,
   HEALTH_CHECK_METHOD,
   // session-state hooks (moving a session between replicas)
-  "exportSession",
-  "importSession",
+  EXPORT_SESSION_HOOK,
+  IMPORT_SESSION_HOOK,
 ]);
 
 /**

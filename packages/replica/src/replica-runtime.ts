@@ -10,7 +10,7 @@ import {
 } from "@tsserve/protocol/internal";
 import { loadApplicationGraph } from "./application-graph.js";
 import { handleSource, resolveArgs, type HandleSource } from "./composition.js";
-import { setReplicaContext } from "./context.js";
+import { requestStorage, setReplicaContext } from "./context.js";
 import { startHealthChecks } from "./health-check.js";
 import { Heartbeats, type HeartbeatState } from "./heartbeat.js";
 import { INIT_HOOK, MethodTable } from "./method-table.js";
@@ -19,6 +19,8 @@ import { StreamCredits } from "./stream-credits.js";
 import { serveMetrics, setProcessLabels } from "@tsserve/protocol/internal";
 import { ReplicaMetrics } from "./replica-metrics.js";
 import { RequestHooks } from "./request-hooks.js";
+import { setSessionStateProvider } from "./session/session-api.js";
+import { SessionManager } from "./session/session-manager.js";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -132,6 +134,7 @@ export async function runReplica(
   serveMetrics(nc, spec.prefix);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;
+  const sessions = await openSessions(spec, nc, instance, server, hb, log);
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {
     callback: server.onRequest,
   });
@@ -151,6 +154,7 @@ export async function runReplica(
     log,
   );
 
+  sessions?.subscribe(server.onForwarded);
   let draining: Promise<void> | undefined;
   const running: RunningReplica = {
     server,
@@ -159,9 +163,42 @@ export async function runReplica(
     drain: () =>
       (draining ??=
         (stopHealthChecks(),
-        drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub, creditSub }, log))),
+        drainReplica(spec, nc, server, handles, hb, { reqSub, probeSub, creditSub }, log, sessions))),
   };
   return running;
+}
+
+/**
+ * Stateful deployments: opens the session bucket and routes session calls through a
+ * SessionManager. A bucket that cannot be opened fails the start (FAILED, exit 1) like a
+ * constructor error: serving without the store would lose every session's state.
+ */
+async function openSessions(
+  spec: ReplicaSpec,
+  nc: NatsConnection,
+  instance: object,
+  server: RequestServer,
+  hb: Heartbeats,
+  log: LogLine,
+): Promise<SessionManager | undefined> {
+  const settings = spec.config.sessionState ?? null;
+  if (settings === null) return undefined;
+  let sessions: SessionManager;
+  try {
+    sessions = await SessionManager.open(nc, spec, settings, instance, server, log);
+  } catch (e) {
+    hb.report("FAILED", `session state bucket: ${errorText(e)}`);
+    await nc.flush().catch(() => undefined);
+    await nc.close();
+    throw new ReplicaStartError(`replica ${spec.replicaId}: the session state bucket could not be opened`, {
+      cause: e,
+    });
+  }
+  server.sessions = sessions;
+  const storage = requestStorage();
+  setSessionStateProvider(sessions, () => storage.getStore());
+  hb.sessions = () => sessions.counts();
+  return sessions;
 }
 
 /**
@@ -195,6 +232,7 @@ async function drainReplica(
   hb: Heartbeats,
   subs: { reqSub: Subscription; probeSub: Subscription; creditSub: Subscription },
   log: LogLine,
+  sessions: SessionManager | undefined,
 ): Promise<void> {
   const { gracefulShutdownWaitLoopMs: waitLoopMs, gracefulShutdownTimeoutMs: timeoutMs } = spec.config;
   hb.report("DRAINING");
@@ -204,7 +242,11 @@ async function drainReplica(
       s.drain().catch((e: unknown) => log(`unsubscribe failed: ${errorText(e)}`));
     // drain(), not unsubscribe(): messages already delivered to this client are still served.
     await drainSub(subs.reqSub);
+    const fwd = sessions?.forwardSubscription;
+    if (fwd !== undefined) await drainSub(fwd);
     await server.whenIdle();
+    // Every session goes into its record as parked, for its next owner (memory mode included).
+    await sessions?.close();
     // Probes are answered until the last request finished: handles probe replicas with requests
     // in flight, and "no responders" would make them fail those requests as ReplicaDiedError.
     await drainSub(subs.probeSub);

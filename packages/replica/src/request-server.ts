@@ -9,7 +9,8 @@ import {
 } from "@tsserve/protocol/internal";
 import { isTsserveError, ProtocolError } from "@tsserve/protocol";
 import { requestStorage } from "./context.js";
-import { MethodKind, type MethodTable } from "./method-table.js";
+import { MethodKind, type MethodEntry, type MethodTable } from "./method-table.js";
+import type { SessionManager } from "./session/session-manager.js";
 import { ReplyWriter, type LogLine } from "./reply-writer.js";
 import { serveStream, serveUnary, type CallScope } from "./serve-call.js";
 import type { StreamCredits } from "./stream-credits.js";
@@ -61,8 +62,23 @@ export class RequestServer {
     return this.replies.ongoing;
   }
 
+  /**
+   * Stateful deployments only (set by the runtime): session calls go through it (ownership,
+   * per-session order, state stored before the reply). Stateless deployments pay one check.
+   */
+  sessions: SessionManager | undefined;
+
   /** Subscription callback for `req.<app>.<deployment>.<replica>`. */
   readonly onRequest = (err: NatsError | null, msg: Msg): void => {
+    this.serve(err, msg, false);
+  };
+
+  /** Subscription callback for `sfwd.<app>.<deployment>.<replica>` (stateful deployments). */
+  readonly onForwarded = (err: NatsError | null, msg: Msg): void => {
+    this.serve(err, msg, true);
+  };
+
+  private serve(err: NatsError | null, msg: Msg, forwarded: boolean): void {
     if (err !== null) {
       this.log(`request subscription error: ${err.message}`);
       return;
@@ -85,16 +101,29 @@ export class RequestServer {
       );
       return;
     }
+    if (this.sessions !== undefined && req.sessionId !== null) {
+      this.sessions.onCall(msg, req, entry, forwarded);
+      return;
+    }
+    if (this.admit(msg, req, entry)) this.run(msg, req, entry);
+  }
+
+  /**
+   * The strict `maxOngoingRequests` limit, the generator check and the JSON parse; then the call
+   * counts as accepted. False when the call was answered (REJECTED or ERROR) instead.
+   */
+  admit(msg: Msg, req: RequestMessage, entry: MethodEntry): boolean {
+    const r = this.replies;
     if (r.ongoing >= this.maxOngoingRequests) {
       r.respond(msg, this.rejectedReply(r.ongoing));
-      return;
+      return false;
     }
     if (!req.stream && entry.kind === MethodKind.GENERATOR) {
       const e = new ProtocolError(
         `method ${JSON.stringify(req.method)} of deployment ${this.deploymentName} is a generator: call it with options({ stream: true })`,
       );
       r.send(msg, ReplyKind.ERROR, r.ongoing, errorToWire(e));
-      return;
+      return false;
     }
     if (req.json === true) {
       // The proxy's JSON fast path: the body's JSON text is parsed here, not in the proxy.
@@ -102,13 +131,28 @@ export class RequestServer {
         req.args = parseJsonArgs(req.args[0] as Uint8Array);
       } catch (e) {
         r.send(msg, ReplyKind.ERROR, r.ongoing, errorToWire(e));
-        return;
+        return false;
       }
     }
     r.accept(msg, req);
+    return true;
+  }
+
+  /** Runs an admitted call in its request context. */
+  run(msg: Msg, req: RequestMessage, entry: MethodEntry): void {
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else storage.run(req, serveUnary, this.scope, msg, req, entry);
-  };
+  }
+
+  /** Ends an admitted call that never ran (its session could not reach this replica). */
+  fail(msg: Msg, req: RequestMessage, error: unknown): void {
+    storage.run(req, () => this.replies.finish(msg, ReplyKind.ERROR, errorToWire(error)));
+  }
+
+  /** The request being served (inside a call). */
+  current(): RequestMessage | undefined {
+    return storage.getStore() as RequestMessage | undefined;
+  }
 
   /** Subscription callback for `probe.<app>.<deployment>.<replica>`: any body, reply QUEUE_LEN. */
   readonly onProbe = (err: NatsError | null, msg: Msg): void => {

@@ -18,6 +18,9 @@
 
 // Declaring deployments and reading where/what a replica is serving.
 export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve/replica";
+// Per-session state of stateful deployments (`deployment({ sessionState })`).
+export { getSessionState } from "@tsserve/replica";
+export type { SessionState, SessionOrigin } from "@tsserve/replica";
 // User metrics inside a replica (Counter, Gauge, Histogram with tags), like `ray.serve.metrics`.
 export { metrics } from "@tsserve/replica";
 export type { MetricOptions, HistogramOptions } from "@tsserve/replica";
@@ -71,6 +74,9 @@ export {
   UnavailableError,
   BadRequestError,
   ReplyTooLargeError,
+  SessionStateError,
+  SessionOwnershipLostError,
+  SessionHandoffTimeoutError,
   isTsserveError,
   isBackPressureError,
   isRequestTimeoutError,
@@ -83,6 +89,9 @@ export {
   isBadRequestError,
   isReplyTooLargeError,
   isServeError,
+  isSessionStateError,
+  isSessionOwnershipLostError,
+  isSessionHandoffTimeoutError,
 } from "@tsserve/protocol";
 
 // HTTP for user code: shape the proxy's answer (status, headers, body).
@@ -98,5 +107,7 @@ export type {
   ReplicaState,
   DeploymentStatus,
   RequestRouterConfig,
+  SessionStateMode,
+  SessionStateOptions,
   StatusReport,
 } from "@tsserve/protocol";

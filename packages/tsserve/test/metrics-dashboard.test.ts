@@ -157,6 +157,26 @@ describe("dashboard in a real headless Chromium", { timeout: 120_000 }, () => {
       message: "3 RUNNING Talker rows",
     });
     expect(await page.getAttribute("body", "data-updated")).not.toBe(updatedBefore);
+    // Sessions of the stateful Front (4 session ids posted by the metrics test), per deployment
+    // and per replica, with no hand-off in progress; Talker has no sessionState: "–".
+    await page.waitForSelector('tr[data-deployment="front/Front"] td.sessions:text("4")', {
+      timeout: 20_000,
+    });
+    const frontReplica = await page.$$eval("#replicas tbody tr", (rows) =>
+      rows
+        .filter((r) => r.children[1]?.textContent === "front/Front")
+        .map((r) => [
+          r.querySelector("td.sessions")?.textContent,
+          r.querySelector("td.handoffs")?.textContent,
+        ]),
+    );
+    expect(frontReplica).toEqual([["4", "0"]]);
+    expect(await page.textContent('tr[data-deployment="talk/Talker"] td.sessions')).toBe("–");
+    // `tsserve status` shows the same: SESSIONS per deployment, SESSIONS and HANDOFFS per replica.
+    const status = await cli(["status", ...S]);
+    expect(status.stdout).toMatch(/front\s+\/front\s+Front \(ingress\)\s+HEALTHY\s+1\/1\s+4\b/);
+    expect(status.stdout).toMatch(/^Front-\w+\s.*\s4\s+0$/m);
+    expect(status.stdout).toMatch(/^Talker-\w+\s.*\s-\s+-$/m);
     // The ring of the ConsistentHash deployment and the request-rate columns are drawn.
     expect(await page.$$eval(".ring", (r) => r.length)).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(OUT, "dashboard.png"), fullPage: true });

@@ -36,6 +36,7 @@ export class ApiHandlers {
     return {
       deploy: async (body) => {
         const req = validateDeployRequest(body);
+        await c.ensureSessionBuckets(req.applications);
         const changed = c.desired.apply(req.applications);
         if (changed.length > 0) c.log(`deploy: ${changed.join(", ")} changed`);
         for (const key of changed) {

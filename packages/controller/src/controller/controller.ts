@@ -7,6 +7,7 @@ import {
   membersSubject,
   replicaControlSubject,
   subjectPattern,
+  type ApplicationSpec,
   type MembershipSnapshot,
   type ReplicaFence,
 } from "@tsserve/protocol/internal";
@@ -25,7 +26,8 @@ import { serveControllerApi, subscribeDecoded } from "./controller-server.js";
 import { liveNodeIds, type ApiHost } from "./core.js";
 import { DesiredState } from "./desired-state.js";
 import { Generations } from "./generations.js";
-import { openStateBucket } from "./state-bucket.js";
+import { ensureSessionBuckets } from "./session-buckets.js";
+import { openStateBucket, wantedKvReplicas } from "./state-bucket.js";
 import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js";
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
@@ -376,6 +378,18 @@ export class Controller implements ApiHost {
   /** Writes the checkpoint now. */
   async flushCheckpoint(): Promise<void> {
     await this.store?.flush(this.checkpoint());
+  }
+
+  /** Creates the session buckets of stateful deployments, replicated like the state bucket. */
+  async ensureSessionBuckets(apps: readonly ApplicationSpec[]): Promise<void> {
+    if (this.nc === undefined) return;
+    await ensureSessionBuckets(
+      this.nc,
+      this.opts.prefix,
+      wantedKvReplicas(this.opts, this.nc),
+      apps,
+      this.log,
+    );
   }
 
   /** Deletes the checkpoint (after a full shutdown). */

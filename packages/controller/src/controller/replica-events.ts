@@ -148,6 +148,8 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
   r.lastHeard = now;
   r.ongoing = hb.ongoing;
   if (typeof hb.rejectedMessages === "number") r.rejectedMessages = hb.rejectedMessages;
+  if (hb.sessions !== undefined) r.sessions = hb.sessions;
+  if (hb.handoffs !== undefined) r.handoffs = hb.handoffs;
   if (hb.pid) r.pid = hb.pid;
   if (hb.startedAt) r.startedAt = hb.startedAt;
   const d = core.desired.deployments.get(depKey(r.app, r.deployment));

@@ -58,6 +58,7 @@ function deploymentReport(
         rejectedMessages: r.rejectedMessages ?? 0,
         codeVersion: r.codeVersion,
         restarts: r.restarts ?? 0,
+        ...(r.sessions === undefined ? {} : { sessions: r.sessions, handoffs: r.handoffs ?? 0 }),
       }))
       .sort((x, y) => (x.replicaId < y.replicaId ? -1 : 1)),
     restarts: d.restarts ?? 0,

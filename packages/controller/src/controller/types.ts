@@ -24,6 +24,9 @@ export interface ReplicaRecord {
   ongoing: number;
   /** Malformed requests it has rejected, from the last heartbeat (absent before the first). */
   rejectedMessages?: number;
+  /** Stateful deployments: sessions it owns and hand-offs in progress, from the last heartbeat. */
+  sessions?: number;
+  handoffs?: number;
   /** Local epoch ms of the last heartbeat (or of the start request while STARTING). */
   lastHeard: number;
   /** Local epoch ms the controller asked for a start. */

@@ -1,4 +1,5 @@
 import type { StatusReport } from "@tsserve/protocol";
+import { deploymentSessionCell, hasSessionColumns, replicaSessionCells } from "./session-columns.js";
 
 /** Left-aligns columns; the last column is not padded. */
 function table(rows: string[][]): string {
@@ -30,10 +31,32 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const nodes = report.nodes.length;
     return `no applications deployed (${nodes} node${nodes === 1 ? "" : "s"} connected); deploy one with \`tsserve deploy serve.yaml\``;
   }
+  const sessions = hasSessionColumns(report);
   const apps: string[][] = [["APPLICATION", "STATUS", "MESSAGE"]];
-  const deployments: string[][] = [["APPLICATION", "ROUTE", "DEPLOYMENT", "STATUS", "REPLICAS", "MESSAGE"]];
+  const deployments: string[][] = [
+    [
+      "APPLICATION",
+      "ROUTE",
+      "DEPLOYMENT",
+      "STATUS",
+      "REPLICAS",
+      ...(sessions ? ["SESSIONS"] : []),
+      "MESSAGE",
+    ],
+  ];
   const replicas: string[][] = [
-    ["REPLICA", "APPLICATION", "STATE", "NODE", "PID", "ONGOING", "AGE", "VERSION", "RESTARTS"],
+    [
+      "REPLICA",
+      "APPLICATION",
+      "STATE",
+      "NODE",
+      "PID",
+      "ONGOING",
+      "AGE",
+      "VERSION",
+      "RESTARTS",
+      ...(sessions ? ["SESSIONS", "HANDOFFS"] : []),
+    ],
   ];
   for (const app of report.applications) {
     apps.push([app.name, app.status ?? "-", app.message ?? ""]);
@@ -46,6 +69,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
         name,
         d.status,
         `${running}/${d.targetReplicas}`,
+        ...(sessions ? [deploymentSessionCell(d)] : []),
         d.message,
       ]);
       for (const r of d.replicas) {
@@ -59,6 +83,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
           age(r.startedAt, now),
           (r.codeVersion ?? "-").slice(0, 8),
           String(r.restarts ?? 0),
+          ...(sessions ? replicaSessionCells(r) : []),
         ]);
       }
     }

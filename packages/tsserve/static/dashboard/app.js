@@ -12,6 +12,15 @@ function age(ms) {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 }
 
+/** Sessions over a deployment's replicas, "12 (2 moving)"; "–" when it has no sessionState. */
+function deploymentSessions(d) {
+  const stateful = d.replicas.filter((r) => r.sessions !== undefined);
+  if (stateful.length === 0) return "–";
+  const n = stateful.reduce((a, r) => a + r.sessions, 0);
+  const moving = stateful.reduce((a, r) => a + (r.handoffs ?? 0), 0);
+  return moving > 0 ? `${n} (${moving} moving)` : String(n);
+}
+
 function render(snap) {
   const status = snap.status;
   $("#conn").textContent = status ? "live" : "controller not answering";
@@ -39,13 +48,14 @@ function render(snap) {
         `<tr data-deployment="${esc(a.name)}/${esc(d.name)}"><td>${esc(a.name)}</td><td>${esc(d.name)}</td>` +
           `<td class="s-${d.status}">${d.status}</td><td class="replica-count">${running}/${d.targetReplicas}</td>` +
           `<td>${fmt(s.requestRate)}</td><td>${fmt(s.errorRate)}</td><td>${fmt(s.p50Ms)}</td><td>${fmt(s.p95Ms)}</td>` +
-          `<td>${d.restarts}</td><td class="msg">${esc(d.message)}</td></tr>`,
+          `<td>${d.restarts}</td><td class="sessions">${deploymentSessions(d)}</td><td class="msg">${esc(d.message)}</td></tr>`,
       );
       for (const r of d.replicas) {
         repRows.push(
           `<tr data-replica="${esc(r.replicaId)}"><td>${esc(r.replicaId)}</td><td>${esc(a.name)}/${esc(d.name)}</td>` +
             `<td class="s-${r.state}">${r.state}</td><td>${r.ongoing}</td><td>${r.pid}</td><td>${esc(r.nodeId)}</td>` +
-            `<td>${esc(r.codeVersion.slice(0, 8))}</td><td>${r.restarts}</td><td>${age(r.startedAt)}</td></tr>`,
+            `<td>${esc(r.codeVersion.slice(0, 8))}</td><td>${r.restarts}</td><td>${age(r.startedAt)}</td>` +
+            `<td class="sessions">${r.sessions ?? "–"}</td><td class="handoffs">${r.sessions === undefined ? "–" : (r.handoffs ?? 0)}</td></tr>`,
         );
       }
     }

@@ -1,0 +1,281 @@
+import type { Msg, NatsConnection, NatsError, Subscription } from "nats";
+import {
+  sessionBucketName,
+  sessionForwardSubject,
+  sessionHandoffSubject,
+  type RequestMessage,
+  type ReplicaSpec,
+  type ResolvedSessionState,
+} from "@tsserve/protocol/internal";
+import { SessionOwnershipLostError, UnavailableError } from "@tsserve/protocol";
+import type { RequestContext } from "../context.js";
+import { MethodKind, type MethodEntry } from "../method-table.js";
+import type { LogLine } from "../reply-writer.js";
+import { OwnershipView } from "./ownership-view.js";
+import { acquire } from "./session-acquire.js";
+import type { SessionState, SessionStateProvider } from "./session-api.js";
+import { SessionMetrics } from "./session-metrics.js";
+import { onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
+import { SlotStatus, SessionSlot } from "./session-slot.js";
+import { SessionStore, isRevisionConflict } from "./session-store.js";
+import { shortId, type SessionDeps } from "./session-types.js";
+
+/** What the manager needs from the request server: admission (the strict limit) and running a call. */
+export interface CallRunner {
+  /** Limit, generator and JSON checks, then counts the call as accepted; false = it was answered. */
+  admit(msg: Msg, req: RequestMessage, entry: MethodEntry): boolean;
+  /** Runs an admitted call (in its request context) with `entry`. */
+  run(msg: Msg, req: RequestMessage, entry: MethodEntry): void;
+  /** Ends an admitted call with an error it never ran for. */
+  fail(msg: Msg, req: RequestMessage, error: unknown): void;
+  /** The current request (inside a call). */
+  current(): RequestMessage | undefined;
+}
+
+/**
+ * The sessions of one stateful deployment on this replica (docs/design.md "Session state"): routes
+ * each session call to its owner (forwarding calls this replica does not own), runs a session's
+ * calls one at a time in arrival order (`shared` methods together), acquires sessions (hand-off
+ * from their previous owner), writes durable state before each reply, parks everything at drain
+ * and expires idle sessions. Only stateful deployments have one: stateless calls never reach it.
+ */
+export class SessionManager implements SessionStateProvider {
+  private readonly d: SessionDeps;
+  private readonly shared: (name: string) => boolean;
+  private readonly wrapped = new Map<MethodEntry, MethodEntry>();
+  /** The slot each admitted call belongs to (its state, its turn), also after the slot moved on. */
+  private readonly callSlot = new WeakMap<RequestContext, SessionSlot>();
+  private readonly subs: Subscription[] = [];
+  private readonly sweep: NodeJS.Timeout | undefined;
+
+  private constructor(
+    d: SessionDeps,
+    shared: boolean | string[],
+    private readonly runner: CallRunner,
+  ) {
+    this.d = d;
+    const names = new Set(Array.isArray(shared) ? shared : []);
+    this.shared = shared === true ? () => true : (n) => names.has(n);
+    if (d.settings.ttlMs > 0) {
+      const every = Math.max(250, Math.min(d.settings.ttlMs / 4, 30_000));
+      this.sweep = setInterval(() => void sweepIdle(d, Date.now()), every);
+      this.sweep.unref();
+    }
+  }
+
+  /** Opens the deployment's session bucket and follows its membership. */
+  static async open(
+    nc: NatsConnection,
+    spec: ReplicaSpec,
+    settings: ResolvedSessionState,
+    instance: object,
+    runner: CallRunner,
+    log: LogLine,
+  ): Promise<SessionManager> {
+    const bucket = spec.sessionBucket ?? sessionBucketName(spec.prefix, spec.app, spec.deployment);
+    const store = await SessionStore.open(nc, bucket);
+    const sessions = new Map<string, SessionSlot>();
+    const d: SessionDeps = {
+      nc,
+      prefix: spec.prefix,
+      app: spec.app,
+      deployment: spec.deployment,
+      me: spec.replicaId,
+      generation: spec.generation ?? 0,
+      settings,
+      store,
+      view: new OwnershipView(nc, spec),
+      metrics: undefined as unknown as SessionMetrics,
+      instance,
+      log,
+      sessions,
+      moved: new Map(),
+      handoffs: 0,
+    };
+    (d as { metrics: SessionMetrics }).metrics = new SessionMetrics(spec, () => ({
+      sessions: sessions.size,
+      handoffs: d.handoffs,
+      bytes: [...sessions.values()].reduce((n, s) => n + (s.bytes?.length ?? 0), 0),
+    }));
+    return new SessionManager(d, spec.config.shared ?? false, runner);
+  }
+
+  /** Subscribes the forward and hand-off subjects (before the replica reports READY). */
+  subscribe(onForwarded: (err: NatsError | null, msg: Msg) => void): void {
+    const { nc, prefix, app, deployment, me } = this.d;
+    this.subs.push(
+      nc.subscribe(sessionForwardSubject(prefix, app, deployment, me), { callback: onForwarded }),
+      nc.subscribe(sessionHandoffSubject(prefix, app, deployment, me), {
+        callback: (err, msg) => {
+          if (err === null) onHandoffRequest(this.d, msg);
+        },
+      }),
+    );
+  }
+
+  /** The forward subscription (drained with the request subject at drain). */
+  get forwardSubscription(): Subscription | undefined {
+    return this.subs[0];
+  }
+
+  /** Sessions owned and hand-offs in progress, for the heartbeat. */
+  counts(): { sessions: number; handoffs: number } {
+    return { sessions: this.d.sessions.size, handoffs: this.d.handoffs };
+  }
+
+  stateOf(req: RequestContext): SessionState<unknown> | undefined {
+    return this.callSlot.get(req);
+  }
+
+  /**
+   * A call of session `req.sessionId` (decoded, method known). `forwarded`: it came from a replica
+   * that took this one for the owner, so it is run here whatever this replica's ring says (one
+   * hop at most, also while views of the RUNNING set disagree).
+   */
+  onCall(msg: Msg, req: RequestMessage, entry: MethodEntry, forwarded: boolean): void {
+    const d = this.d;
+    const id = req.sessionId!;
+    let slot = d.sessions.get(id);
+    if (slot !== undefined && slot.status === SlotStatus.RELEASING) {
+      if (slot.releasingTo !== undefined) return this.forward(msg, slot.releasingTo);
+      slot = undefined; // parked at drain: the call waits for its next owner
+    }
+    if (slot === undefined && !forwarded) {
+      const moved = d.moved.get(id);
+      if (moved !== undefined && moved.until > Date.now() && moved.to !== d.me)
+        return this.forward(msg, moved.to);
+      const owner = d.view.ownerOf(id);
+      if (owner !== undefined && owner !== d.me) return this.forward(msg, owner);
+    }
+    if (!this.runner.admit(msg, req, entry)) return;
+    if (slot === undefined) {
+      slot = new SessionSlot(id, d.settings.maxBytes, (why) => d.metrics.refusedWrite(why));
+      d.sessions.set(id, slot);
+      d.moved.delete(id);
+      const s = slot;
+      acquire(d, s).then(
+        () => this.pump(s),
+        (e: unknown) => {
+          if (d.sessions.get(id) === s) d.sessions.delete(id);
+          for (const c of s.drainQueue()) this.runner.fail(c.msg, c.req, e);
+        },
+      );
+    }
+    this.callSlot.set(req, slot);
+    slot.enqueue({ msg, req, entry: this.wrap(entry), shared: this.shared(req.method) });
+    this.pump(slot);
+  }
+
+  /** Parks every owned session (drain, after the last call); then stops serving hand-offs. */
+  async close(): Promise<void> {
+    if (this.sweep !== undefined) clearInterval(this.sweep);
+    await parkAll(this.d);
+    for (const s of this.subs.slice(1)) await s.drain().catch(() => undefined);
+    this.d.view.close();
+  }
+
+  private forward(msg: Msg, to: string): void {
+    const { nc, prefix, app, deployment } = this.d;
+    const subject = sessionForwardSubject(prefix, app, deployment, to);
+    try {
+      nc.publish(subject, msg.data, msg.reply ? { reply: msg.reply } : undefined);
+    } catch (e) {
+      this.d.log(`forward to ${to} failed: ${(e as Error).message}`);
+    }
+  }
+
+  private pump(slot: SessionSlot): void {
+    for (const c of slot.takeRunnable()) this.runner.run(c.msg, c.req, c.entry);
+  }
+
+  /** The method wrapped so that the state is stored before the reply and the next call starts after. */
+  private wrap(entry: MethodEntry): MethodEntry {
+    let w = this.wrapped.get(entry);
+    if (w !== undefined) return w;
+    const orig = entry.fn;
+    const after = (): Promise<void> => this.afterCall();
+    const fn =
+      entry.kind === MethodKind.GENERATOR
+        ? async function* (this: object, ...args: unknown[]): AsyncGenerator<unknown> {
+            try {
+              yield* orig.apply(this, args) as AsyncIterable<unknown>;
+            } finally {
+              await after();
+            }
+          }
+        : async function (this: object, ...args: unknown[]): Promise<unknown> {
+            try {
+              return await orig.apply(this, args);
+            } finally {
+              await after();
+            }
+          };
+    w = { name: entry.name, fn: fn as (...args: unknown[]) => unknown, kind: entry.kind };
+    this.wrapped.set(entry, w);
+    return w;
+  }
+
+  /** After a call: the durable write (before the reply), then the session's next call may start. */
+  private async afterCall(): Promise<void> {
+    const req = this.runner.current();
+    const slot = req === undefined ? undefined : this.callSlot.get(req);
+    if (req === undefined || slot === undefined) return;
+    const shared = this.shared(req.method);
+    try {
+      if (this.d.settings.mode === "durable" && slot.dirty) await this.store(slot);
+    } finally {
+      slot.ended(shared);
+      this.pump(slot);
+    }
+  }
+
+  /** Durable mode: one compare-and-set write of the state; refused = this replica lost the session. */
+  private store(slot: SessionSlot): Promise<void> {
+    const d = this.d;
+    slot.dirty = false;
+    const bytes = slot.bytes;
+    const write = slot.writes.then(async () => {
+      try {
+        slot.revision = await d.store.update(
+          {
+            id: slot.sessionId,
+            owner: d.me,
+            generation: d.generation,
+            parked: false,
+            state: bytes,
+            exported: null,
+            at: Date.now(),
+          },
+          slot.revision,
+        );
+      } catch (e) {
+        // Dropped either way: the next call acquires it again from the record.
+        let error: Error;
+        if (isRevisionConflict(e)) {
+          d.metrics.refusedWrite("ownership-lost");
+          d.log(`session ${shortId(slot.sessionId)}: write refused, another replica owns it; dropped here`);
+          error = new SessionOwnershipLostError(
+            `session ${shortId(slot.sessionId)}: replica ${d.me} no longer owns it (another replica took it over); this call's state was not stored`,
+            { cause: e, data: { sessionId: slot.sessionId, replica: d.me } },
+          );
+        } else {
+          d.metrics.refusedWrite("store-error");
+          error = new UnavailableError(
+            `session ${shortId(slot.sessionId)}: state not stored (${(e as Error).message}); it may or may not have been written`,
+            { cause: e },
+          );
+        }
+        this.drop(slot, error);
+        throw error;
+      }
+    });
+    slot.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Forgets a session this replica lost: its queued calls fail with `error` (they did not run). */
+  private drop(slot: SessionSlot, error: unknown): void {
+    if (this.d.sessions.get(slot.sessionId) === slot) this.d.sessions.delete(slot.sessionId);
+    for (const c of slot.drainQueue()) this.runner.fail(c.msg, c.req, error);
+  }
+}

@@ -1,0 +1,153 @@
+import type { Msg } from "nats";
+import { encode, type RequestMessage } from "@tsserve/protocol/internal";
+import { SessionStateError } from "@tsserve/protocol";
+import type { MethodEntry } from "../method-table.js";
+import type { SessionOrigin, SessionState } from "./session-api.js";
+
+/** One call of a session waiting for its turn (it holds a replica slot already). */
+export interface SessionCall {
+  readonly msg: Msg;
+  readonly req: RequestMessage;
+  readonly entry: MethodEntry;
+  /** Declared `shared`: may run beside other shared calls of the session. */
+  readonly shared: boolean;
+}
+
+/**
+ * Where a session is on this replica:
+ * - ACQUIRING: becoming its owner (reading the record, asking the old owner); calls wait;
+ * - OWNED: its calls run here;
+ * - RELEASING: handing it off (or parking it at drain): queued calls finish here, new ones go to
+ *   `releasingTo`.
+ */
+export const SlotStatus = { ACQUIRING: 0, OWNED: 1, RELEASING: 2 } as const;
+export type SlotStatus = (typeof SlotStatus)[keyof typeof SlotStatus];
+
+/**
+ * One session this replica holds or is acquiring: its state, its KV revision and its queue. Calls
+ * run in arrival order: an exclusive call alone, consecutive shared calls together (a FIFO
+ * readers-writer lock, like Orleans' non-reentrant grains with read-only methods).
+ */
+export class SessionSlot implements SessionState<unknown> {
+  status: SlotStatus = SlotStatus.ACQUIRING;
+  origin: SessionOrigin = "new";
+  /** KV revision of the record as this replica last wrote or read it. */
+  revision = 0;
+  /** The value `get()` returns, and its encoding (what is stored). */
+  value: unknown = undefined;
+  bytes: Uint8Array | null = null;
+  /** `set()` or `delete()` since the last durable write. */
+  dirty = false;
+  /** Where calls go while RELEASING (undefined: parking at drain). */
+  releasingTo: string | undefined;
+  /** Epoch ms the last call ended (TTL). */
+  lastUsed = Date.now();
+  /** Durable writes of this session, one after the other (shared calls may set concurrently). */
+  writes: Promise<unknown> = Promise.resolve();
+  private readonly queue: SessionCall[] = [];
+  private head = 0;
+  private exclusive = false;
+  private sharedRunning = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly sessionId: string,
+    private readonly maxBytes: number,
+    /** Told of every refused `set()` (metrics). */
+    private readonly refused: (why: "too-large" | "unencodable") => void = () => {},
+  ) {}
+
+  get lost(): boolean {
+    return this.origin === "lost";
+  }
+
+  get(): unknown {
+    return this.value;
+  }
+
+  set(value: unknown): void {
+    // Encoded now, so a bad value fails in the call that set it (naming the path) and the
+    // previous state stays as it was.
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(value, `session state of ${JSON.stringify(this.sessionId.slice(0, 80))}`);
+    } catch (e) {
+      this.refused("unencodable");
+      throw e;
+    }
+    if (bytes.length > this.maxBytes) {
+      this.refused("too-large");
+      throw new SessionStateError(
+        `session state of ${JSON.stringify(this.sessionId.slice(0, 80))} is ${bytes.length} bytes encoded, over sessionState.maxBytes (${this.maxBytes}); the previous state is kept`,
+        { data: { reason: "too-large", bytes: bytes.length, maxBytes: this.maxBytes } },
+      );
+    }
+    this.value = value;
+    this.bytes = bytes;
+    this.dirty = true;
+  }
+
+  delete(): void {
+    this.value = undefined;
+    this.bytes = null;
+    this.dirty = true;
+  }
+
+  /** Calls queued or running. */
+  get busy(): boolean {
+    return this.exclusive || this.sharedRunning > 0 || this.head < this.queue.length;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  enqueue(call: SessionCall): void {
+    this.queue.push(call);
+  }
+
+  /** The calls that may start now, in order (marked running); empty unless OWNED or RELEASING. */
+  takeRunnable(): SessionCall[] {
+    const out: SessionCall[] = [];
+    if (this.status === SlotStatus.ACQUIRING) return out;
+    while (this.head < this.queue.length && !this.exclusive) {
+      const next = this.queue[this.head]!;
+      if (!next.shared && this.sharedRunning > 0) break;
+      this.queue[this.head++] = undefined as unknown as SessionCall;
+      if (next.shared) this.sharedRunning++;
+      else this.exclusive = true;
+      out.push(next);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** One running call ended. */
+  ended(shared: boolean): void {
+    if (shared) this.sharedRunning--;
+    else this.exclusive = false;
+    this.lastUsed = Date.now();
+    if (!this.busy && this.idleWaiters.length > 0) {
+      const ws = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Removes and returns every queued call (not the running ones): a failed acquisition. */
+  drainQueue(): SessionCall[] {
+    const out = this.queue.slice(this.head);
+    this.queue.length = 0;
+    this.head = 0;
+    return out;
+  }
+
+  /** Resolves when no call is queued or running. */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+}
