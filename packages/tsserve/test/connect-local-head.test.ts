@@ -86,6 +86,16 @@ describe("connect() without an address", { timeout: 60_000 }, () => {
     }
   });
 
+  it("refuses to deploy grpcOptions.protoFiles to a head started without gRPC, saying how", async () => {
+    const dep = await cli(["deploy", join(ROOT, "examples/grpc/serve.yaml")], { cwd: app });
+    expect(dep.code, dep.stdout + dep.stderr).not.toBe(0);
+    expect(dep.stderr).toMatch(/serves no gRPC, so these RPCs would answer UNIMPLEMENTED/);
+    expect(dep.stderr).toMatch(/tsserve start --grpc-port 9000 --grpc-proto \S+greeter\.proto/);
+    // Nothing reached the cluster.
+    const status = await cli(["status", "--json"], { cwd: app });
+    expect(status.stdout).not.toContain('"greeter"');
+  });
+
   it("a start that fails leaves no .tsserve/ behind", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tsserve-connect-fail-"));
     writeFileSync(join(dir, "package.json"), "{}");

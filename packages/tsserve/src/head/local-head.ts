@@ -160,6 +160,7 @@ async function startHeadIn(stateDir: string, options: HeadOptions): Promise<Head
     httpUrl: proxy?.url ?? null,
     grpcAddress: proxy?.grpcPort == null ? null : `${options.httpHost ?? "127.0.0.1"}:${proxy.grpcPort}`,
     dashboardUrl: dashboard?.url ?? null,
+    grpcProtoFiles: options.grpc?.protoFiles ?? [],
     startedAt: Date.now(),
   };
   writeHeadRecord(stateDir, record);

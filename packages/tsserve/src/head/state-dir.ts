@@ -30,6 +30,8 @@ export interface HeadRecord {
   httpUrl: string | null;
   /** The gRPC ingress's `host:port`, or null/absent when it is off. */
   grpcAddress?: string | null;
+  /** The `.proto` files (absolute) the gRPC ingress serves; absent from older heads. */
+  grpcProtoFiles?: string[];
   /** The dashboard's URL (also the cluster-wide /metrics), or null/absent when disabled. */
   dashboardUrl?: string | null;
   /** Epoch ms. */

@@ -2,6 +2,8 @@ import type { ControllerClient } from "@tsserve/controller";
 import type { ApplicationSpec } from "@tsserve/protocol/internal";
 import type { StatusReport } from "@tsserve/protocol";
 import { connectController, type Target } from "../head/target.js";
+import { readHeadRecord } from "../head/state-dir.js";
+import { checkGrpcServed } from "./grpc-check.js";
 import { servesAll, waitForProxyRoutes } from "./proxy-routes.js";
 import { deployWithRetry, waitDeployed } from "./wait-deployed.js";
 
@@ -41,6 +43,13 @@ export async function deployConfig(
   // Loaded on demand: the config stack (zod, esbuild, tsx) costs every other command a few hundred
   // ms of start-up on a busy machine, and only deploy needs it.
   const { buildApplicationSpecs } = await import("../config/build-specs.js");
+  const { loadServeConfig } = await import("../config/serve-config.js");
+  const head = readHeadRecord(target.stateDir);
+  checkGrpcServed(
+    loadServeConfig(file).grpcOptions,
+    file,
+    head?.address === target.address ? head : undefined,
+  );
   const applications = await buildApplicationSpecs(file, { force: options.force ?? false });
   const ctl = await connectController(target);
   try {
