@@ -25,6 +25,7 @@ import { UnavailableError } from "@tsserve/protocol";
 import { startReplicaProcess } from "@tsserve/replica/internal";
 import { defaultNodeId } from "./agent-options.js";
 import { nodeOptionsWithParentWatch } from "./entry-paths.js";
+import { checkReplicaUserAccess } from "./replica-user-access.js";
 import { lookupOsUser } from "./os-user.js";
 import { replicaEnvironment } from "./replica-env.js";
 import { ReplicaChild } from "./replica-child.js";
@@ -69,8 +70,9 @@ const OK: ControllerReply<null> = { ok: true, value: null };
  */
 function replicaLauncher(replicaUser: string | undefined): (spec: ReplicaSpec) => ChildProcess {
   const user = replicaUser === undefined ? undefined : lookupOsUser(replicaUser);
-  return (spec) =>
-    startReplicaProcess(spec, {
+  return (spec) => {
+    if (user) checkReplicaUserAccess(spec, user);
+    return startReplicaProcess(spec, {
       stdio: ["ignore", "pipe", "pipe"],
       inheritEnv: false,
       env: replicaEnvironment(process.env, {
@@ -79,6 +81,7 @@ function replicaLauncher(replicaUser: string | undefined): (spec: ReplicaSpec) =
       }),
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
+  };
 }
 
 /**

@@ -2,7 +2,7 @@
 // hijacked calls, and agent/controller commands ran. With `tsserve nats-config` users, NATS itself
 // refuses every control-plane action of a client, calls work under the client's private inbox
 // prefix, and replica code sees only the replica role's credentials.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as natsConnect, type NatsConnection } from "nats";
@@ -14,7 +14,8 @@ import { sleep, startNatsServer, waitUntil, type NatsServer } from "@tsserve/tes
 import { agentEntryPath, controllerEntry } from "../src/entry-paths.js";
 import { spawnNodeProcess, type ManagedProcess } from "../src/managed-process.js";
 import { writeNatsRoles, type NatsRoleFiles } from "../src/nats-roles.js";
-import { PREFIX, deployRequest } from "./helpers/controller-harness.js";
+import { FIXTURES, PREFIX, deployRequest } from "./helpers/controller-harness.js";
+import { worldReadableView, type WorldReadableView } from "./helpers/world-readable-view.js";
 
 function readEnv(path: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -41,11 +42,15 @@ describe("NATS users per role (tsserve nats-config)", () => {
   let admin: NatsConnection;
   let ctl: ControllerClient;
   let client: Client;
+  let view: WorldReadableView | undefined;
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0)
       throw new Error("this test runs replicas as user nobody and must run as root (CI does)");
     dir = mkdtempSync(join(tmpdir(), "tsserve-roles-"));
+    // The agent and the app run from a view every user can read: a clone in a 0700 folder
+    // (as /root is) would otherwise keep `nobody` from reading the code (see the EACCES case).
+    view = worldReadableView();
     files = writeNatsRoles(join(dir, "auth"), { prefix: PREFIX });
     nats = await startNatsServer({ extraConfig: readFileSync(files.config, "utf8") });
     const common = { logs: "file" as const, logDir: join(dir, "logs"), exitWithParent: true };
@@ -61,7 +66,7 @@ describe("NATS users per role (tsserve nats-config)", () => {
       spawnNodeProcess({
         ...common,
         name: "agent",
-        entry: agentEntryPath(),
+        entry: view.map(agentEntryPath()),
         args: [...args, "--node-id", "n1", "--replica-user", "nobody"],
         env: readEnv(files.envFiles["agent"]!),
       }),
@@ -72,7 +77,9 @@ describe("NATS users per role (tsserve nats-config)", () => {
       async () => (await ctl.status().catch(() => undefined))?.nodes.some((n) => n.nodeId === "n1"),
       { timeoutMs: 30_000, message: "controller answering the admin with agent n1 listed" },
     );
-    await ctl.deploy(deployRequest("snoop", "snoop", { numReplicas: 1 }));
+    const snoop = deployRequest("snoop", "snoop", { numReplicas: 1 });
+    snoop.applications[0]!.cwd = view.map(FIXTURES);
+    await ctl.deploy(snoop);
     client = await connectClient({
       address: nats.url,
       prefix: PREFIX,
@@ -86,6 +93,7 @@ describe("NATS users per role (tsserve nats-config)", () => {
     await Promise.all(procs.map((p) => p.stop(15_000)));
     await admin?.close();
     await nats?.stop();
+    view?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -186,5 +194,28 @@ describe("NATS users per role (tsserve nats-config)", () => {
     const handle = client.getDeploymentHandle("Snoop", { app: "snoop" });
     await expect(handle.options({ timeoutMs: 10_000 }).remote([])).resolves.toBeTruthy();
     await forger.close();
+  }, 60_000);
+
+  it("fails a start at once, with the reason, when the replica user cannot read the app", async () => {
+    // A private folder (0700, root's): what a checkout in /root or a `mktemp -d` is to nobody.
+    const privateDir = mkdtempSync(join(dir, "private-"));
+    writeFileSync(join(privateDir, "app.ts"), "export const app = 1;\n");
+    const req = deployRequest("hidden", "snoop", { numReplicas: 1 });
+    req.applications[0]!.cwd = privateDir;
+    req.applications[0]!.importPath = "app.ts#snoop";
+    const started = Date.now();
+    await ctl.deploy(req);
+    let text = "";
+    await waitUntil(
+      async () => {
+        text = JSON.stringify(await ctl.status());
+        return text.includes("--replica-user nobody cannot read");
+      },
+      { timeoutMs: 15_000, message: "the deployment's failure naming the unreadable file" },
+    );
+    expect(text).toContain(`${join(privateDir, "app.ts")}: EACCES`);
+    // At once: well inside the replica startup timeout the old failure waited out.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await ctl.delete("hidden");
   }, 60_000);
 });
