@@ -1,5 +1,6 @@
 import type { HttpRequestInfo, ReplicaInfo } from "@tsserve/protocol";
 import type { Reply } from "@tsserve/protocol/internal";
+import type { Indexed, WaitTicket } from "./dispatch/wait-index.js";
 import type { Queued } from "./dispatch/wait-queue.js";
 import type { RoutingRequest } from "./request-router.js";
 import type { ConsumerCredit, Exchange, ReplyTarget } from "./replica-transport.js";
@@ -19,6 +20,8 @@ export interface ResultSink {
 export const RequestState = { WAITING: 0, SENT: 1, DONE: 2 } as const;
 export type RequestState = (typeof RequestState)[keyof typeof RequestState];
 
+let arrivals = 0;
+
 /** The owner that interprets replies (the deployment's dispatcher). */
 export interface ReplyHandler {
   handleReply(request: PendingRequest, reply: Reply | null): void;
@@ -29,8 +32,12 @@ export interface ReplyHandler {
  * RequestMessage (for encoding), ReplyTarget and wait-queue entry, so a call allocates this
  * object, its encoded body and its ranked groups, and little else.
  */
-export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<PendingRequest> {
+export class PendingRequest
+  implements RoutingRequest, ReplyTarget, Queued<PendingRequest>, Indexed<PendingRequest>
+{
   state: RequestState = RequestState.WAITING;
+  /** Creation order over every request of the process (so over each dispatcher's, with `createdAt`). */
+  readonly arrival = ++arrivals;
   /** Handles ask replicas to acknowledge calls still running (RequestMessage.acks). */
   readonly acks = true;
   /** The HTTP request behind the call (RequestMessage.http), when the proxy made it. */
@@ -75,6 +82,8 @@ export class PendingRequest implements RoutingRequest, ReplyTarget, Queued<Pendi
   qNext: PendingRequest | null = null;
   /** @internal */
   qIn = false;
+  /** @internal per-replica wait-list tickets */
+  waitTickets: WaitTicket<PendingRequest> | null = null;
 
   constructor(
     readonly requestId: string,

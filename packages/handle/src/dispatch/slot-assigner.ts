@@ -5,14 +5,16 @@ import { OwnerPatience } from "./owner-patience.js";
 import type { ReplicaLoad } from "./replica-load.js";
 import type { ReplicaProber } from "./replica-prober.js";
 import type { ReplicaSet } from "./replica-set.js";
-import type { WaitQueue } from "./wait-queue.js";
+import { WaitList } from "./wait-index.js";
+import { listSpills, listWaiting } from "./wait-tickets.js";
+import type { WaitingCalls } from "./waiting-calls.js";
 
 /** What the {@link SlotAssigner} works on, owned by the dispatcher. */
 export interface SlotAssignerDeps {
   replicas: ReplicaSet;
   load: ReplicaLoad;
   prober: ReplicaProber;
-  waiting: WaitQueue<PendingRequest>;
+  waiting: WaitingCalls;
   now: () => number;
   /** Sends a waiting call to a replica (it leaves the queue). */
   send(req: PendingRequest, replicaId: string, rank: number): void;
@@ -27,13 +29,19 @@ export interface SlotAssignerDeps {
  * patience limits a sticky call to its first group for a while; after it, the call takes only
  * spare capacity. What replies cannot tell is asked by probes (unknown replicas) and backoff
  * re-checks (full replicas held by other handles).
+ *
+ * Each waiting call is listed per replica it may use (a {@link WaitIndex} of the replica-set
+ * version it was listed at), so a freed slot or a spill check costs O(1) however many calls wait
+ * for other replicas; a change of the replica set lists every waiting call again, oldest first.
  */
 export class SlotAssigner {
   private readonly patience: OwnerPatience;
   private readonly routable = (id: string): boolean => this.deps.replicas.isRoutable(id);
+  /** The replica-set version the wait lists hold. */
+  private listedVersion = -1;
 
   constructor(private readonly deps: SlotAssignerDeps) {
-    this.patience = new OwnerPatience(deps.now, (req) => this.placeOrWait(req));
+    this.patience = new OwnerPatience(deps.now, (req) => this.patienceEnded(req));
   }
 
   /** Stops the patience timer. */
@@ -43,7 +51,31 @@ export class SlotAssigner {
 
   /** Sends `req` now if a replica it may use has a free slot; otherwise it waits (in arrival order). */
   placeOrWait(req: PendingRequest): void {
-    if (!this.place(req)) this.deps.waiting.insertByAge(req);
+    if (this.place(req)) return;
+    this.deps.waiting.insertByAge(req);
+    this.list(req);
+  }
+
+  /** Lists a waiting call in the wait lists of the replicas it may use (none until it has groups). */
+  private list(req: PendingRequest): void {
+    if (this.deps.replicas.config === null || req.groupsVersion !== this.deps.replicas.version) return;
+    this.syncLists();
+    listWaiting(this.deps.waiting.index, req, this.deps.replicas.candidates);
+  }
+
+  /** Lists of an older replica set are dropped; the change's `dispatchAll` lists every call again. */
+  private syncLists(): void {
+    const version = this.deps.replicas.version;
+    if (this.listedVersion === version) return;
+    this.listedVersion = version;
+    this.deps.waiting.index.reset();
+  }
+
+  /** A waiting call's owner patience ended: it may take a later group's slot now, or wait for one. */
+  private patienceEnded(req: PendingRequest): void {
+    if (this.place(req) || req.groupsVersion !== this.deps.replicas.version) return;
+    this.syncLists();
+    listSpills(this.deps.waiting.index, req, this.deps.replicas.candidates);
   }
 
   /** Tries to send `req`; true when it left the queue (sent, or failed by its router). */
@@ -88,41 +120,46 @@ export class SlotAssigner {
    * Every slot free on `replicaId` goes to the oldest waiting calls that may use it. A call whose
    * owner patience ran out takes a fallback's slot only when no call waits for that replica as its
    * own first choice: spills use spare capacity, they do not push other sessions off their owner.
+   * The replica's wait lists give each next call at once, so this costs O(1) per slot given.
    */
   dispatchTo(replicaId: string): void {
     const config = this.deps.replicas.config;
     if (this.deps.waiting.size === 0 || config === null || !this.deps.replicas.isRoutable(replicaId)) return;
+    this.syncLists();
     const max = config.maxOngoingRequests;
-    let spills: PendingRequest[] | null = null;
-    for (let req = this.deps.waiting.head; req !== null && this.deps.load.free(replicaId, max) > 0;) {
-      const next = req.qNext;
-      const rank = req.probing ? -1 : this.rankOf(req, replicaId);
-      if (rank > 0 && req.spillAt > 0) (spills ??= []).push(req);
-      else if (rank >= 0) this.deps.send(req, replicaId, rank);
-      req = next;
-    }
-    if (spills === null) return;
-    for (const req of spills) {
-      if (this.deps.load.free(replicaId, max) === 0) return;
-      if (req.state === RequestState.WAITING) this.deps.send(req, replicaId, this.rankOf(req, replicaId));
-    }
+    if (this.serve(replicaId, max, WaitList.FIRST)) this.serve(replicaId, max, WaitList.SPILL);
   }
 
-  /** True when a waiting call with owner patience has `replicaId` in its first group. */
-  private ownerWaits(replicaId: string): boolean {
-    for (let w = this.deps.waiting.head; w !== null; w = w.qNext) {
-      if (w.spillAt === 0 || w.groups === null || w.groupsVersion !== this.deps.replicas.version) continue;
-      const g = w.groups[0];
-      if (g !== undefined) for (let i = 0; i < g.length; i++) if (g[i]!.replicaId === replicaId) return true;
+  /** Sends `list`'s oldest calls to `replicaId` while it has free slots; true when slots are left. */
+  private serve(replicaId: string, max: number, list: WaitList): boolean {
+    const index = this.deps.waiting.index;
+    while (this.deps.load.free(replicaId, max) > 0) {
+      const req = index.oldest(replicaId, list);
+      if (req === null) return true;
+      const rank = this.rankOf(req, replicaId);
+      // Cannot happen (a call is listed only for replicas it may use); never loop on it.
+      if (rank < 0) index.remove(req);
+      else this.deps.send(req, replicaId, rank);
     }
     return false;
   }
 
-  /** Offers every waiting call, oldest first, whatever is free (after a change of the replica set). */
+  /** True when a waiting call with owner patience has `replicaId` in its first group. */
+  private ownerWaits(replicaId: string): boolean {
+    this.syncLists();
+    return this.deps.waiting.index.ownerWaits(replicaId);
+  }
+
+  /**
+   * Offers every waiting call, oldest first, whatever is free (after a change of the replica set),
+   * and lists those left waiting again, oldest first: O(1) each.
+   */
   dispatchAll(): void {
+    this.listedVersion = this.deps.replicas.version;
+    this.deps.waiting.index.reset();
     for (let req = this.deps.waiting.head; req !== null;) {
       const next = req.qNext;
-      this.place(req);
+      if (!this.place(req) && req.state === RequestState.WAITING) this.list(req);
       req = next;
     }
   }
