@@ -53,7 +53,7 @@ function sessionMode(h: CountingHandle, name: string, pick: () => number): Mode 
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const callers = ctx.quick ? [64, 4096] : [64, 256, 1024, 4096, 16_384];
   const cfg = ctx.quick
-    ? { rounds: 1, sliceMs: 1200, warmupMs: 400, sliceWarmupMs: 200 }
+    ? { rounds: 1, sliceMs: 800, warmupMs: 300, sliceWarmupMs: 150 }
     : { rounds: 3, sliceMs: 2500, warmupMs: 800, sliceWarmupMs: 500 };
   const max = DEFAULT_MAX_ONGOING_REQUESTS;
   await using nats = await benchNats(ctx);

@@ -1,4 +1,5 @@
-import type { Column, Row, TargetCheck } from "../harness/suite.js";
+import { lines } from "../harness/charts.js";
+import type { Column, Row, SuiteResult, TargetCheck } from "../harness/suite.js";
 
 /** Columns of the scale-membership table. */
 export const MEMBERSHIP_COLUMNS: Column[] = [
@@ -88,4 +89,80 @@ export function membershipTargets(rows: readonly Row[]): TargetCheck[] {
       "the controller's steady work grows faster than its replicas",
     ),
   ];
+}
+
+/** What the suite measured with, for the summary and the stored config. */
+export interface MembershipRunConfig {
+  replicaSteps: readonly number[];
+  handleCounts: readonly number[];
+  windowMs: number;
+  churn: number;
+  churnGapMs: number;
+}
+
+const curve = (y: string, title: string, yTitle: string, rows: Row[]) =>
+  lines({
+    title,
+    values: rows,
+    x: "replicas",
+    xTitle: "replicas (log)",
+    y,
+    yTitle,
+    color: "handles",
+    colorType: "ordinal",
+    logX: true,
+  });
+
+/** The suite's result from its rows. */
+export function membershipResult(rows: Row[], c: MembershipRunConfig): SuiteResult {
+  return {
+    summary:
+      "A real controller (local cluster, no real agent) and a fake agent in the bench process that answers start " +
+      "commands and heartbeats every replica it was given, so a ConsistentHash deployment of any size is RUNNING " +
+      `without processes. One child process holds ${c.handleCounts.join(", ")} handles, each on a client and NATS ` +
+      "connection of its own, following the controller's membership broadcasts through the real replica set and " +
+      `ring. The deployment scales up ${c.replicaSteps.join(" → ")}; per step: the broadcasts (coalesced) and ` +
+      "bytes delivered to all handles until every handle holds the new set, with the CPU of the controller, the " +
+      `handles' process and nats-server. Then a ${c.windowMs / 1000} s steady window, where only the controller's ` +
+      "re-publish every 2 s reaches the handles: bytes delivered and CPU per second. Then, to time one handle's " +
+      `share precisely, the bench publishes bursts as the controller would (${c.churn} sets ${c.churnGapMs} ms apart): ` +
+      "changed sets (alternately one replica less; each a rebuild of the replica set and ring) and re-publishes " +
+      "of the held version (decoded, then dropped). CPU is read with nanosecond resolution from " +
+      "`/proc/<pid>/task/*/schedstat`.",
+    config: { ...c, republishIntervalMs: 2000 },
+    columns: MEMBERSHIP_COLUMNS,
+    rows,
+    targets: membershipTargets(rows),
+    charts: [
+      {
+        name: "handle-cost",
+        title: "Handle CPU per changed set vs replicas",
+        spec: curve(
+          "handleUsPerChange",
+          "handle CPU µs per changed set, per handle",
+          "µs per set per handle",
+          rows,
+        ),
+      },
+      {
+        name: "bytes",
+        title: "Membership bytes delivered per second (steady) vs replicas",
+        spec: curve(
+          "steadyBytesPerS",
+          "bytes/s delivered to all handles (steady re-publish)",
+          "bytes/s",
+          rows,
+        ),
+      },
+    ],
+    notes: [
+      "Bytes delivered = the broadcast's size × handles: nats-server fans one publish out to every subscriber, " +
+        "so the controller publishes (and encodes) each snapshot once whatever the number of handles, and each " +
+        "client decodes it once for all its handles of that deployment (they share one dispatcher).",
+      "The controller's steady CPU includes the fake agent's heartbeats (one per replica per second), which grow " +
+        "with replicas and not with handles.",
+      "A handle's cost per set includes a fixed part (waking up, the NATS message) that dominates at small sets: " +
+        "per replica it falls as sets grow.",
+    ],
+  };
 }

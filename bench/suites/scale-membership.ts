@@ -9,19 +9,18 @@ import { decode, encode, membersSubject, type MembershipSnapshot } from "@tsserv
 import { changedSets, timedBurst } from "../harness/membership-bursts.js";
 import { freePort, waitUntil } from "@tsserve/test-utils";
 import { echoApplication } from "../../packages/cluster/test/fixtures/echo-application.js";
-import { lines } from "../harness/charts.js";
 import { startChildServer, type ChildServer } from "../harness/child-server.js";
 import { fakeAgent } from "../harness/fake-agent.js";
 import type { CpuByGroup } from "../harness/proc-cpu.js";
 import { startPreciseCpuWindow as startCpuWindow } from "../harness/proc-schedstat.js";
 import { round } from "../harness/stats.js";
 import type { Row, Suite, SuiteContext, SuiteResult } from "../harness/suite.js";
-import { MEMBERSHIP_COLUMNS, membershipTargets } from "./scale-membership-report.js";
+import { membershipResult } from "./scale-membership-report.js";
 
 const PREFIX = "scm";
 const DEPLOYMENT = "Echo";
 /** Changed sets the bench publishes per step to time a handle's update (alternately one replica less). */
-const CHURN = 40;
+const CHURN_FULL = 40;
 const CHURN_GAP_MS = 10;
 
 interface HandleStats {
@@ -59,15 +58,24 @@ async function stats(nc: NatsConnection): Promise<HandleStats> {
   return JSON.parse(new TextDecoder().decode(m.data)) as HandleStats;
 }
 
+/** The curve's points and timings. */
+interface MembershipConfig {
+  replicaSteps: readonly number[];
+  /** Steady window, ms. */
+  windowMs: number;
+  /** Sets per timed burst (even). */
+  churn: number;
+}
+
 /** One handle count: a handles process, then each replica count in turn (scale-ups), then delete. */
 async function measureHandles(
   ctx: SuiteContext,
   cluster: LocalCluster,
   nc: NatsConnection,
   handles: number,
-  replicaSteps: readonly number[],
-  windowMs: number,
+  cfg: MembershipConfig,
 ): Promise<Row[]> {
+  const { replicaSteps, windowMs, churn: CHURN } = cfg;
   const app = `scm-h${handles}`;
   const deploy = (n: number) =>
     cluster.client.deploy({
@@ -129,7 +137,7 @@ async function measureHandles(
       const handlesCpu = cpu["handles"];
       const steadyBytes = monitor.counts.bytes;
       // Bursts the bench publishes as the controller would, to time one handle's share precisely:
-      // a warm-up, CHURN changed sets (each a rebuild of the set and ring), then CHURN re-publishes
+      // a warm-up, CHURN (cfg.churn) changed sets (each a rebuild of the set and ring), then CHURN re-publishes
       // of the held version (decoded and dropped) ended by 2 changed sets as a marker.
       const subject = membersSubject(PREFIX, app, DEPLOYMENT);
       const snapshotBytes = monitor.counts.lastBytes;
@@ -194,6 +202,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const replicaSteps = ctx.quick ? [2, 64] : [2, 16, 64, 256];
   const handleCounts = ctx.quick ? [1, 10] : [1, 10, 100];
   const windowMs = ctx.quick ? 2100 : 4100;
+  const churn = ctx.quick ? 16 : CHURN_FULL;
   const stateDir = mkdtempSync(join(tmpdir(), "tsserve-scale-membership-"));
   const cluster = await startLocalCluster({
     stateDir,
@@ -211,67 +220,14 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       message: "the fake agent in the controller's status",
     });
     for (const h of handleCounts)
-      rows.push(...(await measureHandles(ctx, cluster, nc, h, replicaSteps, windowMs)));
+      rows.push(...(await measureHandles(ctx, cluster, nc, h, { replicaSteps, windowMs, churn })));
   } finally {
     agent.stop();
     await nc.close();
     await cluster.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
-  return {
-    summary:
-      "A real controller (local cluster, no real agent) and a fake agent in the bench process that answers start " +
-      "commands and heartbeats every replica it was given, so a ConsistentHash deployment of any size is RUNNING " +
-      `without processes. One child process holds ${handleCounts.join(", ")} handles, each on a client and NATS ` +
-      "connection of its own, following the controller's membership broadcasts through the real replica set and " +
-      `ring. The deployment scales up ${replicaSteps.join(" → ")}; per step: the broadcasts (coalesced) and ` +
-      "bytes delivered to all handles until every handle holds the new set, and CPU of the controller, the " +
-      `handles' process and nats-server (/proc). Then a ${windowMs / 1000} s steady window, where only the ` +
-      "controller's re-publish every 2 s reaches the handles: bytes per second delivered and CPU per second, and " +
-      "the handles' CPU per broadcast per handle.",
-    config: { replicaSteps, handleCounts, windowMs, republishIntervalMs: 2000 },
-    columns: MEMBERSHIP_COLUMNS,
-    rows,
-    targets: membershipTargets(rows),
-    charts: [
-      {
-        name: "handle-cost",
-        title: "Handle CPU per broadcast per handle vs replicas",
-        spec: lines({
-          title: "handle CPU µs per broadcast per handle (steady re-publish)",
-          values: rows,
-          x: "replicas",
-          xTitle: "replicas (log)",
-          y: "handleUsPerBroadcast",
-          yTitle: "µs per broadcast per handle",
-          color: "handles",
-          colorType: "ordinal",
-          logX: true,
-        }),
-      },
-      {
-        name: "bytes",
-        title: "Membership bytes delivered per second (steady) vs replicas",
-        spec: lines({
-          title: "bytes/s delivered to all handles (steady re-publish)",
-          values: rows,
-          x: "replicas",
-          xTitle: "replicas (log)",
-          y: "steadyBytesPerS",
-          yTitle: "bytes/s",
-          color: "handles",
-          colorType: "ordinal",
-          logX: true,
-        }),
-      },
-    ],
-    notes: [
-      "Bytes delivered = the broadcast's size × handles: nats-server fans one publish out to every subscriber, " +
-        "so the controller publishes (and encodes) each snapshot once whatever the number of handles.",
-      "The controller's steady CPU includes the fake agent's heartbeats (one per replica per second), which grow " +
-        "with replicas and not with handles.",
-    ],
-  };
+  return membershipResult(rows, { replicaSteps, handleCounts, windowMs, churn, churnGapMs: CHURN_GAP_MS });
 }
 
 /** Scale suite 3: membership broadcast cost, replicas 2 → 256 × handles 1 → 100. */
@@ -280,7 +236,7 @@ export const scaleMembershipSuite: Suite = {
   title: "Scale: membership broadcasts",
   question:
     "What do membership broadcasts cost the controller, nats-server and the handles as a deployment grows " +
-    "to 256 replicas followed by 100 handles? Target: linear at most: per handle, a broadcast costs CPU " +
-    "proportional to its replicas (µs per broadcast per replica at the largest set ≤ 2× at the second).",
+    "to 256 replicas followed by 100 handles? Target: linear at most: a handle's CPU per broadcast per replica, " +
+    "the handles' CPU per handle and the controller's CPU per replica at the largest point ≤ 2× at the next.",
   run,
 };

@@ -30,7 +30,7 @@ const perCall = (seconds: number | null | undefined, ok: number): number | null 
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const counts = ctx.quick ? [1, 2] : [1, 2, 4];
   const cfg = ctx.quick
-    ? { rounds: 2, sliceMs: 1000, warmupMs: 800, sliceWarmupMs: 300 }
+    ? { rounds: 1, sliceMs: 1000, warmupMs: 600, sliceWarmupMs: 300 }
     : { rounds: 5, sliceMs: 1500, warmupMs: 1000, sliceWarmupMs: 500 };
   const root = join(ctx.benchDir, "..");
   const heads: CliHead[] = [];
@@ -38,12 +38,14 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   try {
     // One head per count, all up at once, so the counts take turns in slices (background load hits
     // them alike); the idle heads cost a little CPU each (heartbeats, route polls).
-    for (const n of counts) {
-      ctx.log(`tsserve start --proxies ${n}`);
-      const head = await startCliHead(root, ["--proxies", String(n)]);
-      heads.push(head);
-      await head.deploy(join(ctx.benchDir, "fixtures/scale-proxies.yaml"), ctx.benchDir);
-    }
+    ctx.log(`tsserve start --proxies ${counts.join(", ")}`);
+    const started = await Promise.allSettled(counts.map((n) => startCliHead(root, ["--proxies", String(n)])));
+    for (const s of started) if (s.status === "fulfilled") heads.push(s.value);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    await Promise.all(
+      heads.map((h) => h.deploy(join(ctx.benchDir, "fixtures/scale-proxies.yaml"), ctx.benchDir)),
+    );
     // Every proxy process polls its routes (1 s): let all of them learn /echo.
     await sleep(2000);
     const modes = heads.map((h, i) => httpMode(`${counts[i]} proxies`, `${h.httpUrl}/echo`, CONCURRENCY));
