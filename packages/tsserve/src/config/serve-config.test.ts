@@ -49,6 +49,20 @@ describe("serve config validation", () => {
     expect(hidden.applications[0]!.routePrefix).toBeNull();
   });
 
+  it("reads sessionState and shared, and names a bad session mode", () => {
+    const text = GOOD.replace(
+      "maxOngoingRequests: 5",
+      "maxOngoingRequests: 5\n        sessionState: { mode: durable, ttlS: 600 }\n        shared: [history]",
+    );
+    expect(parseServeConfig(text, "serve.yaml").applications[0]!.deployments[0]).toMatchObject({
+      sessionState: { mode: "durable", ttlS: 600 },
+      shared: ["history"],
+    });
+    expect(errorOf(text.replace("mode: durable", "mode: disk"))).toMatch(
+      /^serve\.yaml: applications\[0\]\.deployments\[0\]\.sessionState\.mode: expected "memory" or "durable"/,
+    );
+  });
+
   it("names file, field path, value and expectation for a bad option value", () => {
     const text = GOOD.replace("maxOngoingRequests: 5", "maxOngoingRequests: lots");
     expect(errorOf(text)).toBe(
@@ -80,7 +94,7 @@ describe("serve config validation", () => {
       "serve.yaml: applications[0].deployments[0].num_replicas: unknown field; known fields are name, " +
         "numReplicas, maxOngoingRequests, maxQueuedRequests, requestRouter, autoscalingConfig, " +
         "gracefulShutdownTimeoutS, gracefulShutdownWaitLoopS, heartbeatPeriodS, heartbeatTimeoutS, startupTimeoutS, healthCheckPeriodS, " +
-        "healthCheckTimeoutS, idempotent, maxRetries; " +
+        "healthCheckTimeoutS, idempotent, maxRetries, sessionState, shared; " +
         "did you mean numReplicas?",
     );
     expect(errorOf(GOOD.replace("maxOngoingRequests: 5", "max_ongoing_requests: 5"))).toMatch(

@@ -52,6 +52,25 @@ export const autoscalingSchema = strict("an object", {
   .nullable()
   .describe("Autoscaling bounds and policy; when set, numReplicas is ignored");
 
+/** `sessionState` of a deployment: per-session state with one owner replica at a time. */
+export const sessionStateSchema = strict("an object { mode, ttlS, maxBytes, handoffTimeoutS }", {
+  mode: z
+    .enum(["memory", "durable"], { error: '"memory" or "durable"' })
+    .optional()
+    .describe(
+      'Where getSessionState() values live: "memory" (moved on planned changes, lost with a crashed replica) or "durable" (also written to JetStream KV before each reply). Default "memory"',
+    ),
+  ttlS: seconds("A session no call used this long is dropped by its owner; 0 = never, in seconds. Default 0"),
+  maxBytes: intAtLeast(1)
+    .optional()
+    .describe("Largest encoded state set() accepts, in bytes. Default 1048576 (1 MiB)"),
+  handoffTimeoutS: numberAtLeast(0, true)
+    .optional()
+    .describe(
+      "How long a call waits for its session to move to its replica before SessionHandoffTimeoutError, in seconds. Default 10",
+    ),
+}).describe("Per-session state (getSessionState()); the router defaults to ConsistentHash");
+
 /** One entry of `applications[].deployments`: overrides of the code's `deployment()` options. */
 export const deploymentSchema = strict("a mapping of deployment options with a name", {
   name: tokenName("The deployment to override (its class name unless deployment({ name }) says otherwise)"),
@@ -96,6 +115,15 @@ export const deploymentSchema = strict("a mapping of deployment options with a n
   maxRetries: intAtLeast(0)
     .optional()
     .describe("Retries of an idempotent call after replica deaths. Default 3"),
+  sessionState: sessionStateSchema.optional(),
+  shared: z
+    .union([z.boolean(), z.array(nonEmpty(), { error: "a list of method names" })], {
+      error: "true, false or a list of method names",
+    })
+    .optional()
+    .describe(
+      "With sessionState: methods that may run while other calls of the same session run (reads). true = every method. Default false",
+    ),
 }).describe("Options that override the code's deployment() options, field by field");
 
 /** `path/to/app.ts#exportName`: the module part, then an optional JavaScript identifier. */
