@@ -6,6 +6,7 @@ import { controlSuite } from "./control.js";
 import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
 import { overheadSuite } from "./overhead.js";
+import { sessionStateSuite } from "./session-state.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
 /** Every suite, in README order. `--suite` picks from these by name. */
@@ -18,4 +19,5 @@ export const SUITES: readonly Suite[] = [
   backPressureSuite,
   controlSuite,
   ingressSuite,
+  sessionStateSuite,
 ];
