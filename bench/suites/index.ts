@@ -10,6 +10,7 @@ import { scaleCallersSuite } from "./scale-callers.js";
 import { scaleMembershipSuite } from "./scale-membership.js";
 import { scaleProxiesSuite } from "./scale-proxies.js";
 import { scaleSessionsSuite } from "./scale-sessions.js";
+import { sessionStateSuite } from "./session-state.js";
 import { stickyUnderLoadSuite } from "./sticky-under-load.js";
 
 /** Every suite, in README order. `--suite` picks from these by name. */
@@ -26,4 +27,5 @@ export const SUITES: readonly Suite[] = [
   scaleSessionsSuite,
   scaleMembershipSuite,
   scaleProxiesSuite,
+  sessionStateSuite,
 ];
