@@ -1,4 +1,11 @@
-import type { MembershipSnapshot, ReplicaFence, ReplicaHeartbeat, ReplicaState } from "./control-plane.js";
+import type {
+  MembershipSnapshot,
+  ReplicaFence,
+  ReplicaHeartbeat,
+  ReplicaInfo,
+  ReplicaState,
+} from "./control-plane.js";
+import { decodeModelIds } from "./multiplexed.js";
 import type { AgentHeartbeat, AgentReplica, ReplicaExit } from "./agent-api.js";
 import { ProtocolError } from "./errors.js";
 import { describe, isPlainObject } from "./validate.js";
@@ -68,6 +75,7 @@ export function decodeReplicaHeartbeat(v: unknown): ReplicaHeartbeat {
   if (typeof o["rejectedMessages"] === "number") hb.rejectedMessages = o["rejectedMessages"];
   // Bounded: it is shown in status and logs.
   if (typeof o["healthError"] === "string") hb.healthError = o["healthError"].slice(0, 4096);
+  if (o["models"] !== undefined) hb.models = decodeModelIds(what, o["models"]);
   return hb;
 }
 
@@ -151,7 +159,9 @@ export function decodeMembershipSnapshot(v: unknown, now = Date.now()): Membersh
     version,
     replicas: replicas.map((r) => {
       const ro = obj(`${what} replica`, r);
-      return { replicaId: str(what, ro, "replicaId"), nodeId: str(what, ro, "nodeId") };
+      const info: ReplicaInfo = { replicaId: str(what, ro, "replicaId"), nodeId: str(what, ro, "nodeId") };
+      if (ro["models"] !== undefined) info.models = decodeModelIds(what, ro["models"]);
+      return info;
     }),
     config: config as unknown as MembershipSnapshot["config"],
   };

@@ -27,6 +27,11 @@ export const ERROR_CODES = {
   INVALID_CONFIG: { retryable: false },
   /** The controller (or another control-plane peer) could not be reached. */
   UNAVAILABLE: { retryable: true },
+  /**
+   * A multiplexed deployment's `loadModel(modelId)` threw (or the replica is not multiplexed):
+   * the call did not run. `data.modelId` names the model.
+   */
+  MODEL_LOAD_FAILED: { retryable: false },
   /** Anything else; the message says what. */
   INTERNAL: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

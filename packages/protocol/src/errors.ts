@@ -212,6 +212,17 @@ export class ConfigError extends TsserveError {
   }
 }
 
+/**
+ * A call's model could not be loaded on its replica (multiplexing): the deployment's
+ * `loadModel(modelId)` threw, or the deployment is not multiplexed. The call did not run.
+ */
+export class ModelLoadError extends TsserveError {
+  override name = "ModelLoadError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("MODEL_LOAD_FAILED", message, options);
+  }
+}
+
 export class UnavailableError extends TsserveError {
   override name = "UnavailableError";
   constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
@@ -237,6 +248,7 @@ export const isUserCodeError = (e: unknown): e is UserCodeError => hasCode(e, "U
 export const isBadRequestError = (e: unknown): e is BadRequestError => hasCode(e, "BAD_REQUEST");
 export const isReplyTooLargeError = (e: unknown): e is ReplyTooLargeError => hasCode(e, "REPLY_TOO_LARGE");
 export const isConfigError = (e: unknown): e is ConfigError => hasCode(e, "INVALID_CONFIG");
+export const isModelLoadError = (e: unknown): e is ModelLoadError => hasCode(e, "MODEL_LOAD_FAILED");
 /** True for a ServeError, also one rebuilt from the wire or from another package copy. */
 export const isServeError = (e: unknown): e is ServeError =>
   hasCode(e, "USER_CODE") && typeof (e as { status?: unknown }).status === "number";

@@ -20,6 +20,7 @@ export {
   ServeError,
   ConfigError,
   UnavailableError,
+  ModelLoadError,
   BadRequestError,
   ReplyTooLargeError,
   PayloadTooLargeError,
@@ -34,6 +35,7 @@ export {
   isMethodNotFoundError,
   isUserCodeError,
   isConfigError,
+  isModelLoadError,
   isBadRequestError,
   isReplyTooLargeError,
   isServeError,
@@ -46,7 +48,12 @@ export {
   type HttpResponse,
   type HttpResponseInit,
 } from "./http-info.js";
-export type { AutoscalingOptions, DeploymentOptions, RequestRouterConfig } from "./options.js";
+export type {
+  AutoscalingOptions,
+  DeploymentOptions,
+  MultiplexedOptions,
+  RequestRouterConfig,
+} from "./options.js";
 export type { ReplicaInfo, ReplicaState, DeploymentStatus } from "./control-plane.js";
 export type {
   StatusReport,

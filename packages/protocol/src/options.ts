@@ -67,7 +67,25 @@ export interface DeploymentOptions {
   healthCheckPeriodS?: number;
   /** A `checkHealth()` call slower than this counts as failed, like one that throws. @default 30 */
   healthCheckTimeoutS?: number;
+  /**
+   * Model multiplexing (Ray's `@serve.multiplexed`): each replica holds up to
+   * `maxModelsPerReplica` models, loaded on first use by the class's `loadModel(modelId)` (async,
+   * may take seconds; concurrent first calls of one model load it once) and evicted least recently
+   * used through its optional `unloadModel(modelId, model)`. Calls name their model with
+   * `handle.options({ multiplexedModelId })` or the HTTP header `serve_multiplexed_model_id`.
+   * @default undefined (not multiplexed)
+   */
+  multiplexed?: MultiplexedOptions;
 }
+
+/** Options of a multiplexed deployment. */
+export interface MultiplexedOptions {
+  /** Models one replica holds at once (Ray's `max_num_models_per_replica`). @default 3 */
+  maxModelsPerReplica?: number;
+}
+
+/** Ray's default `max_num_models_per_replica`. */
+export const DEFAULT_MAX_MODELS_PER_REPLICA = 3;
 
 export const DEFAULT_MAX_ONGOING_REQUESTS = 5;
 export const DEFAULT_MAX_QUEUED_REQUESTS = -1;
@@ -137,6 +155,8 @@ export interface ResolvedDeploymentConfig {
   startupTimeoutMs: number;
   healthCheckPeriodMs: number;
   healthCheckTimeoutMs: number;
+  /** Present for multiplexed deployments only. */
+  multiplexed?: { maxModelsPerReplica: number };
 }
 
 const DEPLOYMENT_KEYS = [
@@ -155,6 +175,7 @@ const DEPLOYMENT_KEYS = [
   "healthCheckTimeoutS",
   "idempotent",
   "maxRetries",
+  "multiplexed",
 ] as const;
 
 const AUTOSCALING_KEYS = [
@@ -299,7 +320,16 @@ export function resolveDeploymentOptions(
     startupTimeoutMs: ms("startupTimeoutS", DEFAULT_STARTUP_TIMEOUT_S, 0.1),
     healthCheckPeriodMs: ms("healthCheckPeriodS", DEFAULT_HEALTH_CHECK_PERIOD_S, 0.05),
     healthCheckTimeoutMs: ms("healthCheckTimeoutS", DEFAULT_HEALTH_CHECK_TIMEOUT_S, 0.05),
+    ...resolveMultiplexed(`${path}.multiplexed`, o["multiplexed"]),
   };
+}
+
+function resolveMultiplexed(path: string, v: unknown): { multiplexed?: { maxModelsPerReplica: number } } {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) fail(path, "an object { maxModelsPerReplica }", v);
+  noUnknownKeys(path, v, ["maxModelsPerReplica"]);
+  const max = v["maxModelsPerReplica"] ?? DEFAULT_MAX_MODELS_PER_REPLICA;
+  return { multiplexed: { maxModelsPerReplica: intAtLeast(`${path}.maxModelsPerReplica`, max, 1) } };
 }
 
 /** `idempotent`: a boolean, or a list of method names (each a non-empty string). */

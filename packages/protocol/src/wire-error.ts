@@ -14,6 +14,7 @@ import {
   RequestTimeoutError,
   TsserveError,
   UnavailableError,
+  ModelLoadError,
   UserCodeError,
 } from "./errors.js";
 
@@ -114,6 +115,9 @@ export function errorFromWire(value: unknown): TsserveError {
       break;
     case "UNAVAILABLE":
       error = new UnavailableError(message, opts);
+      break;
+    case "MODEL_LOAD_FAILED":
+      error = new ModelLoadError(message, opts);
       break;
     case "INTERNAL":
       error = new TsserveError("INTERNAL", message, opts);

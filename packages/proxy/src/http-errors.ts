@@ -39,6 +39,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   REPLY_TOO_LARGE: 502,
   INVALID_CONFIG: 500,
   UNAVAILABLE: 503,
+  // The deployment's model loader failed: the server side, not the client's request.
+  MODEL_LOAD_FAILED: 500,
   INTERNAL: 500,
 };
 

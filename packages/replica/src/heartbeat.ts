@@ -26,6 +26,8 @@ export class Heartbeats {
   ongoing: () => number = () => 0;
   /** Where the rejected-message count comes from; set once the request server exists. */
   rejectedMessages: () => number = () => 0;
+  /** Multiplexed deployments: the loaded model ids, reported on every beat. */
+  models: (() => string[]) | undefined = undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -66,6 +68,11 @@ export class Heartbeats {
     this.publish();
   }
 
+  /** Reports now, off the period (the loaded models changed). */
+  beat(): void {
+    this.publish();
+  }
+
   /** Starts the periodic beat. */
   start(): void {
     if (this.timer !== undefined) return;
@@ -92,6 +99,7 @@ export class Heartbeats {
   private publish(): void {
     this.body.ongoing = this.ongoing();
     this.body.rejectedMessages = this.rejectedMessages();
+    if (this.models !== undefined) this.body.models = this.models();
     try {
       this.nc.publish(this.subject, encode(this.body));
     } catch (e) {

@@ -21,6 +21,7 @@ export {
   type Bindable,
 } from "./deployment.js";
 export { getReplicaContext, getRequestContext, type ReplicaContext, type RequestContext } from "./context.js";
+export { getMultiplexedModelId, getMultiplexedModel } from "./multiplex/multiplexed-context.js";
 /** User metrics inside a deployment, like Ray Serve's `ray.serve.metrics`. */
 export * as metrics from "./user-metrics.js";
 export type { MetricOptions, HistogramOptions } from "./user-metrics.js";

@@ -13,6 +13,8 @@ export interface MethodEntry {
 
 /** Lifecycle hook awaited before READY; never callable remotely. */
 export const INIT_HOOK = "initialize";
+/** Hooks the runtime calls and callers never may: `initialize` and multiplexing's model hooks. */
+const LIFECYCLE_HOOKS: ReadonlySet<string> = new Set([INIT_HOOK, "loadModel", "unloadModel"]);
 
 /**
  * Names a caller may use: `__call__`, and every other function-valued property (own or inherited,
@@ -21,7 +23,7 @@ export const INIT_HOOK = "initialize";
  */
 export function isCallableName(name: string): boolean {
   if (name === "__call__") return true;
-  return name.length > 0 && name[0] !== "_" && name !== "constructor" && name !== INIT_HOOK;
+  return name.length > 0 && name[0] !== "_" && name !== "constructor" && !LIFECYCLE_HOOKS.has(name);
 }
 
 function kindOf(fn: unknown): MethodKind {

@@ -19,6 +19,7 @@ import { StreamCredits } from "./stream-credits.js";
 import { serveMetrics, setProcessLabels } from "@tsserve/protocol/internal";
 import { ReplicaMetrics } from "./replica-metrics.js";
 import { RequestHooks } from "./request-hooks.js";
+import { attachModels } from "./multiplex/attach-models.js";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -129,6 +130,7 @@ export async function runReplica(
   server.hooks = new RequestHooks(spec, new ReplicaMetrics(spec));
   server.replies.writes = new WriteCoalescer(nc);
   serveMetrics(nc, spec.prefix);
+  if (spec.config.multiplexed !== undefined) attachModels(server, hb, spec, log);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;
   const reqSub = nc.subscribe(requestSubject(spec.prefix, spec.app, spec.deployment, spec.replicaId), {

@@ -9,7 +9,8 @@ import {
 } from "@tsserve/protocol/internal";
 import { isTsserveError, ProtocolError } from "@tsserve/protocol";
 import { requestStorage } from "./context.js";
-import { MethodKind, type MethodTable } from "./method-table.js";
+import { MethodKind, type MethodEntry, type MethodTable } from "./method-table.js";
+import type { ModelCache } from "./multiplex/model-cache.js";
 import { ReplyWriter, type LogLine } from "./reply-writer.js";
 import { serveStream, serveUnary, type CallScope } from "./serve-call.js";
 import type { StreamCredits } from "./stream-credits.js";
@@ -35,6 +36,8 @@ export class RequestServer {
   /** Malformed requests answered BAD_REQUEST or dropped: reported on every heartbeat. */
   rejectedMessages = 0;
   private lastBadLogAt = 0;
+  /** Multiplexed deployments: the replica's models; set by the runtime. */
+  models: ModelCache | undefined = undefined;
   private badSinceLog = 0;
 
   constructor(
@@ -106,9 +109,30 @@ export class RequestServer {
       }
     }
     r.accept(msg, req);
+    if (req.multiplexedModelId !== undefined && this.models !== undefined) {
+      void this.serveWithModel(msg, req, entry, this.models);
+      return;
+    }
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else storage.run(req, serveUnary, this.scope, msg, req, entry);
   };
+
+  /** A multiplexed call: its model is loaded (once, in its slot) before the method runs. */
+  private async serveWithModel(
+    msg: Msg,
+    req: RequestMessage,
+    entry: MethodEntry,
+    models: ModelCache,
+  ): Promise<void> {
+    try {
+      await models.ensure(req.multiplexedModelId!);
+    } catch (e) {
+      this.replies.finish(msg, ReplyKind.ERROR, errorToWire(e));
+      return;
+    }
+    if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
+    else storage.run(req, serveUnary, this.scope, msg, req, entry);
+  }
 
   /** Subscription callback for `probe.<app>.<deployment>.<replica>`: any body, reply QUEUE_LEN. */
   readonly onProbe = (err: NatsError | null, msg: Msg): void => {

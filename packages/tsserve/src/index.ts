@@ -18,6 +18,8 @@
 
 // Declaring deployments and reading where/what a replica is serving.
 export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve/replica";
+// Model multiplexing inside a replica (Ray's serve.get_multiplexed_model_id()).
+export { getMultiplexedModelId, getMultiplexedModel } from "@tsserve/replica";
 // User metrics inside a replica (Counter, Gauge, Histogram with tags), like `ray.serve.metrics`.
 export { metrics } from "@tsserve/replica";
 export type { MetricOptions, HistogramOptions } from "@tsserve/replica";
@@ -42,6 +44,9 @@ export {
   RequestRouter,
   PowerOfTwoChoicesRouter,
   ConsistentHashRouter,
+  PrefixAwareRouter,
+  ScoringRouter,
+  DEFAULT_SCORER_WEIGHTS,
   registerRouter,
 } from "@tsserve/handle";
 export type {
@@ -53,6 +58,10 @@ export type {
   RequestRouterClass,
   RouterContext,
   RoutingRequest,
+  PrefixAwareOptions,
+  ScoringOptions,
+  Scorer,
+  ScoringView,
 } from "@tsserve/handle";
 
 // Errors users can catch, and guards that work across package copies and for errors from the wire.
@@ -70,6 +79,8 @@ export {
   UnavailableError,
   BadRequestError,
   ReplyTooLargeError,
+  ModelLoadError,
+  isModelLoadError,
   isTsserveError,
   isBackPressureError,
   isRequestTimeoutError,
@@ -92,6 +103,7 @@ export type { HttpRequestInfo, HttpResponse, HttpResponseInit, ServeErrorOptions
 export type {
   AutoscalingOptions,
   DeploymentOptions,
+  MultiplexedOptions,
   ErrorCode,
   ReplicaInfo,
   ReplicaState,

@@ -6,6 +6,7 @@ import type { ReplicaLoad } from "./replica-load.js";
 import type { ReplicaProber } from "./replica-prober.js";
 import type { ReplicaSet } from "./replica-set.js";
 import type { WaitQueue } from "./wait-queue.js";
+import { chooseGroups, modelPatienceMs } from "../multiplex/model-routing.js";
 
 /** What the {@link SlotAssigner} works on, owned by the dispatcher. */
 export interface SlotAssignerDeps {
@@ -149,7 +150,7 @@ export class SlotAssigner {
     const candidates = this.deps.replicas.candidates;
     if (router === null || candidates.length === 0) return null;
     try {
-      req.groups = router.chooseReplicas(candidates, req);
+      req.groups = chooseGroups(router, this.deps.replicas.config, candidates, req);
     } catch (e) {
       this.deps.finish(req, e instanceof Error ? e : new Error(String(e)));
       return null;
@@ -162,7 +163,7 @@ export class SlotAssigner {
   private usableRanks(req: PendingRequest, groups: ReplicaInfo[][]): number {
     if (groups.length <= 1 || req.patienceOver) return groups.length;
     if (req.spillAt === 0) {
-      const ms = this.deps.replicas.router!.spillAfterMs(req);
+      const ms = modelPatienceMs(this.deps.replicas.router!, req);
       if (!(ms > 0) || this.deps.now() - req.createdAt >= ms) {
         req.patienceOver = true;
         return groups.length;
