@@ -1,84 +1,61 @@
 /**
- * 03 · llm-cache — why session affinity matters for LLM serving.
+ * 03 · llm-cache — routing for LLM serving, on a simulated engine that tells the truth about caches.
  *
- * A simulated LLM replica keeps a per-replica prefix cache (an LRU of prompt prefixes, like a KV
- * cache). Prompt tokens found in the cache are free; the others cost "prefill" time, and every
- * generated token costs "decode" time (short sleeps). A conversation re-sends its whole history
- * each turn, so a replica that served the previous turn holds most of the prompt already, provided
- * the router sends the session back to it. serve.yaml deploys the same code twice: once routed with
- * ConsistentHash (sticky) and once with PowerOfTwoChoices (load only); client.ts compares them.
+ * Each replica runs a {@link SimEngine}: a KV cache of 16-token blocks with a capacity and LRU
+ * eviction; a request waits for the replica's prefill lane, prefills only its uncached tokens
+ * (tokenized with gpt-tokenizer's cl100k vocabulary under a ChatML template), then decodes its
+ * answer, streaming it. A chat re-sends its whole history every turn and tenants share long system
+ * prompts, so the replica that holds a prompt's prefix answers it much sooner, if the router sends
+ * the prompt there. serve.yaml deploys the same code under three routers; client.ts compares them.
  */
 import { deployment, getReplicaContext } from "tsserve";
+import type { ChatMessage } from "./engine/chat-template.js";
+import { SIM } from "./engine/sim-constants.js";
+import {
+  SimEngine,
+  type GenerateRequest,
+  type GenerationChunk,
+  type GenerationStats,
+} from "./engine/sim-engine.js";
 
-/** Simulated costs; small so the demo runs in seconds on a laptop. */
-const PREFILL_MS_PER_TOKEN = 0.25;
-const DECODE_MS_PER_TOKEN = 1;
-const OUTPUT_TOKENS = 4;
+export type { ChatMessage, GenerateRequest, GenerationChunk, GenerationStats };
 
-/** One generation's result, with what the cache saved. */
-export interface Generation {
-  replica: string;
+/** The final result of a unary generation. */
+export interface Generation extends GenerationStats {
   text: string;
-  promptTokens: number;
-  cachedTokens: number;
-}
-
-/** An LRU of token sequences; `longestPrefix` is a linear scan, fine for a demo-sized cache. */
-class PrefixCache {
-  private readonly entries = new Map<string, number>();
-  constructor(private readonly capacity: number) {}
-
-  /** Length (in tokens) of the longest cached prefix of `tokens`; refreshes that entry. */
-  longestPrefix(tokens: readonly string[]): number {
-    let best = 0;
-    let bestKey: string | undefined;
-    for (const [key, len] of this.entries) {
-      if (len > best && len <= tokens.length && key === tokens.slice(0, len).join(" ")) {
-        best = len;
-        bestKey = key;
-      }
-    }
-    if (bestKey !== undefined) {
-      this.entries.delete(bestKey);
-      this.entries.set(bestKey, best);
-    }
-    return best;
-  }
-
-  /** Remembers `tokens` as a prefix, evicting the least recently used beyond capacity. */
-  add(tokens: readonly string[]): void {
-    const key = tokens.join(" ");
-    this.entries.delete(key);
-    this.entries.set(key, tokens.length);
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-  }
 }
 
 export class LLM {
-  private readonly cache: PrefixCache;
+  private readonly engine: SimEngine;
 
-  constructor(cacheEntries: number) {
-    this.cache = new PrefixCache(cacheEntries);
+  constructor(cacheBlocks: number = SIM.cacheBlocks) {
+    this.engine = new SimEngine(getReplicaContext().replicaId, cacheBlocks);
   }
 
-  /** "Generates" an answer to `prompt` (the whole conversation so far). */
-  async generate(prompt: string): Promise<Generation> {
-    const tokens = prompt.split(/\s+/).filter(Boolean);
-    const cachedTokens = this.cache.longestPrefix(tokens);
-    const text = Array.from({ length: OUTPUT_TOKENS }, (_, i) => `tok${(tokens.length + i) % 97}`).join(" ");
-    const costMs =
-      (tokens.length - cachedTokens) * PREFILL_MS_PER_TOKEN + OUTPUT_TOKENS * DECODE_MS_PER_TOKEN;
-    await new Promise((r) => setTimeout(r, costMs));
-    // The next turn's prompt starts with this prompt plus the answer: cache both, as a KV cache would.
-    this.cache.add([...tokens, ...text.split(" ")]);
-    return { replica: getReplicaContext().replicaId, text, promptTokens: tokens.length, cachedTokens };
+  /** Streams the answer to `req` (`options({ stream: true })`); the last chunk holds the stats. */
+  async *stream(req: GenerateRequest): AsyncGenerator<GenerationChunk> {
+    yield* this.engine.generate(req);
   }
 
-  /** HTTP: `POST /llm-hash` with `{ "prompt": "…" }` or a JSON string. */
+  /** The whole answer at once. */
+  async generate(req: GenerateRequest): Promise<Generation> {
+    let text = "";
+    for await (const c of this.engine.generate(req)) {
+      if ("text" in c) text += c.text;
+      else return { ...c.done, text };
+    }
+    throw new Error("the engine ended without stats");
+  }
+
+  /** HTTP: `POST /llm-scoring` with `{ "messages": [...] }`, or `{ "prompt": "…" }`. */
   async __call__(input: unknown): Promise<Generation> {
-    const prompt = typeof input === "object" && input !== null && "prompt" in input ? input.prompt : input;
-    return this.generate(String(prompt ?? ""));
+    const o = (typeof input === "object" && input !== null ? input : { prompt: input }) as {
+      messages?: ChatMessage[];
+      prompt?: unknown;
+    };
+    const messages = o.messages ?? [{ role: "user", content: String(o.prompt ?? "") }];
+    return this.generate({ messages });
   }
 }
 
-export const app = deployment({ numReplicas: 3, maxOngoingRequests: 8 })(LLM).bind(16);
+export const app = deployment({ numReplicas: 3, maxOngoingRequests: SIM.batchSlots })(LLM).bind();

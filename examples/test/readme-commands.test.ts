@@ -117,11 +117,12 @@ describe("example READMEs run as written", () => {
   );
 
   it(
-    "03 llm-cache: ConsistentHash hits the prefix cache far more than PowerOfTwoChoices",
+    "03 llm-cache: Scoring and ConsistentHash hit the KV cache far more than PowerOfTwoChoices",
     async () => {
       const out = await runReadme("llm-cache");
       expect(out).toMatch(/^llm-hash: HEALTHY/m);
       expect(out).toMatch(/^llm-p2c: HEALTHY/m);
+      expect(out).toMatch(/^llm-scoring: HEALTHY/m);
       const hit = (router: string): number => {
         const m = new RegExp(`^${router}\\s+([\\d.]+) %\\s+([\\d.]+) ms\\s+([\\d.]+) ms$`, "m").exec(out);
         expect(m, `${router} row in:\n${out}`).not.toBeNull();
@@ -129,9 +130,12 @@ describe("example READMEs run as written", () => {
       };
       const hash = hit("ConsistentHash");
       const p2c = hit("PowerOfTwoChoices");
-      // After the first turn every ConsistentHash turn hits: 5 of 6 prompts are mostly cached.
-      expect(hash).toBeGreaterThan(65);
-      expect(hash).toBeGreaterThan(p2c + 15);
+      const scoring = hit("Scoring");
+      // 4 tenants' system prompts over 4 replicas: Scoring keeps each tenant on the replicas that
+      // hold its prompt; ConsistentHash keeps each user's history; PowerOfTwo keeps neither.
+      expect(scoring).toBeGreaterThan(80);
+      expect(hash).toBeGreaterThan(p2c + 10);
+      expect(scoring).toBeGreaterThan(p2c + 15);
       expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
     },
     TEST_TIMEOUT_MS,

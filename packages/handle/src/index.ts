@@ -28,7 +28,7 @@ export { PowerOfTwoChoicesRouter } from "./power-of-two-router.js";
 export { ConsistentHashRouter } from "./consistent-hash/consistent-hash-router.js";
 export { registerRouter } from "./router-registry.js";
 export { PrefixAwareRouter, type PrefixAwareOptions } from "./prefix/prefix-aware-router.js";
-export { ScoringRouter, type ScoringOptions } from "./scoring/scoring-router.js";
+export { ScoringRouter, DEFAULT_SCORER_WEIGHTS, type ScoringOptions } from "./scoring/scoring-router.js";
 export type { Scorer, ScoringView } from "./scoring/scorers.js";
 export type { HandleMetricsSink } from "./metrics-sink.js";
 export { promHandleMetricsSink } from "./metrics/prom-handle-sink.js";

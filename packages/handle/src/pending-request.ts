@@ -47,7 +47,7 @@ export class PendingRequest
   /** RoutingRequest.prefixKey (`options({ prefixKey })`). */
   prefixKey: string | null = null;
   /** RoutingRequest.multiplexedModelId (`options({ multiplexedModelId })`), also sent to the replica. */
-  multiplexedModelId: string | null = null;
+  multiplexedModelId: string | undefined = undefined;
   /** Replica the request is (or was last) sent to. */
   replicaId: string | null = null;
   /** Rank of the router group the replica came from (0 = first choice). */

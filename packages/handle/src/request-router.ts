@@ -33,8 +33,8 @@ export interface RoutingRequest {
   readonly args?: readonly unknown[];
   /** `handle.options({ prefixKey })`: the text a prefix-matching router matches. @default null */
   readonly prefixKey?: string | null;
-  /** `handle.options({ multiplexedModelId })`: the model the call needs. @default null */
-  readonly multiplexedModelId?: string | null;
+  /** `handle.options({ multiplexedModelId })`: the model the call needs. @default undefined */
+  readonly multiplexedModelId?: string | null | undefined;
 }
 
 /**

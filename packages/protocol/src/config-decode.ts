@@ -48,7 +48,15 @@ export function decodeResolvedConfig(path: string, v: unknown): ResolvedDeployme
     // Absent from a sender older than session state: a stateless deployment.
     sessionState: checkResolvedSessionState(at(path, "sessionState"), v["sessionState"]),
     shared: resolveShared(at(path, "shared"), v["shared"]),
+    // Absent for deployments that are not multiplexed.
+    ...decodeMultiplexed(at(path, "multiplexed"), v["multiplexed"]),
   };
+}
+
+function decodeMultiplexed(path: string, v: unknown): { multiplexed?: { maxModelsPerReplica: number } } {
+  if (v === undefined) return {};
+  if (!isPlainObject(v)) fail(path, "an object { maxModelsPerReplica }", v);
+  return { multiplexed: { maxModelsPerReplica: intAtLeast(at(path, "maxModelsPerReplica"), v["maxModelsPerReplica"], 1) } };
 }
 
 /**

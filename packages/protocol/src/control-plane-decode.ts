@@ -1,4 +1,11 @@
-import type { MembershipSnapshot, ReplicaFence, ReplicaHeartbeat, ReplicaState } from "./control-plane.js";
+import type {
+  MembershipSnapshot,
+  ReplicaFence,
+  ReplicaHeartbeat,
+  ReplicaInfo,
+  ReplicaState,
+} from "./control-plane.js";
+import { decodeModelIds } from "./multiplexed.js";
 import type { AgentHeartbeat, AgentReplica, ReplicaExit } from "./agent-api.js";
 import { decodeRoutingConfig } from "./config-decode.js";
 import { ProtocolError } from "./errors.js";
@@ -71,6 +78,7 @@ export function decodeReplicaHeartbeat(v: unknown): ReplicaHeartbeat {
   if (typeof o["handoffs"] === "number" && o["handoffs"] >= 0) hb.handoffs = o["handoffs"];
   // Bounded: it is shown in status and logs.
   if (typeof o["healthError"] === "string") hb.healthError = o["healthError"].slice(0, 4096);
+  if (o["models"] !== undefined) hb.models = decodeModelIds(what, o["models"]);
   return hb;
 }
 
@@ -160,7 +168,9 @@ export function decodeMembershipSnapshot(v: unknown, now = Date.now()): Membersh
     version,
     replicas: replicas.map((r) => {
       const ro = obj(`${what} replica`, r);
-      return { replicaId: str(what, ro, "replicaId"), nodeId: str(what, ro, "nodeId") };
+      const info: ReplicaInfo = { replicaId: str(what, ro, "replicaId"), nodeId: str(what, ro, "nodeId") };
+      if (ro["models"] !== undefined) info.models = decodeModelIds(what, ro["models"]);
+      return info;
     }),
     config,
   };

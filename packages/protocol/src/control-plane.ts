@@ -10,6 +10,8 @@ export interface ReplicaInfo {
   replicaId: string;
   /** The agent (machine) hosting it. */
   nodeId: string;
+  /** Multiplexed deployments: the model ids the replica has loaded (from its heartbeats). */
+  models?: string[];
 }
 
 /** The routing-relevant part of a deployment's config, carried with every membership snapshot. */
@@ -21,6 +23,8 @@ export interface RoutingConfig {
   idempotent?: boolean | string[];
   /** Retries of an idempotent call. Absent: 3. */
   maxRetries?: number;
+  /** Multiplexed deployments: models one replica holds at most (`multiplexed.maxModelsPerReplica`). */
+  maxModelsPerReplica?: number;
 }
 
 /**
@@ -73,6 +77,8 @@ export interface ReplicaHeartbeat {
   sessions?: number;
   /** Stateful deployments: hand-offs of sessions to or from this replica in progress right now. */
   handoffs?: number;
+  /** Multiplexed deployments: the model ids loaded now (most recently used last). */
+  models?: string[];
 }
 
 /**

@@ -3,6 +3,7 @@ import { ProtocolError } from "./errors.js";
 import { decodeStreamFlow, type StreamFlow } from "./stream-flow.js";
 import type { WireError } from "./wire-error.js";
 import { decodeHttpInfo, httpInfoTuple, type HttpRequestInfo } from "./http-info.js";
+import { checkMultiplexedModelId } from "./multiplexed.js";
 
 /**
  * Data-plane messages. Metadata and payload travel in one msgpack body (see docs/design.md §4: NATS
@@ -39,6 +40,8 @@ export interface RequestMessage {
    * JSON text of the result (bytes), unless it is an `httpResponse()`. @default false
    */
   json?: boolean;
+  /** `handle.options({ multiplexedModelId })`: the model the call needs; checked on decode. */
+  multiplexedModelId?: string | undefined;
 }
 
 /** Bits of the request's flags field (it was the 0/1 stream flag: 1 still means a stream). */
@@ -50,6 +53,8 @@ const ALL_FLAGS = RequestFlags.STREAM | RequestFlags.ACKS | RequestFlags.JSON;
  * it keep their 6-element shape and cost nothing more to pack or decode.
  */
 export const HTTP_INFO_INDEX = 6;
+/** Position of the optional multiplexed model id (after the HTTP info, null when there is none). */
+export const MODEL_ID_INDEX = 7;
 
 type RequestTuple = [
   version: number,
@@ -66,6 +71,13 @@ export function encodeRequest(r: RequestMessage): Uint8Array {
     (r.acks === true ? RequestFlags.ACKS : 0) |
     (r.json === true ? RequestFlags.JSON : 0);
   const http = r.http;
+  if (r.multiplexedModelId !== undefined) {
+    const h = http === undefined ? null : httpInfoTuple(http);
+    return encode(
+      [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, flags, h, r.multiplexedModelId],
+      "the call's arguments",
+    );
+  }
   if (http === undefined) {
     const t: RequestTuple = [WIRE_VERSION, r.requestId, r.method, r.args, r.sessionId, flags];
     return encode(t, "the call's arguments");
@@ -106,6 +118,8 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
     out.json = true;
   }
   if (t.length > HTTP_INFO_INDEX) out.http = decodeHttpInfo(t[HTTP_INFO_INDEX]);
+  if (t.length > MODEL_ID_INDEX)
+    out.multiplexedModelId = checkMultiplexedModelId(t[MODEL_ID_INDEX], "multiplexed model id");
   return out;
 }
 

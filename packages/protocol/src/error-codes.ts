@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   SESSION_OWNERSHIP_LOST: { retryable: false },
   /** The call waited longer than `handoffTimeoutS` for its session to move to this replica; it did not run. */
   SESSION_HANDOFF_TIMEOUT: { retryable: true },
+  /**
+   * A multiplexed deployment's `loadModel(modelId)` threw (or the replica is not multiplexed):
+   * the call did not run. `data.modelId` names the model.
+   */
+  MODEL_LOAD_FAILED: { retryable: false },
   /** Anything else; the message says what. */
   INTERNAL: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

@@ -212,6 +212,17 @@ export class ConfigError extends TsserveError {
   }
 }
 
+/**
+ * A call's model could not be loaded on its replica (multiplexing): the deployment's
+ * `loadModel(modelId)` threw, or the deployment is not multiplexed. The call did not run.
+ */
+export class ModelLoadError extends TsserveError {
+  override name = "ModelLoadError";
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super("MODEL_LOAD_FAILED", message, options);
+  }
+}
+
 export class UnavailableError extends TsserveError {
   override name = "UnavailableError";
   constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
@@ -269,6 +280,7 @@ export const isSessionOwnershipLostError = (e: unknown): e is SessionOwnershipLo
   hasCode(e, "SESSION_OWNERSHIP_LOST");
 export const isSessionHandoffTimeoutError = (e: unknown): e is SessionHandoffTimeoutError =>
   hasCode(e, "SESSION_HANDOFF_TIMEOUT");
+export const isModelLoadError = (e: unknown): e is ModelLoadError => hasCode(e, "MODEL_LOAD_FAILED");
 /** True for a ServeError, also one rebuilt from the wire or from another package copy. */
 export const isServeError = (e: unknown): e is ServeError =>
   hasCode(e, "USER_CODE") && typeof (e as { status?: unknown }).status === "number";

@@ -20,6 +20,7 @@ export {
   ServeError,
   ConfigError,
   UnavailableError,
+  ModelLoadError,
   BadRequestError,
   ReplyTooLargeError,
   PayloadTooLargeError,
@@ -37,6 +38,7 @@ export {
   isMethodNotFoundError,
   isUserCodeError,
   isConfigError,
+  isModelLoadError,
   isBadRequestError,
   isReplyTooLargeError,
   isServeError,
@@ -52,7 +54,12 @@ export {
   type HttpResponse,
   type HttpResponseInit,
 } from "./http-info.js";
-export type { AutoscalingOptions, DeploymentOptions, RequestRouterConfig } from "./options.js";
+export type {
+  AutoscalingOptions,
+  DeploymentOptions,
+  MultiplexedOptions,
+  RequestRouterConfig,
+} from "./options.js";
 export type { SessionStateMode, SessionStateOptions } from "./session-options.js";
 export type { ReplicaInfo, ReplicaState, DeploymentStatus } from "./control-plane.js";
 export type {

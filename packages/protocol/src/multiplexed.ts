@@ -1,4 +1,4 @@
-import { BadRequestError } from "./errors.js";
+import { BadRequestError, ProtocolError } from "./errors.js";
 
 /** Longest multiplexed model id accepted (handle option, HTTP header, gRPC metadata). */
 export const MAX_MULTIPLEXED_MODEL_ID_LENGTH = 200;
@@ -31,4 +31,21 @@ export function checkMultiplexedModelId(value: unknown, where: string): string {
     );
   }
   return value;
+}
+
+/** Most model ids one replica reports (heartbeat, membership): far above any sane `maxModelsPerReplica`. */
+export const MAX_REPORTED_MODELS = 1024;
+
+/** Decodes a replica's list of loaded model ids (heartbeat, membership); a ProtocolError names `what`. */
+export function decodeModelIds(what: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_REPORTED_MODELS) {
+    throw new ProtocolError(`${what}: models: expected an array of at most ${MAX_REPORTED_MODELS} model ids`);
+  }
+  return v.map((m) => {
+    try {
+      return checkMultiplexedModelId(m, `${what}: models[]`);
+    } catch (e) {
+      throw new ProtocolError((e as Error).message);
+    }
+  });
 }

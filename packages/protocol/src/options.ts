@@ -94,7 +94,25 @@ export interface DeploymentOptions {
    * @default false
    */
   shared?: boolean | string[];
+  /**
+   * Model multiplexing (Ray's `@serve.multiplexed`): each replica holds up to
+   * `maxModelsPerReplica` models, loaded on first use by the class's `loadModel(modelId)` (async,
+   * may take seconds; concurrent first calls of one model load it once) and evicted least recently
+   * used through its optional `unloadModel(modelId, model)`. Calls name their model with
+   * `handle.options({ multiplexedModelId })` or the HTTP header `serve_multiplexed_model_id`.
+   * @default undefined (not multiplexed)
+   */
+  multiplexed?: MultiplexedOptions;
 }
+
+/** Options of a multiplexed deployment. */
+export interface MultiplexedOptions {
+  /** Models one replica holds at once (Ray's `max_num_models_per_replica`). @default 3 */
+  maxModelsPerReplica?: number;
+}
+
+/** Ray's default `max_num_models_per_replica`. */
+export const DEFAULT_MAX_MODELS_PER_REPLICA = 3;
 
 /** The user-facing defaults (seconds where the option ends in `S`): the bounds table holds them. */
 const D = CONFIG_BOUNDS;
@@ -150,6 +168,8 @@ export interface ResolvedDeploymentConfig {
   sessionState?: ResolvedSessionState | null;
   /** With sessionState: methods that run beside the session's other calls (`true` = all). */
   shared?: boolean | string[];
+  /** Present for multiplexed deployments only. */
+  multiplexed?: { maxModelsPerReplica: number };
 }
 
 /** Every bound number under its user name (`…S` for `…Ms`), plus the options that are not numbers. */
@@ -161,6 +181,7 @@ const DEPLOYMENT_KEYS = [
   "idempotent",
   "sessionState",
   "shared",
+  "multiplexed",
 ];
 
 const AUTOSCALING_KEYS = Object.keys(AUTOSCALING_BOUNDS).map(userKey);
@@ -237,7 +258,16 @@ export function resolveDeploymentOptions(
     idempotent: resolveIdempotent(`${path}.idempotent`, o["idempotent"]),
     sessionState,
     shared: resolveShared(`${path}.shared`, o["shared"]),
+    ...resolveMultiplexed(`${path}.multiplexed`, o["multiplexed"]),
   };
+}
+
+function resolveMultiplexed(path: string, v: unknown): { multiplexed?: { maxModelsPerReplica: number } } {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) fail(path, "an object { maxModelsPerReplica }", v);
+  noUnknownKeys(path, v, ["maxModelsPerReplica"]);
+  const max = v["maxModelsPerReplica"] ?? DEFAULT_MAX_MODELS_PER_REPLICA;
+  return { multiplexed: { maxModelsPerReplica: intAtLeast(`${path}.maxModelsPerReplica`, max, 1) } };
 }
 
 /** `idempotent`: a boolean, or a list of method names (each a non-empty string). */

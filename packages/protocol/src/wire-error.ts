@@ -17,6 +17,7 @@ import {
   RequestTimeoutError,
   TsserveError,
   UnavailableError,
+  ModelLoadError,
   UserCodeError,
 } from "./errors.js";
 
@@ -126,6 +127,9 @@ export function errorFromWire(value: unknown): TsserveError {
       break;
     case "SESSION_HANDOFF_TIMEOUT":
       error = new SessionHandoffTimeoutError(message, opts);
+      break;
+    case "MODEL_LOAD_FAILED":
+      error = new ModelLoadError(message, opts);
       break;
     case "INTERNAL":
       error = new TsserveError("INTERNAL", message, opts);

@@ -48,6 +48,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   SESSION_STATE: 500,
   SESSION_OWNERSHIP_LOST: 503,
   SESSION_HANDOFF_TIMEOUT: 503,
+  // The deployment's model loader failed: the server side, not the client's request.
+  MODEL_LOAD_FAILED: 500,
   INTERNAL: 500,
 };
 

@@ -15,6 +15,7 @@ import { readBody } from "./request-body.js";
 import type { SubmitOptions } from "@tsserve/handle/internal";
 import type { RoutePoller } from "./route-poller.js";
 import type { RouteMatch } from "./route-table.js";
+import { withModelId } from "./model-id-header.js";
 
 /**
  * Per-call options the proxy builds, checks and hands to the handle as they are (`submitCall`: one
@@ -219,6 +220,7 @@ export function createRequestHandler(
     const { sessionId } = options;
     if (ctx.forwardHttpInfo) options.http = requestInfo(req, route, path, query);
     try {
+      withModelId(options, req.rawHeaders);
       response = ctx.call(app, ingress, options, body);
     } catch (error) {
       return outcome(route, sendError(res, error), sessionId, error);

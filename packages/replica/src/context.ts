@@ -26,6 +26,8 @@ export interface RequestContext {
    * through the HTTP proxy; undefined for handle and gRPC calls.
    */
   readonly http?: HttpRequestInfo | undefined;
+  /** The call's multiplexed model id, when it has one (`getMultiplexedModelId()` reads it). */
+  readonly multiplexedModelId?: string | undefined;
 }
 
 interface RuntimeSlot {

@@ -28,6 +28,8 @@ export class Heartbeats {
   rejectedMessages: () => number = () => 0;
   /** Stateful deployments: sessions owned and hand-offs in progress (set by the runtime). */
   sessions: (() => { sessions: number; handoffs: number }) | undefined;
+  /** Multiplexed deployments: the loaded model ids, reported on every beat. */
+  models: (() => string[]) | undefined = undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -68,6 +70,11 @@ export class Heartbeats {
     this.publish();
   }
 
+  /** Reports now, off the period (the loaded models changed). */
+  beat(): void {
+    this.publish();
+  }
+
   /** Starts the periodic beat. */
   start(): void {
     if (this.timer !== undefined) return;
@@ -99,6 +106,7 @@ export class Heartbeats {
       this.body.sessions = s.sessions;
       this.body.handoffs = s.handoffs;
     }
+    if (this.models !== undefined) this.body.models = this.models();
     try {
       this.nc.publish(this.subject, encode(this.body));
     } catch (e) {

@@ -24,6 +24,7 @@ export {
 } from "./deployment.js";
 export { getReplicaContext, getRequestContext, type ReplicaContext, type RequestContext } from "./context.js";
 export { getSessionState, type SessionState, type SessionOrigin } from "./session/session-api.js";
+export { getMultiplexedModelId, getMultiplexedModel } from "./multiplex/multiplexed-context.js";
 /** User metrics inside a deployment, like Ray Serve's `ray.serve.metrics`. */
 export * as metrics from "./user-metrics.js";
 export type { MetricOptions, HistogramOptions } from "./user-metrics.js";

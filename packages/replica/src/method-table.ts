@@ -32,6 +32,9 @@ export const NEVER_CALLABLE: ReadonlySet<string> = new Set([
   // session-state hooks (moving a session between replicas)
   EXPORT_SESSION_HOOK,
   IMPORT_SESSION_HOOK,
+  // multiplexing's model hooks (multiplex/)
+  "loadModel",
+  "unloadModel",
 ]);
 
 /**

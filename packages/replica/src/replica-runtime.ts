@@ -21,6 +21,7 @@ import { ReplicaMetrics } from "./replica-metrics.js";
 import { RequestHooks } from "./request-hooks.js";
 import { setSessionStateProvider } from "./session/session-api.js";
 import { SessionManager } from "./session/session-manager.js";
+import { attachModels } from "./multiplex/attach-models.js";
 
 /** A replica that reported READY; `drain()` runs the SIGTERM sequence. */
 export interface RunningReplica {
@@ -132,6 +133,7 @@ export async function runReplica(
   server.hooks = new RequestHooks(spec, new ReplicaMetrics(spec));
   server.replies.writes = new WriteCoalescer(nc);
   serveMetrics(nc, spec.prefix);
+  if (spec.config.multiplexed !== undefined) attachModels(server, hb, spec, log);
   hb.ongoing = () => server.ongoing;
   hb.rejectedMessages = () => server.rejectedMessages + credits.rejectedMessages;
   const sessions = await openSessions(spec, nc, instance, server, hb, log);

@@ -11,6 +11,7 @@ import { isTsserveError, ProtocolError } from "@tsserve/protocol";
 import { requestStorage } from "./context.js";
 import { MethodKind, type MethodEntry, type MethodTable } from "./method-table.js";
 import type { SessionManager } from "./session/session-manager.js";
+import type { ModelCache } from "./multiplex/model-cache.js";
 import { ReplyWriter, type LogLine } from "./reply-writer.js";
 import { serveStream, serveUnary, type CallScope } from "./serve-call.js";
 import type { StreamCredits } from "./stream-credits.js";
@@ -36,6 +37,8 @@ export class RequestServer {
   /** Malformed requests answered BAD_REQUEST or dropped: reported on every heartbeat. */
   rejectedMessages = 0;
   private lastBadLogAt = 0;
+  /** Multiplexed deployments: the replica's models; set by the runtime. */
+  models: ModelCache | undefined = undefined;
   private badSinceLog = 0;
 
   constructor(
@@ -140,6 +143,10 @@ export class RequestServer {
 
   /** Runs an admitted call in its request context. */
   run(msg: Msg, req: RequestMessage, entry: MethodEntry): void {
+    if (req.multiplexedModelId !== undefined && this.models !== undefined) {
+      void this.serveWithModel(msg, req, entry, this.models);
+      return;
+    }
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else storage.run(req, serveUnary, this.scope, msg, req, entry);
   }
@@ -152,6 +159,23 @@ export class RequestServer {
   /** The request being served (inside a call). */
   current(): RequestMessage | undefined {
     return storage.getStore() as RequestMessage | undefined;
+  }
+
+  /** A multiplexed call: its model is loaded (once, in its slot) before the method runs. */
+  private async serveWithModel(
+    msg: Msg,
+    req: RequestMessage,
+    entry: MethodEntry,
+    models: ModelCache,
+  ): Promise<void> {
+    try {
+      await models.ensure(req.multiplexedModelId!);
+    } catch (e) {
+      this.replies.finish(msg, ReplyKind.ERROR, errorToWire(e));
+      return;
+    }
+    if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
+    else storage.run(req, serveUnary, this.scope, msg, req, entry);
   }
 
   /** Subscription callback for `probe.<app>.<deployment>.<replica>`: any body, reply QUEUE_LEN. */

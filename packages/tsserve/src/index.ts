@@ -21,6 +21,8 @@ export { deployment, bind, getReplicaContext, getRequestContext } from "@tsserve
 // Per-session state of stateful deployments (`deployment({ sessionState })`).
 export { getSessionState } from "@tsserve/replica";
 export type { SessionState, SessionOrigin } from "@tsserve/replica";
+// Model multiplexing inside a replica (Ray's serve.get_multiplexed_model_id()).
+export { getMultiplexedModelId, getMultiplexedModel } from "@tsserve/replica";
 // User metrics inside a replica (Counter, Gauge, Histogram with tags), like `ray.serve.metrics`.
 export { metrics } from "@tsserve/replica";
 export type { MetricOptions, HistogramOptions } from "@tsserve/replica";
@@ -46,6 +48,9 @@ export {
   RequestRouter,
   PowerOfTwoChoicesRouter,
   ConsistentHashRouter,
+  PrefixAwareRouter,
+  ScoringRouter,
+  DEFAULT_SCORER_WEIGHTS,
   registerRouter,
 } from "@tsserve/handle";
 export type {
@@ -57,6 +62,10 @@ export type {
   RequestRouterClass,
   RouterContext,
   RoutingRequest,
+  PrefixAwareOptions,
+  ScoringOptions,
+  Scorer,
+  ScoringView,
 } from "@tsserve/handle";
 
 // Errors users can catch, and guards that work across package copies and for errors from the wire.
@@ -77,6 +86,8 @@ export {
   SessionStateError,
   SessionOwnershipLostError,
   SessionHandoffTimeoutError,
+  ModelLoadError,
+  isModelLoadError,
   isTsserveError,
   isBackPressureError,
   isRequestTimeoutError,
@@ -102,6 +113,7 @@ export type { HttpRequestInfo, HttpResponse, HttpResponseInit, ServeErrorOptions
 export type {
   AutoscalingOptions,
   DeploymentOptions,
+  MultiplexedOptions,
   ErrorCode,
   ReplicaInfo,
   ReplicaState,

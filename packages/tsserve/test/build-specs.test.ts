@@ -39,14 +39,15 @@ describe("buildApplicationSpecs", () => {
     expect(byName.get("Ingress")!.codeVersion).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it("lets one code serve two applications with different routers (llm-cache)", async () => {
+  it("lets one code serve three applications with different routers (llm-cache)", async () => {
     const specs = await buildApplicationSpecs(join(EXAMPLES, "llm-cache/serve.yaml"));
     expect(specs.map((s) => [s.name, s.deployments[0]!.config.requestRouter.class])).toEqual([
-      ["llm-hash", "ConsistentHash"],
       ["llm-p2c", "PowerOfTwoChoices"],
+      ["llm-hash", "ConsistentHash"],
+      ["llm-scoring", "Scoring"],
     ]);
-    // Options the YAML does not set keep the code's values.
-    expect(specs[0]!.deployments[0]!.config.maxOngoingRequests).toBe(8);
+    // Options the YAML does not set keep the code's values (the engine's batch of 4).
+    expect(specs[0]!.deployments[0]!.config.maxOngoingRequests).toBe(4);
   });
 
   it("makes a module-path router absolute from the app's folder, so every process finds it", async () => {

@@ -18,6 +18,7 @@ import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
 import type { RouterContext } from "../request-router.js";
 import { routingKeys } from "./routing-keys.js";
+import { modelSent } from "../multiplex/model-routing.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
@@ -369,6 +370,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.sentAt = this.now();
     req.holdsSlot = true;
     this.load.sent(replicaId);
+    if (req.multiplexedModelId !== undefined) modelSent(this.replicas.router, req, replicaId);
     req.exchange = this.transport.send(replicaId, req.body!, req);
   }
 

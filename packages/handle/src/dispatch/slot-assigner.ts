@@ -8,6 +8,7 @@ import type { ReplicaSet } from "./replica-set.js";
 import { WaitList } from "./wait-index.js";
 import { listSpills, listWaiting } from "./wait-tickets.js";
 import type { WaitingCalls } from "./waiting-calls.js";
+import { chooseGroups, modelPatienceMs } from "../multiplex/model-routing.js";
 
 /** What the {@link SlotAssigner} works on, owned by the dispatcher. */
 export interface SlotAssignerDeps {
@@ -186,7 +187,7 @@ export class SlotAssigner {
     const candidates = this.deps.replicas.candidates;
     if (router === null || candidates.length === 0) return null;
     try {
-      req.groups = router.chooseReplicas(candidates, req);
+      req.groups = chooseGroups(router, this.deps.replicas.config, candidates, req);
     } catch (e) {
       this.deps.finish(req, e instanceof Error ? e : new Error(String(e)));
       return null;
@@ -199,7 +200,7 @@ export class SlotAssigner {
   private usableRanks(req: PendingRequest, groups: ReplicaInfo[][]): number {
     if (groups.length <= 1 || req.patienceOver) return groups.length;
     if (req.spillAt === 0) {
-      const ms = this.deps.replicas.router!.spillAfterMs(req);
+      const ms = modelPatienceMs(this.deps.replicas.router!, req);
       if (!(ms > 0) || this.deps.now() - req.createdAt >= ms) {
         req.patienceOver = true;
         return groups.length;

@@ -4,15 +4,19 @@ import { RouterKwargs } from "../prefix/router-kwargs.js";
 import { RequestRouter, type RouterContext, type RoutingRequest } from "../request-router.js";
 import { LoadScorer, PrefixScorer, SessionScorer, type Scorer, type ScoringView } from "./scorers.js";
 
-/** Default weights of the built-in scorers (prefix over load, as Red Hat's llm-d profile: 3 to 2). */
-export const DEFAULT_SCORER_WEIGHTS = { session: 1, prefix: 3, load: 2 } as const;
+/**
+ * Default weights of the built-in scorers: prefix well over load (Red Hat's llm-d profile weighs
+ * them 3 to 2; here the load bound, not the load score, keeps replicas even, so the load score
+ * only breaks near-ties between replicas holding the same prefix).
+ */
+export const DEFAULT_SCORER_WEIGHTS = { session: 1, prefix: 5, load: 1 } as const;
 /** Default bound on a replica's load, as a multiple of the mean (consistent hashing with bounded loads). */
 export const DEFAULT_SCORING_LOAD_BOUND = 1.25;
 
 /**
  * Kwargs of the `Scoring` router, each optional:
  *
- * - `weights` ({ session: 1, prefix: 3, load: 2 }): the built-in scorers' weights; 0 turns one off.
+ * - `weights` ({ session: 1, prefix: 5, load: 1 }): the built-in scorers' weights; 0 turns one off.
  * - `loadBound` (1.25; a number > 1, or null for none): a replica whose load (reported queue
  *   length) is at ⌈loadBound × (total load + 1) / replicas⌉ ranks after every replica under the
  *   bound, so no replica runs above (1 + ε) × the mean while others have room; affinity holds

@@ -161,7 +161,9 @@ function options(
   const timeoutMs = deadlineAt - Date.now();
   if (timeoutMs <= 0)
     throw new GrpcCallError(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call was sent");
-  return { sessionId: target.sessionId, method, stream, timeoutMs, signal: undefined };
+  const o: ProxyCallOptions = { sessionId: target.sessionId, method, stream, timeoutMs, signal: undefined };
+  if (target.multiplexedModelId !== undefined) o.multiplexedModelId = target.multiplexedModelId;
+  return o;
 }
 
 async function serveUnary(

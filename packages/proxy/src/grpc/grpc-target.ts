@@ -1,5 +1,6 @@
 import { status as Status, type Metadata } from "@grpc/grpc-js";
 import type { ApplicationStatusReport } from "@tsserve/protocol";
+import { checkMultiplexedModelId, MULTIPLEXED_MODEL_ID_METADATA } from "@tsserve/protocol/internal";
 import { GrpcCallError } from "./grpc-status.js";
 
 /** Metadata key naming the target application (as in Ray Serve). */
@@ -14,6 +15,18 @@ export interface GrpcTarget {
   app: string;
   ingress: string;
   sessionId: string | null;
+  /** Metadata `multiplexed_model_id` (Ray's key), checked; undefined when absent. */
+  multiplexedModelId?: string | undefined;
+}
+
+/** A checked model id from metadata; a bad one is INVALID_ARGUMENT naming the key and the rule. */
+function modelIdOf(v: string | null): string | undefined {
+  if (v === null) return undefined;
+  try {
+    return checkMultiplexedModelId(v, `metadata "${MULTIPLEXED_MODEL_ID_METADATA}"`);
+  } catch (e) {
+    throw new GrpcCallError(Status.INVALID_ARGUMENT, (e as Error).message);
+  }
 }
 
 /** One text value of `key`, or null when absent; several values or a binary value are bad metadata. */
@@ -85,6 +98,12 @@ export class GrpcApplications {
       );
     }
     const sessionId = single(metadata, SESSION_ID_KEY);
+    const model = modelIdOf(single(metadata, MULTIPLEXED_MODEL_ID_METADATA));
+    if (model !== undefined) return { ...this.resolveApp(metadata, sessionId), multiplexedModelId: model };
+    return this.resolveApp(metadata, sessionId);
+  }
+
+  private resolveApp(metadata: Metadata, sessionId: string | null): GrpcTarget {
     const wanted = single(metadata, APPLICATION_KEY);
     if (wanted === null) {
       if (this.ingressByApp.size === 1) {
