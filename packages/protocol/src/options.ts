@@ -13,7 +13,7 @@ import {
   type ConfigBound,
   type NumberFields,
 } from "./config-bounds.js";
-import { fail, isPlainObject, noUnknownKeys, nonEmptyString } from "./validate.js";
+import { fail, intAtLeast, isPlainObject, noUnknownKeys, nonEmptyString } from "./validate.js";
 
 /** Which router a deployment's handles use: a built-in name or a module path `./file.ts#Export`. */
 export interface RequestRouterConfig {
