@@ -56,7 +56,11 @@ export function decodeResolvedConfig(path: string, v: unknown): ResolvedDeployme
 function decodeMultiplexed(path: string, v: unknown): { multiplexed?: { maxModelsPerReplica: number } } {
   if (v === undefined) return {};
   if (!isPlainObject(v)) fail(path, "an object { maxModelsPerReplica }", v);
-  return { multiplexed: { maxModelsPerReplica: intAtLeast(at(path, "maxModelsPerReplica"), v["maxModelsPerReplica"], 1) } };
+  return {
+    multiplexed: {
+      maxModelsPerReplica: intAtLeast(at(path, "maxModelsPerReplica"), v["maxModelsPerReplica"], 1),
+    },
+  };
 }
 
 /**
