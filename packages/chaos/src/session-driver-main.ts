@@ -49,7 +49,7 @@ const loop = async (session: string): Promise<void> => {
     const outcome = await Promise.race([call, hung]);
     clearTimeout(watchdog);
     outcomes.push(outcome);
-    if (outcome.reply) acked++;
+    if (outcome.reply && acked++ === 0) firstAck();
     await sleep(config.pauseMs);
   }
 };
@@ -72,7 +72,11 @@ const stop = (): Promise<void> =>
 process.on("message", (m: unknown) => {
   if ((m as { type?: string })?.type === "stop") void stop();
 });
-// Without an IPC channel (a driver inside a network namespace), the run ends after runMs.
-if (config.runMs !== undefined) setTimeout(() => void stop(), config.runMs).unref();
+// Without an IPC channel (a driver inside a network namespace), the run ends runMs after its first
+// acknowledged call, which it announces in readyFile: a loaded machine may take seconds to start it.
+function firstAck(): void {
+  if (config.readyFile !== undefined) writeFileSync(config.readyFile, "ready\n");
+  if (config.runMs !== undefined) setTimeout(() => void stop(), config.runMs).unref();
+}
 // The parent's hard bound: a driver never outlives its run.
 setTimeout(() => process.exit(3), config.maxRunMs).unref();

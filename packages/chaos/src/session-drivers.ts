@@ -22,7 +22,9 @@ export interface DriverConfig {
   maxRunMs: number;
   /** Added to every seq, so that a later run's seqs differ from an earlier run's. */
   seqBase: number;
-  /** Stop on its own after this long (drivers without an IPC channel). */
+  /** Written once the first call is acknowledged (a driver without IPC says it is warm). */
+  readyFile?: string;
+  /** Stop on its own this long after the first acknowledged call (drivers without an IPC channel). */
   runMs?: number;
   outFile: string;
 }

@@ -3,7 +3,7 @@
 // over from the KV bucket; callers on the cut machine still reach the old owner, whose writes
 // must be refused (its side has no JetStream quorum, and its generation is retired), so no such
 // call is acknowledged; after the heal nothing goes backwards.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -96,7 +96,6 @@ describe("durable session state on three machines", () => {
       // A caller on machine m3, started before the cut so that its handle knows the replicas: once
       // cut, its server is m3's alone, so it reaches only m3's old owner. It stops on its own 5 s
       // after the heal (no IPC across the namespace).
-      const WARM_MS = 4000;
       const isolated: DriverConfig = {
         address: mc.urls[2]!,
         prefix: mc.prefix,
@@ -111,7 +110,8 @@ describe("durable session state on three machines", () => {
         maxCallsPerSession: 1000,
         maxRunMs: CUT_MS + 60_000,
         seqBase: 10_000_000,
-        runMs: WARM_MS + CUT_MS + 5000,
+        runMs: CUT_MS + 5000,
+        readyFile: join(dir, "isolated.ready"),
         outFile: join(dir, "isolated.jsonl"),
       };
       const inside = m3.spawn(
@@ -122,7 +122,13 @@ describe("durable session state on three machines", () => {
           SESSION_DRIVER_CONFIG: JSON.stringify(isolated),
         },
       );
-      await sleep(WARM_MS);
+      // Cut only once it has called through (its handle knows the replicas); a fixed warm-up was too
+      // short on a loaded CI machine, and the cut side then never reached the old owner.
+      await waitUntil(() => existsSync(isolated.readyFile!), {
+        timeoutMs: 45_000,
+        intervalMs: 100,
+        message: "the caller on m3 acknowledged before the cut",
+      });
       const cutAt = Date.now();
       const cutAtClock = performance.timeOrigin + performance.now();
       m3.cut();
