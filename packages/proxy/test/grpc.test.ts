@@ -390,7 +390,8 @@ describe("gRPC ingress and HTTP for user code over a real cluster", () => {
     const res = await fetch(`${proxy.url}/g/notFound`, { method: "POST" });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
-      error: { code: "USER_CODE", name: "ServeError", message: "no such item" },
+      // remoteName: the class the deployment threw (issue 22: errors keep their detail).
+      error: { code: "USER_CODE", name: "ServeError", remoteName: "ServeError", message: "no such item" },
     });
     const chosen = await fetch(`${proxy.url}/g/fail`, {
       method: "POST",

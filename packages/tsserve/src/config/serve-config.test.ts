@@ -94,7 +94,7 @@ describe("serve config validation", () => {
       "serve.yaml: applications[0].deployments[0].num_replicas: unknown field; known fields are name, " +
         "numReplicas, maxOngoingRequests, maxQueuedRequests, requestRouter, autoscalingConfig, " +
         "gracefulShutdownTimeoutS, gracefulShutdownWaitLoopS, heartbeatPeriodS, heartbeatTimeoutS, startupTimeoutS, healthCheckPeriodS, " +
-        "healthCheckTimeoutS, idempotent, maxRetries, sessionState, shared; " +
+        "healthCheckTimeoutS, idempotent, maxRetries, sessionState, shared, multiplexed; " +
         "did you mean numReplicas?",
     );
     expect(errorOf(GOOD.replace("maxOngoingRequests: 5", "max_ongoing_requests: 5"))).toMatch(

@@ -124,6 +124,17 @@ export const deploymentSchema = strict("a mapping of deployment options with a n
     .describe(
       "With sessionState: methods that may run while other calls of the same session run (reads). true = every method. Default false",
     ),
+  multiplexed: strict("an object { maxModelsPerReplica }", {
+    maxModelsPerReplica: intAtLeast(1)
+      .optional()
+      .describe(
+        "Models one replica holds at once, evicted least recently used (Ray's max_num_models_per_replica). Default 3",
+      ),
+  })
+    .optional()
+    .describe(
+      "Model multiplexing: calls name a model (multiplexedModelId), replicas load it with loadModel(id)",
+    ),
 }).describe("Options that override the code's deployment() options, field by field");
 
 /** `path/to/app.ts#exportName`: the module part, then an optional JavaScript identifier. */
