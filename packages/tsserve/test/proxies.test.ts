@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { request, Agent } from "node:http";
 import { tmpdir } from "node:os";
@@ -115,6 +116,11 @@ describe("tsserve start --proxies 2", { timeout: 120_000 }, () => {
 
   it("replaces a worker that dies, and the port keeps serving", async () => {
     const [victim, survivor] = workers();
+    // The pool does not replace a worker that dies within 5 s of its start (a crash loop): wait
+    // until the victim is older than that, or a fast run of the tests above kills it too early.
+    const uptimeS = (pid: number): number =>
+      Number(execFileSync("ps", ["-o", "etimes=", "-p", String(pid)], { encoding: "utf8" }).trim());
+    await waitUntil(() => uptimeS(victim!) >= 6, { timeoutMs: 10_000, message: "the victim worker 6 s old" });
     process.kill(victim!, "SIGKILL");
     await waitUntil(
       () => {
