@@ -58,7 +58,7 @@ describe("one handle's memory with many distinct sessions", () => {
     await nats?.stop();
   });
 
-  it("holds the same heap after 60,000 more distinct sessions (growth under 1 MB, < 17 B/session)", async () => {
+  it("holds the same heap after 120,000 more distinct sessions (growth under 2 MB, < 17 B/session)", async () => {
     const handle = client.getDeploymentHandle<Echo>("Echo", {
       app: "app",
       membership: staticMembership({
@@ -69,9 +69,12 @@ describe("one handle's memory with many distinct sessions", () => {
     // Warm-up: JIT, connection buffers, the metric series and the ring reach their steady size.
     await callSessions(handle, "warm", 0, 5000);
     const before = await settledHeap();
+    // Two batches, so that a few hundred KB of GC noise (one CI run: over 1 MB for one batch) is
+    // small beside what a per-session leak would add.
     await callSessions(handle, "s", 0, 60_000);
+    await callSessions(handle, "t", 0, 60_000);
     const after = await settledHeap();
-    // A Map entry per session (a 7-char key and a small value) would be ≥ 60 B each: ≥ 3.6 MB here.
-    expect(after - before).toBeLessThan(1 << 20);
+    // A Map entry per session (a 7-char key and a small value) would be ≥ 60 B each: ≥ 7.2 MB here.
+    expect(after - before).toBeLessThan(2 << 20);
   }, 120_000);
 });
