@@ -80,19 +80,16 @@ export interface CpuWindow {
 }
 
 /**
- * Opens a CPU window: reads every pid now, and again on `stop()`; a pid counts its descendants
- * unless it is the bench process or listed in `selfOnly`. A group is null when any of its
- * pids could not be read at either end (e.g. a remote nats-server has no pid here).
+ * Opens a CPU window over `groups`, reading each pid with `readPid` now and again on `stop()`.
+ * A group is null when any of its pids could not be read at either end.
  */
-export function startCpuWindow(groups: PidGroups, selfOnly: readonly number[] = []): CpuWindow {
+export function cpuWindowOf(groups: PidGroups, readPid: (pid: number) => number | null): CpuWindow {
   const read = (): CpuByGroup => {
     const out: CpuByGroup = {};
     for (const [name, pids] of Object.entries(groups)) {
       let sum: number | null = pids.length ? 0 : null;
       for (const pid of pids) {
-        // The bench process is the parent of local replicas and nats-server: count only itself
-        // (and the `selfOnly` pids, parents whose children are counted in groups of their own).
-        const s = cpuSeconds(pid, pid !== process.pid && !selfOnly.includes(pid));
+        const s = readPid(pid);
         sum = s === null || sum === null ? null : sum + s;
       }
       out[name] = sum;
@@ -112,4 +109,15 @@ export function startCpuWindow(groups: PidGroups, selfOnly: readonly number[] = 
       return out;
     },
   };
+}
+
+/**
+ * Opens a CPU window: reads every pid now, and again on `stop()`; a pid counts its descendants
+ * unless it is the bench process or listed in `selfOnly`. A group is null when any of its
+ * pids could not be read at either end (e.g. a remote nats-server has no pid here).
+ */
+export function startCpuWindow(groups: PidGroups, selfOnly: readonly number[] = []): CpuWindow {
+  // The bench process is the parent of local replicas and nats-server: count only itself
+  // (and the `selfOnly` pids, parents whose children are counted in groups of their own).
+  return cpuWindowOf(groups, (pid) => cpuSeconds(pid, pid !== process.pid && !selfOnly.includes(pid)));
 }

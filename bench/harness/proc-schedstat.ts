@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import type { CpuByGroup, CpuWindow, PidGroups } from "./proc-cpu.js";
+import { cpuWindowOf, type CpuWindow, type PidGroups } from "./proc-cpu.js";
 
 /**
  * CPU time with nanosecond resolution from `/proc/<pid>/task/<tid>/schedstat` (its first field is
@@ -25,29 +25,5 @@ export function cpuSecondsPrecise(pid: number): number | null {
 
 /** Like `startCpuWindow`, with {@link cpuSecondsPrecise}: each process itself, not its children. */
 export function startPreciseCpuWindow(groups: PidGroups): CpuWindow {
-  const read = (): CpuByGroup => {
-    const out: CpuByGroup = {};
-    for (const [name, pids] of Object.entries(groups)) {
-      let sum: number | null = pids.length ? 0 : null;
-      for (const pid of pids) {
-        const s = cpuSecondsPrecise(pid);
-        sum = s === null || sum === null ? null : sum + s;
-      }
-      out[name] = sum;
-    }
-    return out;
-  };
-  const before = read();
-  return {
-    stop() {
-      const after = read();
-      const out: CpuByGroup = {};
-      for (const name of Object.keys(groups)) {
-        const a = after[name];
-        const b = before[name];
-        out[name] = a == null || b == null ? null : a - b;
-      }
-      return out;
-    },
-  };
+  return cpuWindowOf(groups, cpuSecondsPrecise);
 }
