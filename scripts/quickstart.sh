@@ -46,7 +46,7 @@ started=1
 say "tsserve deploy examples/chat/serve.yaml (waits until the deployment is HEALTHY)"
 "${TSSERVE[@]}" deploy examples/chat/serve.yaml --state-dir "$STATE_DIR"
 
-say "chat client: 8 sessions x 5 turns through a DeploymentHandle (ConsistentHash)"
+say "chat client: 16 sessions x 3 turns through a DeploymentHandle (durable session state)"
 ADDRESS="$(cat "$STATE_DIR/address")"
 (cd examples && TSSERVE_ADDRESS="$ADDRESS" pnpm exec tsx chat/client.ts)
 

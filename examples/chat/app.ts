@@ -1,42 +1,56 @@
 /**
- * 02 · chat — per-session state in replica memory, kept sticky by ConsistentHash (decorator form).
+ * 02 · chat — per-session history in `getSessionState()`, durable (decorator form).
  *
- * Each replica keeps the history of the sessions it serves in a Map. That only works if every turn
- * of a session reaches the same replica: the ConsistentHash router hashes the session id
- * (`handle.options({ sessionId })`, or the HTTP header `x-session-id`) onto a ring of replicas.
+ * The history of a session lives in tsserve's session state, not in a Map of the class: the
+ * runtime keeps one owner replica per session, runs its turns one at a time, hands the history
+ * over when a deploy or a scale moves the session, and (`mode: "durable"`) writes it to the
+ * deployment's JetStream KV bucket before each reply, so a `kill -9` of its replica loses no
+ * answered turn. The session id comes from `handle.options({ sessionId })`, the HTTP header
+ * `x-session-id` or `tsserve call --session`.
  */
-import { bind, deployment, getReplicaContext, getRequestContext } from "tsserve";
+import { bind, deployment, getReplicaContext, getSessionState } from "tsserve";
 
-/** One answer: who served it and how long this session's history is on that replica. */
+/** One answer: who served it, the session's history length and how the replica came to hold it. */
 export interface ChatReply {
   replica: string;
   session: string;
   turns: number;
+  /** "new" (first turn), "restored" (handed over on a move, or loaded from the KV bucket). */
+  origin: string;
   reply: string;
 }
 
 @deployment({
   numReplicas: 4,
   maxOngoingRequests: 5,
-  requestRouter: { class: "ConsistentHash", kwargs: { numVirtualNodes: 100, numFallbackReplicas: 2 } },
+  sessionState: { mode: "durable", ttlS: 3600 },
+  shared: ["owner", "history"],
 })
 export class Chat {
-  private readonly history = new Map<string, string[]>();
-
   /** Appends `msg` to the caller's session history and answers with the history's length. */
   async reply(msg: string): Promise<ChatReply> {
-    const session = getRequestContext()?.sessionId ?? "anonymous";
-    const turns = this.history.get(session) ?? [];
-    turns.push(String(msg));
-    this.history.set(session, turns);
+    const state = getSessionState<string[]>();
+    const history = [...(state.get() ?? []), String(msg)];
+    state.set(history); // stored (durable: in the KV bucket) before this reply is sent
     // A real model would think here; a short pause makes concurrent sessions overlap.
     await new Promise((r) => setTimeout(r, 2));
     return {
       replica: getReplicaContext().replicaId,
-      session,
-      turns: turns.length,
-      reply: `you said "${String(msg)}" (turn ${turns.length} of this session)`,
+      session: state.sessionId,
+      turns: history.length,
+      origin: state.origin,
+      reply: `you said "${String(msg)}" (turn ${history.length} of this session)`,
     };
+  }
+
+  /** The session's messages so far (a shared read: runs beside the session's other reads). */
+  history(): string[] {
+    return getSessionState<string[]>().get() ?? [];
+  }
+
+  /** The replica that owns the caller's session now (a session call always runs on its owner). */
+  owner(): string {
+    return getReplicaContext().replicaId;
   }
 
   /** Which replica answered; clients use it to warm their handle up (see client.ts). */

@@ -36,7 +36,7 @@ function quickstart(env: NodeJS.ProcessEnv): Promise<{ code: number; out: string
 }
 
 describe("scripts/quickstart.sh", () => {
-  it("starts, deploys chat, shows sticky sessions and status, and shuts down", async () => {
+  it("starts, deploys chat, shows each session's history and status, and shuts down", async () => {
     const { code, out } = await quickstart(
       cleanEnv({
         TSSERVE_QUICKSTART_SKIP_SETUP: "1",
@@ -50,9 +50,9 @@ describe("scripts/quickstart.sh", () => {
     expect(code, out).toBe(0);
     expect(out).toMatch(/tsserve head running/);
     expect(out).toMatch(/^chat: HEALTHY \(Chat ×4/m);
-    expect([...out.matchAll(/^user_\d+\s+Chat-\w+\s+5\s+1$/gm)]).toHaveLength(8);
-    expect(out).toMatch(/every session stayed on one replica/);
-    expect(out).toMatch(/"session":"user_1","turns":6/);
+    expect([...out.matchAll(/^user_\d+\s+Chat-\w+\s+3\s+new$/gm)]).toHaveLength(16);
+    expect(out).toMatch(/every turn saw its session's history/);
+    expect(out).toMatch(/"session":"user_1","turns":4/);
     expect(out).toMatch(/chat\s+\/chat\s+Chat \(ingress\)\s+HEALTHY\s+4\/4/);
     expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
     expect(pids.length).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { isPlainObject, requireEmptyMap, type HandleMetrics } from "@tsserve/pro
 import type { Autoscaler } from "./autoscaler.js";
 import type { ApiHost } from "./core.js";
 import type { ControllerHandlers } from "./controller-server.js";
+import { ensureSessionBuckets } from "./session-buckets.js";
 import { buildStatusReport } from "./status-report.js";
 import { depKey } from "./types.js";
 import { validateDeleteRequest, validateDeployRequest, validateMembersRequest } from "./validate-request.js";
@@ -36,7 +37,7 @@ export class ApiHandlers {
     return {
       deploy: async (body) => {
         const req = validateDeployRequest(body);
-        await c.ensureSessionBuckets(req.applications);
+        await ensureSessionBuckets(c, req.applications);
         const changed = c.desired.apply(req.applications);
         if (changed.length > 0) c.log(`deploy: ${changed.join(", ")} changed`);
         for (const key of changed) {

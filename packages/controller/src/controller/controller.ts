@@ -7,7 +7,6 @@ import {
   membersSubject,
   replicaControlSubject,
   subjectPattern,
-  type ApplicationSpec,
   type MembershipSnapshot,
   type ReplicaFence,
 } from "@tsserve/protocol/internal";
@@ -26,8 +25,7 @@ import { serveControllerApi, subscribeDecoded } from "./controller-server.js";
 import { liveNodeIds, type ApiHost } from "./core.js";
 import { DesiredState } from "./desired-state.js";
 import { Generations } from "./generations.js";
-import { ensureSessionBuckets } from "./session-buckets.js";
-import { openStateBucket, wantedKvReplicas } from "./state-bucket.js";
+import { openStateBucket } from "./state-bucket.js";
 import { recordFailure, removeReplica, sweepLiveness } from "./health-monitor.js";
 import { LeaderLease } from "./leader-lease.js";
 import { MembershipPublisher } from "./membership-publisher.js";
@@ -380,16 +378,9 @@ export class Controller implements ApiHost {
     await this.store?.flush(this.checkpoint());
   }
 
-  /** Creates the session buckets of stateful deployments, replicated like the state bucket. */
-  async ensureSessionBuckets(apps: readonly ApplicationSpec[]): Promise<void> {
-    if (this.nc === undefined) return;
-    await ensureSessionBuckets(
-      this.nc,
-      this.opts.prefix,
-      wantedKvReplicas(this.opts, this.nc),
-      apps,
-      this.log,
-    );
+  /** The controller's NATS connection (undefined before `start()`). */
+  get natsConnection(): NatsConnection | undefined {
+    return this.nc;
   }
 
   /** Deletes the checkpoint (after a full shutdown). */

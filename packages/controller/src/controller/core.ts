@@ -1,4 +1,5 @@
-import type { ApplicationSpec, MembershipSnapshot } from "@tsserve/protocol/internal";
+import type { NatsConnection } from "nats";
+import type { MembershipSnapshot } from "@tsserve/protocol/internal";
 import type { AgentActions } from "./agent-actions.js";
 import type { ResolvedControllerOptions } from "./controller-options.js";
 import type { DesiredState } from "./desired-state.js";
@@ -48,8 +49,8 @@ export interface ApiHost extends ControllerCore {
   snapshotOf(d: DeploymentRecord): MembershipSnapshot | undefined;
   /** Requests to agents (undefined before `start()`). */
   readonly agentActions: AgentActions | undefined;
-  /** Creates the KV buckets of the stateful deployments among `apps` (before their replicas start). */
-  ensureSessionBuckets(apps: readonly ApplicationSpec[]): Promise<void>;
+  /** The controller's NATS connection (undefined before `start()`): session buckets are made with it. */
+  readonly natsConnection: NatsConnection | undefined;
   /** Deletes the checkpoint (after a full shutdown). */
   clearCheckpoint(): Promise<void>;
   /** Stops and calls the process's exit hook (after `ctl.shutdown`). */
