@@ -31,37 +31,57 @@ interface ModelAwareRouter {
 }
 
 /**
- * Where this handle believes each replica's models are: what the replicas report (heartbeats, in
- * the membership's `models`) together with what this handle sent where since, in a per-replica LRU
- * as long as the replica's own. The local part makes a model's second call follow its first at
- * once, before any heartbeat, so concurrent first calls do not load it on several replicas.
+ * How long this handle trusts its own record of sending a model to a replica that reports its
+ * models: long enough for the replica's report of the load (sent at once when it starts) to come
+ * back through the controller's membership, short enough that an eviction the replica reported is
+ * believed soon after.
  */
-class ModelDirectory implements ModelView {
+export const LOCAL_MODEL_BELIEF_MS = 2000;
+
+/**
+ * Where this handle believes each replica's models are: what the replicas report (heartbeats,
+ * copied by the controller into the membership's `models`: loaded and loading), together with what
+ * this handle sent where, in a per-replica LRU as long as the replica's own. The local part makes
+ * a model's second call follow its first at once, before the report, so concurrent first calls do
+ * not load it on several replicas. Where a replica reports its models, a local entry counts only
+ * for {@link LOCAL_MODEL_BELIEF_MS} (the report is the truth after that); without reports (static
+ * membership, an older controller) the local LRU is all there is.
+ */
+export class ModelDirectory implements ModelView {
   maxModelsPerReplica = DEFAULT_MAX_MODELS;
-  private readonly sent = new Map<string, string[]>();
+  private readonly sent = new Map<string, { modelId: string; at: number }[]>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   has(replica: ReplicaInfo, modelId: string): boolean {
-    return (
-      replica.models?.includes(modelId) === true ||
-      this.sent.get(replica.replicaId)?.includes(modelId) === true
-    );
+    if (replica.models?.includes(modelId) === true) return true;
+    return this.local(replica).some((e) => e.modelId === modelId);
   }
 
   count(replica: ReplicaInfo): number {
-    const local = this.sent.get(replica.replicaId) ?? [];
     const reported = replica.models ?? [];
     let n = reported.length;
-    for (const m of local) if (!reported.includes(m)) n++;
+    for (const e of this.local(replica)) if (!reported.includes(e.modelId)) n++;
     return Math.min(n, this.maxModelsPerReplica);
   }
 
   routed(replicaId: string, modelId: string): void {
     let list = this.sent.get(replicaId);
     if (list === undefined) this.sent.set(replicaId, (list = []));
-    const i = list.indexOf(modelId);
+    const i = list.findIndex((e) => e.modelId === modelId);
     if (i >= 0) list.splice(i, 1);
-    list.push(modelId);
+    list.push({ modelId, at: this.now() });
     if (list.length > this.maxModelsPerReplica) list.shift();
+  }
+
+  /** This handle's entries for a replica that still count. */
+  private local(replica: ReplicaInfo): readonly { modelId: string; at: number }[] {
+    const list = this.sent.get(replica.replicaId);
+    if (list === undefined || replica.models === undefined) return list ?? [];
+    const since = this.now() - LOCAL_MODEL_BELIEF_MS;
+    // Oldest first: drop the entries the replica's reports have superseded.
+    while (list.length > 0 && list[0]!.at < since) list.shift();
+    return list;
   }
 }
 
@@ -69,7 +89,8 @@ const directories = new WeakMap<RequestRouter, ModelDirectory>();
 function directoryOf(router: RequestRouter, config: RoutingConfig | null): ModelDirectory {
   let d = directories.get(router);
   if (d === undefined) directories.set(router, (d = new ModelDirectory()));
-  d.maxModelsPerReplica = config?.maxModelsPerReplica ?? DEFAULT_MAX_MODELS;
+  // Without a config (a send) keep the last one's bound rather than fall back to the default.
+  if (config !== null) d.maxModelsPerReplica = config.maxModelsPerReplica ?? DEFAULT_MAX_MODELS;
   return d;
 }
 
