@@ -22,10 +22,34 @@ describe("defaultModelGroups", () => {
     expect(ids(defaultModelGroups(rs, "new", dir))).toEqual([["b"], ["a", "b"], ["a", "b", "c"]]);
   });
 
-  it("ends with every replica when all are full, so the least loaded evicts", () => {
-    const { dir } = directory(1);
-    const rs = [replica("a", ["m1"]), replica("b", ["m2"])];
-    expect(ids(defaultModelGroups(rs, "m3", dir))).toEqual([["a", "b"]]);
+  it("when all are full, loads where the coldest model is, then on any (the least loaded evicts)", () => {
+    const { dir, clock } = directory(2);
+    const rs = [replica("a", ["m1", "m2"]), replica("b", ["m3", "m4"])];
+    for (const [m, r] of [
+      ["m3", "b"],
+      ["m1", "a"],
+      ["m2", "a"],
+      ["m4", "b"],
+    ] as const) {
+      clock.now++;
+      dir.routed(r, m);
+    }
+    // m3 was called longest ago: b evicts it.
+    expect(ids(defaultModelGroups(rs, "m5", dir))).toEqual([["b"], ["a", "b"]]);
+    clock.now++;
+    dir.routed("b", "m3");
+    expect(ids(defaultModelGroups(rs, "m5", dir))).toEqual([["a"], ["a", "b"]]);
+    // Without reports there is nothing to compare: every replica.
+    expect(
+      ids(
+        defaultModelGroups([replica("a"), replica("b")], "m5", {
+          ...dir,
+          count: () => 2,
+          has: () => false,
+          maxModelsPerReplica: 2,
+        }),
+      ),
+    ).toEqual([["a", "b"]]);
   });
 });
 

@@ -19,6 +19,11 @@ export interface ModelView {
   has(replica: ReplicaInfo, modelId: string): boolean;
   /** Models the replica is believed to hold. */
   count(replica: ReplicaInfo): number;
+  /**
+   * When this handle last sent a call for the model (its clock; -Infinity when never): how hot
+   * the model is, as far as this handle's traffic shows.
+   */
+  lastUsed?(modelId: string): number;
 }
 
 /** A router that ranks multiplexed calls itself (the default ranking is {@link defaultModelGroups}). */
@@ -37,6 +42,8 @@ interface ModelAwareRouter {
  * believed soon after.
  */
 export const LOCAL_MODEL_BELIEF_MS = 2000;
+/** Models whose last call a handle remembers (for choosing what to evict); the coldest go first. */
+const MAX_TRACKED_MODELS = 10_000;
 
 /**
  * Where this handle believes each replica's models are: what the replicas report (heartbeats,
@@ -50,6 +57,7 @@ export const LOCAL_MODEL_BELIEF_MS = 2000;
 export class ModelDirectory implements ModelView {
   maxModelsPerReplica = DEFAULT_MAX_MODELS;
   private readonly sent = new Map<string, { modelId: string; at: number }[]>();
+  private readonly used = new Map<string, number>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -65,7 +73,15 @@ export class ModelDirectory implements ModelView {
     return Math.min(n, this.maxModelsPerReplica);
   }
 
+  lastUsed(modelId: string): number {
+    return this.used.get(modelId) ?? -Infinity;
+  }
+
   routed(replicaId: string, modelId: string): void {
+    // Newest last: the map's first key is the coldest model, dropped beyond a bound.
+    this.used.delete(modelId);
+    this.used.set(modelId, this.now());
+    if (this.used.size > MAX_TRACKED_MODELS) this.used.delete(this.used.keys().next().value!);
     let list = this.sent.get(replicaId);
     if (list === undefined) this.sent.set(replicaId, (list = []));
     const i = list.findIndex((e) => e.modelId === modelId);
@@ -79,8 +95,14 @@ export class ModelDirectory implements ModelView {
     const list = this.sent.get(replica.replicaId);
     if (list === undefined || replica.models === undefined) return list ?? [];
     const since = this.now() - LOCAL_MODEL_BELIEF_MS;
-    // Oldest first: drop the entries the replica's reports have superseded.
-    while (list.length > 0 && list[0]!.at < since) list.shift();
+    const reported = replica.models;
+    // An entry the report confirms has done its job: from then on the report says whether the
+    // model is still there (an eviction must not be overruled by this handle's memory of a send).
+    // One the report has not confirmed within the window is dropped too.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (e.at < since || reported.includes(e.modelId)) list.splice(i, 1);
+    }
     return list;
   }
 }
@@ -96,8 +118,10 @@ function directoryOf(router: RequestRouter, config: RoutingConfig | null): Model
 
 /**
  * Ranks for a multiplexed call: replicas that have the model, then replicas with a free model slot
- * (loading there evicts nothing), then every replica (the least loaded: it will evict its least
- * recently used model). Within a group the handle takes the shortest queue.
+ * (loading there evicts nothing); when every replica is full, the replica whose coldest model (by
+ * this handle's last call of it) is colder than any other replica's, so the load evicts a model
+ * nobody asked for lately rather than a busy replica's LRU; then every replica (the least loaded:
+ * it evicts its least recently used model). Within a group the handle takes the shortest queue.
  */
 export function defaultModelGroups(
   candidates: readonly ReplicaInfo[],
@@ -122,8 +146,27 @@ export function defaultModelGroups(
   if (withModel.length > 0) groups.push(withModel);
   if (best !== null) groups.push([best]);
   if (free.length > 1) groups.push(free);
+  if (best === null) {
+    const cold = coldestVictim(candidates, models);
+    if (cold !== null) groups.push([cold]);
+  }
   groups.push(candidates as ReplicaInfo[]);
   return groups;
+}
+
+/** The replica whose least recently called reported model is the coldest of all; null without reports. */
+function coldestVictim(candidates: readonly ReplicaInfo[], models: ModelView): ReplicaInfo | null {
+  if (models.lastUsed === undefined) return null;
+  let best: ReplicaInfo | null = null;
+  let bestAt = Infinity;
+  for (const r of candidates) {
+    const held = r.models;
+    if (held === undefined || held.length === 0) continue;
+    let victimAt = Infinity;
+    for (const m of held) victimAt = Math.min(victimAt, models.lastUsed(m));
+    if (victimAt < bestAt) [best, bestAt] = [r, victimAt];
+  }
+  return best;
 }
 
 function rendezvous(replicaId: string, modelId: string): number {
