@@ -127,7 +127,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       `${SHAPE.models} models over ${SHAPE.replicas} replicas × ${SHAPE.maxModelsPerReplica} model slots (LRU), Zipf(${SHAPE.zipf}) model popularity; ` +
       `a load takes ${Adapters.LOAD_MS} ms (the hook sleeps) and a call ${Adapters.SERVE_MS} ms, ${SHAPE.maxOngoingRequests} calls at once per replica. ` +
       `Open-loop arrivals at ${cfg.ratePerSec}/s from two clients (alternating), each routing on the models the replicas report on their heartbeats (fed to the clients' memberships as the controller feeds them). ` +
-      `_tsserve_: the handle's model routing (a replica with the model, else the one with the most free model slots, else the least loaded; its own sends count until the report is back). ` +
+      `_tsserve_: the handle's model routing (a replica with the model, else the one with the most free model slots, else, all full, the shorter queue of the two replicas whose coldest model was called longest ago, else the least loaded; its own sends count until the report confirms them). ` +
       `_Ray's rule_: a replica reporting the model, else any (power of two choices). Both wait up to 1 s for a replica with the model (Ray's matching timeout). ` +
       `Loads and calls are counted after ${cfg.warmupMs / 1000} s of warm-up; each row uses its own model ids. The replicas count concurrent loads of one model and loads of a model they already hold.`,
     config: { ...SHAPE, ...cfg, loadMs: Adapters.LOAD_MS, serveMs: Adapters.SERVE_MS },

@@ -1,6 +1,15 @@
 import type { ReplicaInfo } from "@tsserve/protocol";
 import { describe, expect, it } from "vitest";
-import { defaultModelGroups, LOCAL_MODEL_BELIEF_MS, ModelDirectory } from "./model-routing.js";
+import { PowerOfTwoChoicesRouter } from "../power-of-two-router.js";
+import type { RoutingRequest } from "../request-router.js";
+import {
+  chooseGroups,
+  defaultModelGroups,
+  LOCAL_MODEL_BELIEF_MS,
+  MODEL_MATCH_PATIENCE_MS,
+  ModelDirectory,
+  modelPatienceMs,
+} from "./model-routing.js";
 
 const replica = (replicaId: string, models?: string[]): ReplicaInfo =>
   models === undefined ? { replicaId, nodeId: "n" } : { replicaId, nodeId: "n", models };
@@ -22,23 +31,32 @@ describe("defaultModelGroups", () => {
     expect(ids(defaultModelGroups(rs, "new", dir))).toEqual([["b"], ["a", "b"], ["a", "b", "c"]]);
   });
 
-  it("when all are full, loads where the coldest model is, then on any (the least loaded evicts)", () => {
+  it("when all are full, loads where the coldest models are (the two), then on any", () => {
     const { dir, clock } = directory(2);
-    const rs = [replica("a", ["m1", "m2"]), replica("b", ["m3", "m4"])];
-    for (const [m, r] of [
+    const rs = [replica("a", ["m1", "m2"]), replica("b", ["m3", "m4"]), replica("c", ["m5", "m6"])];
+    const calls = [
       ["m3", "b"],
+      ["m5", "c"],
       ["m1", "a"],
       ["m2", "a"],
       ["m4", "b"],
-    ] as const) {
+      ["m6", "c"],
+    ] as const;
+    for (const [m, r] of calls) {
       clock.now++;
       dir.routed(r, m);
     }
-    // m3 was called longest ago: b evicts it.
-    expect(ids(defaultModelGroups(rs, "m5", dir))).toEqual([["b"], ["a", "b"]]);
+    // m3 (b) and m5 (c) were called longest ago.
+    expect(ids(defaultModelGroups(rs, "m9", dir))).toEqual([
+      ["b", "c"],
+      ["a", "b", "c"],
+    ]);
     clock.now++;
     dir.routed("b", "m3");
-    expect(ids(defaultModelGroups(rs, "m5", dir))).toEqual([["a"], ["a", "b"]]);
+    expect(ids(defaultModelGroups(rs, "m9", dir))).toEqual([
+      ["c", "a"],
+      ["a", "b", "c"],
+    ]);
     // Without reports there is nothing to compare: every replica.
     expect(
       ids(
@@ -93,5 +111,28 @@ describe("ModelDirectory", () => {
     expect(dir.count(replica("a", ["m1", "m2"]))).toBe(3);
     dir.routed("a", "m5");
     expect(dir.count(replica("a", ["m1", "m2"]))).toBe(3);
+  });
+});
+
+describe("model patience", () => {
+  const context = { app: "a", deployment: "D", maxOngoingRequests: 4, inFlight: () => 0 };
+  const request = (modelId: string): RoutingRequest => ({
+    requestId: `q-${modelId}`,
+    sessionId: null,
+    method: "__call__",
+    createdAt: 0,
+    args: [],
+    multiplexedModelId: modelId,
+  });
+
+  it("waits for a replica that has the model, never for one that must load it anyway", () => {
+    const router = new PowerOfTwoChoicesRouter(context, {});
+    const rs = [replica("a", ["m1"]), replica("b", [])];
+    const held = request("m1");
+    expect(ids(chooseGroups(router, null, rs, held))[0]).toEqual(["a"]);
+    expect(modelPatienceMs(router, held)).toBe(MODEL_MATCH_PATIENCE_MS);
+    const fresh = request("m2");
+    expect(ids(chooseGroups(router, null, rs, fresh))[0]).toEqual(["b"]);
+    expect(modelPatienceMs(router, fresh)).toBe(0);
   });
 });

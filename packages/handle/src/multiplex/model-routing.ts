@@ -119,8 +119,8 @@ function directoryOf(router: RequestRouter, config: RoutingConfig | null): Model
 /**
  * Ranks for a multiplexed call: replicas that have the model, then replicas with a free model slot
  * (loading there evicts nothing); when every replica is full, the replica whose coldest model (by
- * this handle's last call of it) is colder than any other replica's, so the load evicts a model
- * nobody asked for lately rather than a busy replica's LRU; then every replica (the least loaded:
+ * this handle's last call of it) is coldest, the two of them, so the load evicts a model nobody
+ * asked for lately rather than a busy replica's LRU, on the shorter queue of the two; then every replica (the least loaded:
  * it evicts its least recently used model). Within a group the handle takes the shortest queue.
  */
 export function defaultModelGroups(
@@ -147,26 +147,29 @@ export function defaultModelGroups(
   if (best !== null) groups.push([best]);
   if (free.length > 1) groups.push(free);
   if (best === null) {
-    const cold = coldestVictim(candidates, models);
-    if (cold !== null) groups.push([cold]);
+    const cold = coldestVictims(candidates, models);
+    if (cold.length > 0) groups.push(cold);
   }
   groups.push(candidates as ReplicaInfo[]);
   return groups;
 }
 
-/** The replica whose least recently called reported model is the coldest of all; null without reports. */
-function coldestVictim(candidates: readonly ReplicaInfo[], models: ModelView): ReplicaInfo | null {
-  if (models.lastUsed === undefined) return null;
-  let best: ReplicaInfo | null = null;
-  let bestAt = Infinity;
+/**
+ * The two replicas whose least recently called reported model is coldest (empty without reports):
+ * a pair, so the handle takes the shorter queue of them and loads do not pile onto one replica.
+ */
+function coldestVictims(candidates: readonly ReplicaInfo[], models: ModelView): ReplicaInfo[] {
+  if (models.lastUsed === undefined) return [];
+  const scored: { r: ReplicaInfo; at: number }[] = [];
   for (const r of candidates) {
     const held = r.models;
     if (held === undefined || held.length === 0) continue;
-    let victimAt = Infinity;
-    for (const m of held) victimAt = Math.min(victimAt, models.lastUsed(m));
-    if (victimAt < bestAt) [best, bestAt] = [r, victimAt];
+    let at = Infinity;
+    for (const m of held) at = Math.min(at, models.lastUsed(m));
+    scored.push({ r, at });
   }
-  return best;
+  scored.sort((a, b) => a.at - b.at);
+  return scored.slice(0, 2).map((x) => x.r);
 }
 
 function rendezvous(replicaId: string, modelId: string): number {
@@ -192,14 +195,29 @@ export function chooseGroups(
   if (modelId == null) return router.chooseReplicas(candidates, request);
   const dir = directoryOf(router, config);
   const own = (router as ModelAwareRouter).chooseForModel;
-  return own !== undefined
-    ? own.call(router, candidates, request, dir)
-    : defaultModelGroups(candidates, modelId, dir);
+  const groups =
+    own !== undefined
+      ? own.call(router, candidates, request, dir)
+      : defaultModelGroups(candidates, modelId, dir);
+  const first = groups[0];
+  holdersFirst.set(
+    request,
+    first !== undefined && first.length > 0 && first.every((r) => dir.has(r, modelId)),
+  );
+  return groups;
 }
 
-/** Owner patience of a multiplexed call: wait for a replica with the model before loading it elsewhere. */
+/** Whether a multiplexed request's first group holds its model (then it is worth waiting for). */
+const holdersFirst = new WeakMap<RoutingRequest, boolean>();
+
+/**
+ * Owner patience of a multiplexed call: wait for a replica with the model before loading it
+ * elsewhere; a call whose first choice must load the model anyway does not wait for that one (as
+ * Ray goes straight to the fewest-models replicas when no replica has the model).
+ */
 export function modelPatienceMs(router: RequestRouter, request: RoutingRequest): number {
-  return request.multiplexedModelId == null ? router.spillAfterMs(request) : MODEL_MATCH_PATIENCE_MS;
+  if (request.multiplexedModelId == null) return router.spillAfterMs(request);
+  return holdersFirst.get(request) === false ? 0 : MODEL_MATCH_PATIENCE_MS;
 }
 
 /** The dispatcher sent a multiplexed call to `replicaId`: the model is (being) loaded there. */
