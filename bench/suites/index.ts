@@ -5,6 +5,7 @@ import { balanceSuite } from "./balance.js";
 import { controlSuite } from "./control.js";
 import { ingressSuite } from "./ingress.js";
 import { llmAffinitySuite } from "./llm-affinity.js";
+import { multiplexingSuite } from "./multiplexing.js";
 import { overheadSuite } from "./overhead.js";
 import { scaleCallersSuite } from "./scale-callers.js";
 import { scaleMembershipSuite } from "./scale-membership.js";
@@ -20,6 +21,7 @@ export const SUITES: readonly Suite[] = [
   stickyUnderLoadSuite,
   balanceSuite,
   llmAffinitySuite,
+  multiplexingSuite,
   backPressureSuite,
   controlSuite,
   ingressSuite,

@@ -74,6 +74,10 @@ export function decodeRoutingConfig(path: string, v: unknown): RoutingConfig {
     ...checkBoundedFields(path, v, { maxOngoingRequests, maxQueuedRequests, maxRetries }),
     requestRouter: resolveRouterConfig(at(path, "requestRouter"), v["requestRouter"]),
     idempotent: resolveIdempotent(at(path, "idempotent"), v["idempotent"]),
+    // Multiplexed deployments only (absent from older controllers: the handle assumes Ray's 3).
+    ...(v["maxModelsPerReplica"] === undefined
+      ? {}
+      : { maxModelsPerReplica: intAtLeast(at(path, "maxModelsPerReplica"), v["maxModelsPerReplica"], 1) }),
   };
 }
 

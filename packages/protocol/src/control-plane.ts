@@ -10,7 +10,10 @@ export interface ReplicaInfo {
   replicaId: string;
   /** The agent (machine) hosting it. */
   nodeId: string;
-  /** Multiplexed deployments: the model ids the replica has loaded (from its heartbeats). */
+  /**
+   * Multiplexed deployments only: the model ids the replica has loaded or is loading (from its
+   * heartbeats; least recently used first). Absent for other deployments and from older controllers.
+   */
   models?: string[];
 }
 
@@ -77,7 +80,10 @@ export interface ReplicaHeartbeat {
   sessions?: number;
   /** Stateful deployments: hand-offs of sessions to or from this replica in progress right now. */
   handoffs?: number;
-  /** Multiplexed deployments: the model ids loaded now (most recently used last). */
+  /**
+   * Multiplexed deployments: the model ids loaded now (least recently used first), then those being
+   * loaded, so that handles send a model's next calls where its load already runs.
+   */
   models?: string[];
 }
 

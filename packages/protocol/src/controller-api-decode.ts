@@ -68,6 +68,9 @@ const replica = shape({
   rejectedMessages: optional(num),
   codeVersion: optional(str),
   restarts: optional(num),
+  sessions: optional(num),
+  handoffs: optional(num),
+  models: optional(list(str)),
 });
 
 const deployment = shape({

@@ -74,6 +74,8 @@ export interface ReplicaStatus {
   sessions?: number;
   /** Stateful deployments: session hand-offs to or from it in progress (from its last heartbeat). */
   handoffs?: number;
+  /** Multiplexed deployments: the models it has loaded or is loading (from its last heartbeat). */
+  models?: string[];
 }
 
 /** One deployment in `tsserve status --json`. */

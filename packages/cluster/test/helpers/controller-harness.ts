@@ -29,14 +29,14 @@ export const FAST: DeploymentOptions = {
   gracefulShutdownTimeoutS: 5,
 };
 
-/** A deploy request for one app of the fixture module (`exportName` = worker | exploding | snoop). */
+/** A deploy request for one app of the fixture module (`exportName` = worker | exploding | snoop | models). */
 export function deployRequest(
   app: string,
-  exportName: "worker" | "exploding" | "snoop",
+  exportName: "worker" | "exploding" | "snoop" | "models",
   options: DeploymentOptions,
   codeVersion = "v1",
 ): DeployRequest {
-  const name = { worker: "Worker", exploding: "Exploding", snoop: "Snoop" }[exportName];
+  const name = { worker: "Worker", exploding: "Exploding", snoop: "Snoop", models: "Models" }[exportName];
   return {
     applications: [
       {

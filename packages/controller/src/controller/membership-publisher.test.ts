@@ -58,4 +58,32 @@ describe("MembershipPublisher", () => {
     p.sync(d, [r("x", "RUNNING")]);
     expect(sent[0]!.version).toBe(future + 1);
   });
+
+  it("carries models and maxModelsPerReplica for multiplexed deployments only", () => {
+    const sent: MembershipSnapshot[] = [];
+    const p = new MembershipPublisher((s) => sent.push(s));
+    p.enabled = true;
+    const withModels = (id: string, models?: string[]): ReplicaRecord =>
+      models === undefined ? r(id, "RUNNING") : { ...r(id, "RUNNING"), models };
+    p.sync(d, [withModels("x", ["a"])]);
+    expect(sent[0]!.replicas).toEqual([{ replicaId: "x", nodeId: "n1" }]);
+    expect(sent[0]!.config.maxModelsPerReplica).toBeUndefined();
+    const m: DeploymentRecord = {
+      ...d,
+      name: "M",
+      spec: {
+        config: resolveDeploymentOptions({ multiplexed: { maxModelsPerReplica: 2 } }, "M"),
+        codeVersion: "v1",
+      },
+    };
+    expect(p.sync(m, [withModels("x", ["b", "a"]), withModels("y")])).toBe(true);
+    expect(sent[1]!.replicas).toEqual([
+      { replicaId: "x", nodeId: "n1", models: ["a", "b"] },
+      { replicaId: "y", nodeId: "n1", models: [] },
+    ]);
+    expect(sent[1]!.config.maxModelsPerReplica).toBe(2);
+    // The same set in another LRU order publishes nothing.
+    expect(p.sync(m, [withModels("x", ["a", "b"]), withModels("y")])).toBe(false);
+    expect(p.sync(m, [withModels("x", ["a"]), withModels("y")])).toBe(true);
+  });
 });

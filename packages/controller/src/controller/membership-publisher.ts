@@ -19,7 +19,19 @@ export function routingConfigOf(d: DeploymentRecord): RoutingConfig {
     requestRouter: c.requestRouter,
     idempotent: c.idempotent,
     maxRetries: c.maxRetries,
+    ...(c.multiplexed === undefined ? {} : { maxModelsPerReplica: c.multiplexed.maxModelsPerReplica }),
   };
+}
+
+/**
+ * A RUNNING replica as handles see it. Only multiplexed deployments carry `models` (sorted: the
+ * set is what routes, and a canonical order keeps an LRU reorder from publishing a new snapshot),
+ * so other deployments' broadcasts stay as small as before.
+ */
+function replicaInfoOf(r: ReplicaRecord, multiplexed: boolean): ReplicaInfo {
+  const info: ReplicaInfo = { replicaId: r.replicaId, nodeId: r.nodeId };
+  if (multiplexed) info.models = [...(r.models ?? [])].sort();
+  return info;
 }
 
 /**
@@ -43,7 +55,7 @@ export class MembershipPublisher {
   sync(d: DeploymentRecord, replicas: readonly ReplicaRecord[]): boolean {
     const running: ReplicaInfo[] = replicas
       .filter((r) => r.state === "RUNNING")
-      .map((r) => ({ replicaId: r.replicaId, nodeId: r.nodeId }))
+      .map((r) => replicaInfoOf(r, d.spec.config.multiplexed !== undefined))
       .sort((a, b) => (a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0));
     // A deployment being deleted is announced as retired at once, so handles fail its waiting
     // calls instead of waiting for replicas that will never come (its draining ones finish theirs).

@@ -124,3 +124,27 @@ describe("replica fencing in the controller", () => {
     expect(core.table.size).toBe(0);
   });
 });
+
+describe("models on replica heartbeats (multiplexed deployments)", () => {
+  it("keeps the reported models and republishes membership only when the set changes", () => {
+    const core = fakeCore();
+    core.generations.restore(10);
+    onAgentHeartbeat(core, agentHb("n1", [["D-m", 11]]), 0);
+    onReplicaHeartbeat(core, hb("D-m", 11), 10);
+    expect(core.table.get("D-m")?.state).toBe("RUNNING");
+    const before = core.changed;
+    onReplicaHeartbeat(core, { ...hb("D-m", 11), models: ["a"] }, 20);
+    expect(core.table.get("D-m")?.models).toEqual(["a"]);
+    expect(core.changed).toBe(before + 1);
+    onReplicaHeartbeat(core, { ...hb("D-m", 11), models: ["a", "b"] }, 30);
+    expect(core.changed).toBe(before + 2);
+    // A new LRU order is kept for status but is not a new set for routing.
+    onReplicaHeartbeat(core, { ...hb("D-m", 11), models: ["b", "a"] }, 40);
+    expect(core.table.get("D-m")?.models).toEqual(["b", "a"]);
+    expect(core.changed).toBe(before + 2);
+    // A heartbeat without models (a stateless replica) leaves the record as it was.
+    onReplicaHeartbeat(core, hb("D-m", 11), 50);
+    expect(core.table.get("D-m")?.models).toEqual(["b", "a"]);
+    expect(core.changed).toBe(before + 2);
+  });
+});

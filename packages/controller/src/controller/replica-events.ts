@@ -150,6 +150,13 @@ export function onReplicaHeartbeat(core: ControllerCore, body: unknown, now: num
   if (typeof hb.rejectedMessages === "number") r.rejectedMessages = hb.rejectedMessages;
   if (hb.sessions !== undefined) r.sessions = hb.sessions;
   if (hb.handoffs !== undefined) r.handoffs = hb.handoffs;
+  if (hb.models !== undefined) {
+    const changed = modelSetChanged(r.models, hb.models);
+    r.models = hb.models;
+    // Handles route a model's calls to where it is: a RUNNING replica's new set is broadcast (a
+    // new LRU order alone is not: routing reads the set).
+    if (changed && r.state === "RUNNING") core.membershipChanged(r.app, r.deployment);
+  }
   if (hb.pid) r.pid = hb.pid;
   if (hb.startedAt) r.startedAt = hb.startedAt;
   const d = core.desired.deployments.get(depKey(r.app, r.deployment));
@@ -232,4 +239,9 @@ export function onAgentHeartbeat(core: ControllerCore, body: unknown, now: numbe
       core.stopOnAgent(stale, true, d?.spec.config.gracefulShutdownTimeoutMs ?? 5000);
     }
   }
+}
+
+/** True when a heartbeat's models are another set than the record's. */
+function modelSetChanged(had: readonly string[] | undefined, models: readonly string[]): boolean {
+  return had === undefined || had.length !== models.length || models.some((m) => !had.includes(m));
 }

@@ -59,6 +59,7 @@ function deploymentReport(
         codeVersion: r.codeVersion,
         restarts: r.restarts ?? 0,
         ...(r.sessions === undefined ? {} : { sessions: r.sessions, handoffs: r.handoffs ?? 0 }),
+        ...(d.spec.config.multiplexed === undefined ? {} : { models: r.models ?? [] }),
       }))
       .sort((x, y) => (x.replicaId < y.replicaId ? -1 : 1)),
     restarts: d.restarts ?? 0,

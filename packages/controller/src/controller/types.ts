@@ -27,6 +27,8 @@ export interface ReplicaRecord {
   /** Stateful deployments: sessions it owns and hand-offs in progress, from the last heartbeat. */
   sessions?: number;
   handoffs?: number;
+  /** Multiplexed deployments: models loaded or loading, from the last heartbeat (least recently used first). */
+  models?: string[];
   /** Local epoch ms of the last heartbeat (or of the start request while STARTING). */
   lastHeard: number;
   /** Local epoch ms the controller asked for a start. */

@@ -34,6 +34,9 @@ export function staticMembership(options: StaticMembershipOptions): StaticMember
     requestRouter: options.config?.requestRouter ?? { class: DEFAULT_ROUTER_CLASS, kwargs: {} },
     ...(options.config?.idempotent === undefined ? {} : { idempotent: options.config.idempotent }),
     ...(options.config?.maxRetries === undefined ? {} : { maxRetries: options.config.maxRetries }),
+    ...(options.config?.maxModelsPerReplica === undefined
+      ? {}
+      : { maxModelsPerReplica: options.config.maxModelsPerReplica }),
   };
   let current: MembershipUpdate = { replicas: [...options.replicas], config };
   const listeners = new Set<MembershipListener>();

@@ -19,6 +19,11 @@ export interface ModelView {
   has(replica: ReplicaInfo, modelId: string): boolean;
   /** Models the replica is believed to hold. */
   count(replica: ReplicaInfo): number;
+  /**
+   * When this handle last sent a call for the model (its clock; -Infinity when never): how hot
+   * the model is, as far as this handle's traffic shows.
+   */
+  lastUsed?(modelId: string): number;
 }
 
 /** A router that ranks multiplexed calls itself (the default ranking is {@link defaultModelGroups}). */
@@ -31,37 +36,74 @@ interface ModelAwareRouter {
 }
 
 /**
- * Where this handle believes each replica's models are: what the replicas report (heartbeats, in
- * the membership's `models`) together with what this handle sent where since, in a per-replica LRU
- * as long as the replica's own. The local part makes a model's second call follow its first at
- * once, before any heartbeat, so concurrent first calls do not load it on several replicas.
+ * How long this handle trusts its own record of sending a model to a replica that reports its
+ * models: long enough for the replica's report of the load (sent at once when it starts) to come
+ * back through the controller's membership, short enough that an eviction the replica reported is
+ * believed soon after.
  */
-class ModelDirectory implements ModelView {
+export const LOCAL_MODEL_BELIEF_MS = 2000;
+/** Models whose last call a handle remembers (for choosing what to evict); the coldest go first. */
+const MAX_TRACKED_MODELS = 10_000;
+
+/**
+ * Where this handle believes each replica's models are: what the replicas report (heartbeats,
+ * copied by the controller into the membership's `models`: loaded and loading), together with what
+ * this handle sent where, in a per-replica LRU as long as the replica's own. The local part makes
+ * a model's second call follow its first at once, before the report, so concurrent first calls do
+ * not load it on several replicas. Where a replica reports its models, a local entry counts only
+ * for {@link LOCAL_MODEL_BELIEF_MS} (the report is the truth after that); without reports (static
+ * membership, an older controller) the local LRU is all there is.
+ */
+export class ModelDirectory implements ModelView {
   maxModelsPerReplica = DEFAULT_MAX_MODELS;
-  private readonly sent = new Map<string, string[]>();
+  private readonly sent = new Map<string, { modelId: string; at: number }[]>();
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   has(replica: ReplicaInfo, modelId: string): boolean {
-    return (
-      replica.models?.includes(modelId) === true ||
-      this.sent.get(replica.replicaId)?.includes(modelId) === true
-    );
+    if (replica.models?.includes(modelId) === true) return true;
+    return this.local(replica).some((e) => e.modelId === modelId);
   }
 
   count(replica: ReplicaInfo): number {
-    const local = this.sent.get(replica.replicaId) ?? [];
     const reported = replica.models ?? [];
     let n = reported.length;
-    for (const m of local) if (!reported.includes(m)) n++;
+    for (const e of this.local(replica)) if (!reported.includes(e.modelId)) n++;
     return Math.min(n, this.maxModelsPerReplica);
   }
 
+  lastUsed(modelId: string): number {
+    return this.used.get(modelId) ?? -Infinity;
+  }
+
   routed(replicaId: string, modelId: string): void {
+    // Newest last: the map's first key is the coldest model, dropped beyond a bound.
+    this.used.delete(modelId);
+    this.used.set(modelId, this.now());
+    if (this.used.size > MAX_TRACKED_MODELS) this.used.delete(this.used.keys().next().value!);
     let list = this.sent.get(replicaId);
     if (list === undefined) this.sent.set(replicaId, (list = []));
-    const i = list.indexOf(modelId);
+    const i = list.findIndex((e) => e.modelId === modelId);
     if (i >= 0) list.splice(i, 1);
-    list.push(modelId);
+    list.push({ modelId, at: this.now() });
     if (list.length > this.maxModelsPerReplica) list.shift();
+  }
+
+  /** This handle's entries for a replica that still count. */
+  private local(replica: ReplicaInfo): readonly { modelId: string; at: number }[] {
+    const list = this.sent.get(replica.replicaId);
+    if (list === undefined || replica.models === undefined) return list ?? [];
+    const since = this.now() - LOCAL_MODEL_BELIEF_MS;
+    const reported = replica.models;
+    // An entry the report confirms has done its job: from then on the report says whether the
+    // model is still there (an eviction must not be overruled by this handle's memory of a send).
+    // One the report has not confirmed within the window is dropped too.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (e.at < since || reported.includes(e.modelId)) list.splice(i, 1);
+    }
+    return list;
   }
 }
 
@@ -69,14 +111,17 @@ const directories = new WeakMap<RequestRouter, ModelDirectory>();
 function directoryOf(router: RequestRouter, config: RoutingConfig | null): ModelDirectory {
   let d = directories.get(router);
   if (d === undefined) directories.set(router, (d = new ModelDirectory()));
-  d.maxModelsPerReplica = config?.maxModelsPerReplica ?? DEFAULT_MAX_MODELS;
+  // Without a config (a send) keep the last one's bound rather than fall back to the default.
+  if (config !== null) d.maxModelsPerReplica = config.maxModelsPerReplica ?? DEFAULT_MAX_MODELS;
   return d;
 }
 
 /**
  * Ranks for a multiplexed call: replicas that have the model, then replicas with a free model slot
- * (loading there evicts nothing), then every replica (the least loaded: it will evict its least
- * recently used model). Within a group the handle takes the shortest queue.
+ * (loading there evicts nothing); when every replica is full, the replica whose coldest model (by
+ * this handle's last call of it) is coldest, the two of them, so the load evicts a model nobody
+ * asked for lately rather than a busy replica's LRU, on the shorter queue of the two; then every replica (the least loaded:
+ * it evicts its least recently used model). Within a group the handle takes the shortest queue.
  */
 export function defaultModelGroups(
   candidates: readonly ReplicaInfo[],
@@ -101,8 +146,30 @@ export function defaultModelGroups(
   if (withModel.length > 0) groups.push(withModel);
   if (best !== null) groups.push([best]);
   if (free.length > 1) groups.push(free);
+  if (best === null) {
+    const cold = coldestVictims(candidates, models);
+    if (cold.length > 0) groups.push(cold);
+  }
   groups.push(candidates as ReplicaInfo[]);
   return groups;
+}
+
+/**
+ * The two replicas whose least recently called reported model is coldest (empty without reports):
+ * a pair, so the handle takes the shorter queue of them and loads do not pile onto one replica.
+ */
+function coldestVictims(candidates: readonly ReplicaInfo[], models: ModelView): ReplicaInfo[] {
+  if (models.lastUsed === undefined) return [];
+  const scored: { r: ReplicaInfo; at: number }[] = [];
+  for (const r of candidates) {
+    const held = r.models;
+    if (held === undefined || held.length === 0) continue;
+    let at = Infinity;
+    for (const m of held) at = Math.min(at, models.lastUsed(m));
+    scored.push({ r, at });
+  }
+  scored.sort((a, b) => a.at - b.at);
+  return scored.slice(0, 2).map((x) => x.r);
 }
 
 function rendezvous(replicaId: string, modelId: string): number {
@@ -128,14 +195,29 @@ export function chooseGroups(
   if (modelId == null) return router.chooseReplicas(candidates, request);
   const dir = directoryOf(router, config);
   const own = (router as ModelAwareRouter).chooseForModel;
-  return own !== undefined
-    ? own.call(router, candidates, request, dir)
-    : defaultModelGroups(candidates, modelId, dir);
+  const groups =
+    own !== undefined
+      ? own.call(router, candidates, request, dir)
+      : defaultModelGroups(candidates, modelId, dir);
+  const first = groups[0];
+  holdersFirst.set(
+    request,
+    first !== undefined && first.length > 0 && first.every((r) => dir.has(r, modelId)),
+  );
+  return groups;
 }
 
-/** Owner patience of a multiplexed call: wait for a replica with the model before loading it elsewhere. */
+/** Whether a multiplexed request's first group holds its model (then it is worth waiting for). */
+const holdersFirst = new WeakMap<RoutingRequest, boolean>();
+
+/**
+ * Owner patience of a multiplexed call: wait for a replica with the model before loading it
+ * elsewhere; a call whose first choice must load the model anyway does not wait for that one (as
+ * Ray goes straight to the fewest-models replicas when no replica has the model).
+ */
 export function modelPatienceMs(router: RequestRouter, request: RoutingRequest): number {
-  return request.multiplexedModelId == null ? router.spillAfterMs(request) : MODEL_MATCH_PATIENCE_MS;
+  if (request.multiplexedModelId == null) return router.spillAfterMs(request);
+  return holdersFirst.get(request) === false ? 0 : MODEL_MATCH_PATIENCE_MS;
 }
 
 /** The dispatcher sent a multiplexed call to `replicaId`: the model is (being) loaded there. */

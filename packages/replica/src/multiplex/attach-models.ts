@@ -23,7 +23,7 @@ export function attachModels(
   );
   const cache = new ModelCache(server.instance, max, spec.deployment, log);
   cache.onChange = () => hb.beat();
-  hb.models = () => cache.ids();
+  hb.models = () => cache.reported();
   server.models = cache;
   setModelCache(cache);
 }

@@ -42,6 +42,17 @@ export class ModelCache {
     return [...this.loaded.keys()];
   }
 
+  /**
+   * What the heartbeat reports: the loaded ids, least recently used first, then those being
+   * loaded. A load in progress is reported so that other handles send that model's calls here
+   * (where they wait for the one load) rather than load it on a second replica.
+   */
+  reported(): string[] {
+    const ids = this.ids();
+    for (const m of this.loading.keys()) if (!this.loaded.has(m)) ids.push(m);
+    return ids;
+  }
+
   /** The loaded model, or undefined. */
   peek(modelId: string): unknown {
     return this.loaded.get(modelId);
@@ -57,8 +68,11 @@ export class ModelCache {
     }
     let p = this.loading.get(modelId);
     if (p === undefined) {
-      p = this.load(modelId);
+      // Started in a microtask, so it is listed before its `finally` can run: a loadModel that
+      // throws synchronously must not leave its rejection cached for every later call.
+      p = Promise.resolve().then(() => this.load(modelId));
       this.loading.set(modelId, p);
+      this.onChange();
     }
     return p;
   }
@@ -89,6 +103,8 @@ export class ModelCache {
       return model;
     } finally {
       this.loading.delete(modelId);
+      // A failed load is reported gone too (a loaded one was reported by the set above).
+      if (!this.loaded.has(modelId)) this.onChange();
     }
   }
 

@@ -54,3 +54,24 @@ describe("formatStatus: sessions of stateful deployments", () => {
     expect(out).toMatch(/^REPLICA\s+APPLICATION\s+STATE\s+NODE\s+PID\s+ONGOING\s+AGE\s+VERSION\s+RESTARTS$/m);
   });
 });
+
+describe("formatStatus: models of multiplexed deployments", () => {
+  it("shows each replica's models, most recently used first, and counts what does not fit", () => {
+    const out = formatStatus(
+      report([
+        replica("Lora-a", { models: ["m1", "m2"] }),
+        replica("Lora-b", { models: [] }),
+        replica("Lora-c", { models: ["m1", "m2", "m3", "m4", "m5", "m6"] }),
+      ]),
+      0,
+    );
+    expect(out).toMatch(/RESTARTS\s+MODELS$/m);
+    expect(out).toMatch(/^Lora-a\s.*\s0\s+m2, m1$/m);
+    expect(out).toMatch(/^Lora-b\s.*\s0\s+none$/m);
+    expect(out).toMatch(/^Lora-c\s.*\s0\s+m6, m5, m4, m3 \+2$/m);
+  });
+
+  it("has no MODELS column without a multiplexed deployment", () => {
+    expect(formatStatus(report([replica("Chat-a")]), 0)).not.toMatch(/MODELS/);
+  });
+});

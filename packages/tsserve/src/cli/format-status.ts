@@ -1,4 +1,5 @@
 import type { StatusReport } from "@tsserve/protocol";
+import { hasModelColumn, replicaModelCell } from "./model-columns.js";
 import { deploymentSessionCell, hasSessionColumns, replicaSessionCells } from "./session-columns.js";
 
 /** Left-aligns columns; the last column is not padded. */
@@ -32,6 +33,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     return `no applications deployed (${nodes} node${nodes === 1 ? "" : "s"} connected); deploy one with \`tsserve deploy serve.yaml\``;
   }
   const sessions = hasSessionColumns(report);
+  const models = hasModelColumn(report);
   const apps: string[][] = [["APPLICATION", "STATUS", "MESSAGE"]];
   const deployments: string[][] = [
     [
@@ -56,6 +58,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
       "VERSION",
       "RESTARTS",
       ...(sessions ? ["SESSIONS", "HANDOFFS"] : []),
+      ...(models ? ["MODELS"] : []),
     ],
   ];
   for (const app of report.applications) {
@@ -84,6 +87,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
           (r.codeVersion ?? "-").slice(0, 8),
           String(r.restarts ?? 0),
           ...(sessions ? replicaSessionCells(r) : []),
+          ...(models ? [replicaModelCell(r)] : []),
         ]);
       }
     }

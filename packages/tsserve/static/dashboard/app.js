@@ -21,6 +21,12 @@ function deploymentSessions(d) {
   return moving > 0 ? `${n} (${moving} moving)` : String(n);
 }
 
+/** A multiplexed replica's models, most recently used first; "–" when it is not multiplexed. */
+function replicaModels(r) {
+  if (r.models === undefined) return "–";
+  return r.models.length ? esc([...r.models].reverse().join(", ")) : "none";
+}
+
 function render(snap) {
   const status = snap.status;
   $("#conn").textContent = status ? "live" : "controller not answering";
@@ -55,7 +61,8 @@ function render(snap) {
           `<tr data-replica="${esc(r.replicaId)}"><td>${esc(r.replicaId)}</td><td>${esc(a.name)}/${esc(d.name)}</td>` +
             `<td class="s-${r.state}">${r.state}</td><td>${r.ongoing}</td><td>${r.pid}</td><td>${esc(r.nodeId)}</td>` +
             `<td>${esc(r.codeVersion.slice(0, 8))}</td><td>${r.restarts}</td><td>${age(r.startedAt)}</td>` +
-            `<td class="sessions">${r.sessions ?? "–"}</td><td class="handoffs">${r.sessions === undefined ? "–" : (r.handoffs ?? 0)}</td></tr>`,
+            `<td class="sessions">${r.sessions ?? "–"}</td><td class="handoffs">${r.sessions === undefined ? "–" : (r.handoffs ?? 0)}</td>` +
+            `<td class="models">${replicaModels(r)}</td></tr>`,
         );
       }
     }
