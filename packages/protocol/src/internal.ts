@@ -67,6 +67,7 @@ export {
 export {
   type HandoffRequest,
   HandoffStatus,
+  SESSION_FORWARD_REPLY_HEADER,
   type SessionRecord,
   decodeHandoffReply,
   decodeHandoffRequest,

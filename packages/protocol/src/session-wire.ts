@@ -97,6 +97,14 @@ export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
   };
 }
 
+/**
+ * `sfwd.…`: a forwarded session call keeps its body; its reply subject is the forwarder's (the
+ * receiver answers it at once with an empty message, so a forward to a replica that stopped
+ * serving comes back as "no responders" instead of being dropped), and this header carries the
+ * caller's reply subject, which the receiver answers as if the call had come straight to it.
+ */
+export const SESSION_FORWARD_REPLY_HEADER = "Tsserve-Reply";
+
 /** `shand.…`: the replica that wants a session asks its recorded owner to release it. */
 export interface HandoffRequest {
   sessionId: string;
