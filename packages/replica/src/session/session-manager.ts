@@ -1,5 +1,7 @@
 import type { Msg, NatsConnection, NatsError, Subscription } from "nats";
 import {
+  decodeHandoffOffer,
+  type HandoffOffer,
   sessionBucketName,
   sessionForwardSubject,
   sessionHandoffSubject,
@@ -16,9 +18,9 @@ import { acquire } from "./session-acquire.js";
 import type { SessionState, SessionStateProvider } from "./session-api.js";
 import { SessionForwarder, receiveForwarded } from "./session-forward.js";
 import { SessionMetrics } from "./session-metrics.js";
-import { onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
+import { handOffMoved, onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
 import { SlotStatus, SessionSlot } from "./session-slot.js";
-import { SessionStore, isRevisionConflict } from "./session-store.js";
+import { SessionStore, isRevisionConflict, type StoredRecord } from "./session-store.js";
 import { shortId, type SessionDeps } from "./session-types.js";
 
 /** A call is re-routed at most this often after forwards that found nobody (then it runs here). */
@@ -64,6 +66,9 @@ export class SessionManager implements SessionStateProvider {
     const names = new Set(Array.isArray(shared) ? shared : []);
     this.shared = shared === true ? () => true : (n) => names.has(n);
     this.forwarder = new SessionForwarder(d.nc, d.log);
+    d.view.onChange = () => {
+      if (!this.closing) handOffMoved(d, (id) => d.view.ownerOf(id));
+    };
     if (d.settings.ttlMs > 0) {
       const every = Math.max(250, Math.min(d.settings.ttlMs / 4, 30_000));
       this.sweep = setInterval(() => void sweepIdle(d, Date.now()), every);
@@ -117,7 +122,10 @@ export class SessionManager implements SessionStateProvider {
       }),
       nc.subscribe(sessionHandoffSubject(prefix, app, deployment, me), {
         callback: (err, msg) => {
-          if (err === null) onHandoffRequest(this.d, msg);
+          if (err !== null) return;
+          const offered = decodeHandoffOffer(msg.data);
+          if (offered !== undefined) this.onOffer(offered);
+          else onHandoffRequest(this.d, msg);
         },
       }),
     );
@@ -164,22 +172,44 @@ export class SessionManager implements SessionStateProvider {
     // Closing: every call admitted before has ended; a new session here would never be parked.
     if (slot === undefined && this.closing) return this.refuseClosing(msg, req, entry);
     if (!this.runner.admit(msg, req, entry)) return;
-    if (slot === undefined) {
-      slot = new SessionSlot(id, d.settings.maxBytes, (why) => d.metrics.refusedWrite(why));
-      d.sessions.set(id, slot);
-      d.moved.delete(id);
-      const s = slot;
-      acquire(d, s).then(
-        () => this.pump(s),
-        (e: unknown) => {
-          if (d.sessions.get(id) === s) d.sessions.delete(id);
-          for (const c of s.drainQueue()) this.runner.fail(c.msg, c.req, e);
-        },
-      );
-    }
+    slot ??= this.startAcquiring(id);
     this.callSlot.set(req, slot);
     slot.enqueue({ msg, req, entry: this.wrap(entry), shared: this.shared(req.method) });
     this.pump(slot);
+  }
+
+  /** A new slot for `id`, acquiring the session; its calls run once it is owned (or fail with the reason). */
+  private startAcquiring(id: string, offered?: StoredRecord): SessionSlot {
+    const d = this.d;
+    const s = new SessionSlot(id, d.settings.maxBytes, (why) => d.metrics.refusedWrite(why));
+    d.sessions.set(id, s);
+    d.moved.delete(id);
+    s.acquired = acquire(d, s, offered).then(
+      () => this.pump(s),
+      (e: unknown) => {
+        if (d.sessions.get(id) === s) d.sessions.delete(id);
+        for (const c of s.drainQueue()) this.runner.fail(c.msg, c.req, e);
+      },
+    );
+    return s;
+  }
+
+  /**
+   * The previous owner parked `id` for this replica (a hand-off on a change of the RUNNING set):
+   * claim it now, outside any call slot, so the session's next call finds it owned. Ignored when
+   * the session is here already, when this replica is closing, or when its own ring names
+   * another owner (the offer is a hint; the session's next call acquires it wherever it lands).
+   */
+  private onOffer(offer: HandoffOffer): void {
+    const d = this.d;
+    const id = offer.sessionId;
+    if (this.closing || d.sessions.has(id)) return;
+    const owner = d.view.ownerOf(id);
+    if (owner !== undefined && owner !== d.me) return;
+    if (offer.revision <= 0) return void this.startAcquiring(id);
+    const { state, exported } = offer;
+    const record = { id, owner: "", generation: 0, parked: true, state, exported, at: 0 };
+    this.startAcquiring(id, { record, revision: offer.revision });
   }
 
   /** Parks every owned session (drain, after the last call); then stops serving hand-offs. */
@@ -188,6 +218,8 @@ export class SessionManager implements SessionStateProvider {
     this.closing = true;
     // A forward that comes back undelivered is routed again; it must not find the connection closed.
     await this.forwarder.idle();
+    // Sessions claimed from an offer (no call waits for them) must be owned, then parked, too.
+    await Promise.all([...this.d.sessions.values()].map((s) => s.acquired));
     await parkAll(this.d);
     for (const s of this.subs.slice(1)) await s.drain().catch(() => undefined);
     this.d.view.close();
