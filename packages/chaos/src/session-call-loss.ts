@@ -31,33 +31,66 @@ export function sessionsOwnedAt(outcomes: readonly CallOutcome[], replica: strin
   return new Set([...last].filter(([s, l]) => l.replica === replica && after.has(s)).map(([s]) => s));
 }
 
+/** A replica the controller took out for missed heartbeats: a fault, whatever phase it fell in. */
+export interface Eviction {
+  replica: string;
+  /** Epoch ms of the controller's log line. */
+  at: number;
+}
+
+/**
+ * The evictions in controller log lines (`replica X removed: no heartbeat for N ms`): a replica
+ * starved or stopped for longer than `heartbeatTimeoutS`, as on a machine loaded far past its
+ * cores. Pass `cc.grepLogs(EVICTION_LINE)`.
+ */
+export const EVICTION_LINE = /\[controller\] replica \S+ removed: no heartbeat/;
+
+export function evictionsIn(lines: readonly string[]): Eviction[] {
+  const out: Eviction[] = [];
+  for (const line of lines) {
+    const m = /^(\S+Z) .*\[controller\] replica (\S+) removed: no heartbeat/.exec(line);
+    const at = m ? Date.parse(m[1]!) : NaN;
+    if (m && Number.isFinite(at)) out.push({ replica: m[2]!, at });
+  }
+  return out;
+}
+
 /**
  * What issue 19 allows of failed calls, phase by phase; returns one line per breach (none: all
  * held). A planned change (rolling update, scaling, drain) fails no call: calls that arrive during
  * a hand-off wait for it. A fault fails only calls of the sessions its dead replicas owned, each
  * with a typed error from {@link FAULT_ERROR_CODES}, at most `perSession` per such session (each
  * session has one call in flight per driver loop: two loops per session by default). A fault that
- * killed no replica (a controller restart) fails none.
+ * killed no replica (a controller restart) fails none. `evictions` ({@link evictionsIn}) turn the
+ * planned phases they fall in into faults.
  */
 export function callLossBreaches(
   scenario: SessionScenario,
   outcomes: readonly CallOutcome[],
+  evictions: readonly Eviction[] = [],
   perSession = 2,
 ): string[] {
   const out: string[] = [];
-  for (const { phase, failed } of scenario.failedByPhase(outcomes)) {
+  const phases = scenario.failedByPhase(outcomes);
+  for (const [i, { phase: p, failed }] of phases.entries()) {
     const total = Object.values(failed).reduce((a, b) => a + b, 0);
     if (total === 0) continue;
     const codes = Object.entries(failed)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
+    // A planned phase in which the controller evicted a replica for missed heartbeats had a
+    // fault in it: it is held to the fault's bound, with the evicted replicas as the dead ones.
+    const end = phases[i + 1]?.phase.at ?? Infinity;
+    const evicted = evictions.filter((e) => e.at >= p.at && e.at < end);
+    const phase = evicted.length > 0 ? { ...p, planned: false } : p;
     if (phase.planned) {
       out.push(`${phase.name} (planned): ${total} failed calls (${codes}), 0 allowed`);
       continue;
     }
     const untyped = Object.keys(failed).filter((k) => !FAULT_ERROR_CODES.has(k));
     if (untyped.length > 0) out.push(`${phase.name}: failed with ${untyped.join(", ")} (${codes})`);
-    const owned = new Set(phase.killed.flatMap((r) => [...sessionsOwnedAt(outcomes, r, phase.at)]));
+    const dead = [...phase.killed.map((replica) => ({ replica, at: phase.at })), ...evicted];
+    const owned = new Set(dead.flatMap((k) => [...sessionsOwnedAt(outcomes, k.replica, k.at)]));
     if (total > perSession * owned.size)
       out.push(
         `${phase.name}: ${total} failed calls (${codes}), over ${perSession} × ${owned.size} sessions its dead replicas owned`,
