@@ -155,6 +155,12 @@ export class SessionManager implements SessionStateProvider {
     const id = req.sessionId!;
     let slot = d.sessions.get(id);
     if (slot !== undefined && slot.status === SlotStatus.RELEASING) {
+      // Forwards to where it is going came back undelivered (that replica is gone): wait for the
+      // release to end, then take the call from the record like any other.
+      if (hops > MAX_FORWARD_HOPS && slot.released !== undefined) {
+        const again = (): void => this.onCall(msg, req, entry, true, hops);
+        return void slot.released.then(again, again);
+      }
       if (slot.releasingTo !== undefined) return this.forward(msg, req, entry, slot.releasingTo, hops);
       slot = undefined; // parked at drain: the call waits for its next owner
     }
