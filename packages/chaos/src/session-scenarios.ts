@@ -14,6 +14,11 @@ export interface PhaseRecord {
   convergedMs: number;
   /** Replica ids that died by SIGKILL in this phase (memory mode loses their sessions). */
   killed: string[];
+  /**
+   * A planned change (deploy, rolling update, scaling, drain): it must lose no call. The others
+   * are faults (SIGKILLs, a controller restart).
+   */
+  planned: boolean;
 }
 
 /**
@@ -78,6 +83,7 @@ export class SessionScenario {
           if (signalPid(pid, "SIGKILL")) killed.push(id);
         },
         killed,
+        false,
       );
     }
   }
@@ -97,15 +103,21 @@ export class SessionScenario {
         await this.cc.respawnAgent(i);
       },
       killed,
+      false,
     );
   }
 
   /** SIGKILLs the controller and starts it again. */
   async controllerRestart(): Promise<void> {
-    await this.apply("controller restart", async () => {
-      await this.cc.cluster.killController();
-      await this.cc.cluster.restartController();
-    });
+    await this.apply(
+      "controller restart",
+      async () => {
+        await this.cc.cluster.killController();
+        await this.cc.cluster.restartController();
+      },
+      [],
+      false,
+    );
   }
 
   /** Every replica killed by a fault so far. */
@@ -114,17 +126,35 @@ export class SessionScenario {
   }
 
   /**
+   * The calls sent during each phase (from its start to the next one's) that failed, by error
+   * code, in phase order. Calls sent before the first phase are not counted.
+   */
+  failedByPhase(outcomes: readonly CallOutcome[]): { phase: PhaseRecord; failed: Record<string, number> }[] {
+    return this.phases.map((p, i) => {
+      const end = this.phases[i + 1]?.at ?? Infinity;
+      const failed: Record<string, number> = {};
+      for (const o of outcomes)
+        if (!o.reply && o.sentAt !== undefined && o.sentAt >= p.at && o.sentAt < end)
+          failed[o.error ?? "?"] = (failed[o.error ?? "?"] ?? 0) + 1;
+      return { phase: p, failed };
+    });
+  }
+
+  /** The failed calls (by code) sent during the phases `which` selects, e.g. the planned ones. */
+  failedIn(outcomes: readonly CallOutcome[], which: (p: PhaseRecord) => boolean): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const { phase, failed } of this.failedByPhase(outcomes))
+      if (which(phase)) for (const [k, v] of Object.entries(failed)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  }
+
+  /**
    * One line per phase, for the test's log; with `outcomes`, also the calls sent during each phase
-   * (from its start to the next one's) that failed, by code.
+   * that failed, by code.
    */
   format(outcomes: readonly CallOutcome[] = []): string {
-    return this.phases
-      .map((p, i) => {
-        const end = this.phases[i + 1]?.at ?? Infinity;
-        const failed: Record<string, number> = {};
-        for (const o of outcomes)
-          if (!o.reply && o.sentAt !== undefined && o.sentAt >= p.at && o.sentAt < end)
-            failed[o.error ?? "?"] = (failed[o.error ?? "?"] ?? 0) + 1;
+    return this.failedByPhase(outcomes)
+      .map(({ phase: p, failed }) => {
         const f = Object.entries(failed).map(([k, v]) => `${k}=${v}`);
         return `  ${p.name}: converged in ${p.convergedMs} ms${f.length ? `; failed calls ${f.join(" ")}` : ""}`;
       })
@@ -139,12 +169,17 @@ export class SessionScenario {
     });
   }
 
-  private async apply(name: string, change: () => Promise<void>, killed: string[] = []): Promise<void> {
+  private async apply(
+    name: string,
+    change: () => Promise<void>,
+    killed: string[] = [],
+    planned = true,
+  ): Promise<void> {
     const t0 = Date.now();
     const at = performance.timeOrigin + performance.now();
     await change();
     await waitConverged(this.cc, this.app, this.replicas, 60_000, SESSION_TARGET);
-    this.phases.push({ name, at, convergedMs: Date.now() - t0, killed });
+    this.phases.push({ name, at, convergedMs: Date.now() - t0, killed, planned });
     await this.drivers()?.waitForAcked(this.settleCalls);
   }
 }

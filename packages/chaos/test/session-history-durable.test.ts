@@ -2,7 +2,8 @@
 // called from two of them, so handles with different membership views meet during every change)
 // through a rolling update, 4 → 8 → 4, a drain, a replica SIGKILL loop, an agent SIGKILL and a
 // controller restart, in durable mode: no lost acknowledged update, no stale or empty read, never
-// two replicas running calls of one session at once (recorded by the replicas themselves).
+// two replicas running calls of one session at once (recorded by the replicas themselves), and no
+// failed call in a planned change.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { startNatsServer } from "@tsserve/test-utils";
 import { startChaosCluster } from "../src/chaos-cluster.js";
 import { readReplicaRecords, sessionHistoryEnv } from "../src/session-cluster.js";
 import { startSessionDrivers, type SessionDrivers } from "../src/session-drivers.js";
+import { EVICTION_LINE, callLossBreaches, evictionsIn } from "../src/session-call-loss.js";
 import { checkSessionHistory, formatHistory, violationCount } from "../src/session-history.js";
 import { SessionScenario } from "../src/session-scenarios.js";
 
@@ -65,6 +67,11 @@ describe("session state, durable: the per-session history checker through every 
       expect(report.movedSessions).toBeGreaterThan(150);
       expect(report.acked).toBeGreaterThan(report.sent * 0.9);
       expect(report.lostSessions.size).toBe(0);
+      // Planned changes fail no call; each fault fails only calls of the sessions its dead
+      // replicas owned, with a typed error, at most one per driver loop (two per session); the
+      // controller restart kills no replica and fails none.
+      // A replica evicted for missed heartbeats (a machine loaded far past its cores) is a fault.
+      expect(callLossBreaches(scenario, outcomes, evictionsIn(cc.grepLogs(EVICTION_LINE)))).toEqual([]);
     } finally {
       await drivers?.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

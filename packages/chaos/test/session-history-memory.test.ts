@@ -1,6 +1,6 @@
 // Issue 19, "Done when", memory mode: the same 300 sessions and driver processes as the durable
 // test through every planned change (rolling update, 4 → 8 → 4, a drain) with no lost update, no
-// stale or empty read and no overlap; then a replica SIGKILL, after which exactly the dead
+// stale or empty read, no overlap and no failed call; then a replica SIGKILL, after which exactly the dead
 // replica's sessions lose their state and the next call of each is told so.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,29 +10,11 @@ import { startNatsServer } from "@tsserve/test-utils";
 import { startChaosCluster } from "../src/chaos-cluster.js";
 import { readReplicaRecords, sessionHistoryEnv } from "../src/session-cluster.js";
 import { startSessionDrivers, type SessionDrivers } from "../src/session-drivers.js";
-import {
-  checkSessionHistory,
-  formatHistory,
-  violationCount,
-  type CallOutcome,
-} from "../src/session-history.js";
+import { EVICTION_LINE, callLossBreaches, evictionsIn, sessionsOwnedAt } from "../src/session-call-loss.js";
+import { checkSessionHistory, formatHistory, violationCount } from "../src/session-history.js";
 import { SessionScenario } from "../src/session-scenarios.js";
 
 const APP = "hist-memory";
-
-/** Sessions whose last acknowledged call before `at` ran on `replica` and that were answered after `at`. */
-function ownedAt(outcomes: readonly CallOutcome[], replica: string, at: number): Set<string> {
-  const last = new Map<string, { end: number; replica: string }>();
-  const after = new Set<string>();
-  for (const o of outcomes) {
-    const r = o.reply;
-    if (!r) continue;
-    if (r.start > at) after.add(r.session);
-    if (r.end < at && (last.get(r.session)?.end ?? -Infinity) < r.end)
-      last.set(r.session, { end: r.end, replica: r.replica });
-  }
-  return new Set([...last].filter(([s, l]) => l.replica === replica && after.has(s)).map(([s]) => s));
-}
 
 describe("session state, memory: the per-session history checker through planned changes and a crash", () => {
   it("keeps every session through planned changes; a crash loses exactly the dead replica's sessions, and says so", async () => {
@@ -78,6 +60,8 @@ describe("session state, memory: the per-session history checker through planned
       expect(plannedReport.sessions).toBe(300);
       expect(plannedReport.movedSessions).toBeGreaterThan(150);
       expect(plannedReport.lostSessions.size).toBe(0);
+      // Calls that arrive during a hand-off wait for it: no planned change fails a call.
+      expect(callLossBreaches(scenario, planned, evictionsIn(cc.grepLogs(EVICTION_LINE)))).toEqual([]);
 
       // The crash, with fresh drivers (new seqs on top of the sessions' state).
       drivers = await startSessionDrivers({
@@ -98,7 +82,7 @@ describe("session state, memory: the per-session history checker through planned
       const report = checkSessionHistory(all, readReplicaRecords(records), {
         lossAllowed: (_s, previous) => previous === dead,
       });
-      const owned = ownedAt(all, dead, kill.at);
+      const owned = sessionsOwnedAt(all, dead, kill.at);
       console.log(
         `memory, after SIGKILL of ${dead}: ${formatHistory(report)}; sessions it owned: ${owned.size}\n${scenario.format(all)}`,
       );
@@ -107,6 +91,8 @@ describe("session state, memory: the per-session history checker through planned
       // Exactly the dead replica's sessions were lost, each told so on its next call.
       expect(owned.size).toBeGreaterThan(20);
       expect([...report.lostSessions.keys()].sort()).toEqual([...owned].sort());
+      // The crash fails only calls of the dead replica's sessions, typed, at most one per driver loop.
+      expect(callLossBreaches(scenario, all, evictionsIn(cc.grepLogs(EVICTION_LINE)))).toEqual([]);
     } finally {
       await drivers?.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

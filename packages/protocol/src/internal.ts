@@ -65,12 +65,16 @@ export {
   resolveShared,
 } from "./session-options.js";
 export {
+  type HandoffOffer,
   type HandoffRequest,
   HandoffStatus,
+  SESSION_FORWARD_REPLY_HEADER,
   type SessionRecord,
+  decodeHandoffOffer,
   decodeHandoffReply,
   decodeHandoffRequest,
   decodeSessionRecord,
+  encodeHandoffOffer,
   encodeHandoffReply,
   encodeHandoffRequest,
   encodeSessionRecord,

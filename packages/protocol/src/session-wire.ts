@@ -97,6 +97,14 @@ export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
   };
 }
 
+/**
+ * `sfwd.…`: a forwarded session call keeps its body; its reply subject is the forwarder's (the
+ * receiver answers it at once with an empty message, so a forward to a replica that stopped
+ * serving comes back as "no responders" instead of being dropped), and this header carries the
+ * caller's reply subject, which the receiver answers as if the call had come straight to it.
+ */
+export const SESSION_FORWARD_REPLY_HEADER = "Tsserve-Reply";
+
 /** `shand.…`: the replica that wants a session asks its recorded owner to release it. */
 export interface HandoffRequest {
   sessionId: string;
@@ -125,6 +133,44 @@ export function decodeHandoffRequest(bytes: Uint8Array): HandoffRequest {
     throw new ProtocolError("malformed session hand-off request");
   }
   return { sessionId: v[1], to: v[2] };
+}
+
+/**
+ * `shand.…`, published without a reply subject: the sender parked `sessionId` for the receiver,
+ * the session's owner on the sender's ring, so that the receiver claims it before the session's
+ * next call arrives there. Only a hint: a receiver that ignores it acquires on that call.
+ */
+export interface HandoffOffer {
+  sessionId: string;
+  /**
+   * The parked record's KV revision and its `state` / `exported` bytes, so the receiver claims it
+   * by compare-and-set without reading it first; revision 0: not carried (too large), read it.
+   */
+  revision: number;
+  state: Uint8Array | null;
+  exported: Uint8Array | null;
+}
+
+export function encodeHandoffOffer(o: HandoffOffer): Uint8Array {
+  return encode([2, o.sessionId, o.revision, o.state, o.exported]);
+}
+
+/** The offer, or undefined when `bytes` is not one (a hand-off request, say). */
+export function decodeHandoffOffer(bytes: Uint8Array): HandoffOffer | undefined {
+  let v: unknown;
+  try {
+    v = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v) || v[0] !== 2 || typeof v[1] !== "string" || typeof v[2] !== "number")
+    return undefined;
+  const bytesOr = (x: unknown): Uint8Array | null | undefined =>
+    x === null || x === undefined ? null : x instanceof Uint8Array ? x : undefined;
+  const state = bytesOr(v[3]);
+  const exported = bytesOr(v[4]);
+  if (state === undefined || exported === undefined) return undefined;
+  return { sessionId: v[1], revision: v[2], state, exported };
 }
 
 export function encodeHandoffReply(status: HandoffStatus): Uint8Array {

@@ -16,6 +16,8 @@ export class OwnershipView {
   private live = new Set<string>();
   private known = false;
   private readonly stop: () => void;
+  /** Called after each change of the RUNNING set (the ring is rebuilt by then). */
+  onChange: () => void = () => {};
 
   constructor(nc: NatsConnection, spec: ReplicaSpec) {
     const vn = spec.config.requestRouter.kwargs["numVirtualNodes"];
@@ -28,9 +30,13 @@ export class OwnershipView {
     });
     this.stop = source.subscribe({
       onUpdate: (u) => {
+        const live = new Set(u.replicas.map((r) => r.replicaId));
+        const same = this.known && live.size === this.live.size && [...live].every((r) => this.live.has(r));
         this.known = true;
-        this.live = new Set(u.replicas.map((r) => r.replicaId));
-        this.ring.rebuild(this.live);
+        this.live = live;
+        if (same) return;
+        this.ring.rebuild(live);
+        this.onChange();
       },
       onError: () => {},
     });

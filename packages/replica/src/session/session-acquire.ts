@@ -88,12 +88,12 @@ async function claim(d: SessionDeps, slot: SessionSlot, stored: StoredRecord): P
  * Makes this replica the session's owner (docs/internals.md "Session state"): read the record;
  * none → create it (a new session); parked → claim it; owned by another replica → ask it to hand
  * the session off (it finishes the session's running calls, exports and parks the record), then
- * claim; owner gone (no responders, or silent and out of the RUNNING set) or not holding it →
+ * claim (`offered`: the record its previous owner parked for this replica, claimed unread); owner gone (no responders, or silent and out of the RUNNING set) or not holding it →
  * take it over by compare-and-set (durable: its stored state; memory: lost). Every write names
  * the revision read, so two acquirers never both win. Bounded by `handoffTimeoutMs`: then the
  * waiting calls fail with SessionHandoffTimeoutError (retryable; they did not run).
  */
-export async function acquire(d: SessionDeps, slot: SessionSlot): Promise<void> {
+export async function acquire(d: SessionDeps, slot: SessionSlot, offered?: StoredRecord): Promise<void> {
   const started = Date.now();
   const deadline = started + d.settings.handoffTimeoutMs;
   const id = slot.sessionId;
@@ -107,7 +107,10 @@ export async function acquire(d: SessionDeps, slot: SessionSlot): Promise<void> 
       if (left <= 0) break;
       let stored: StoredRecord | null;
       try {
-        stored = await d.store.read(id);
+        // An offer carries the parked record as written: claimed by compare-and-set on its
+        // revision without a read first (a stale offer fails the write, then the record is read).
+        stored = offered ?? (await d.store.read(id));
+        offered = undefined;
         if (stored === null) {
           try {
             slot.revision = await d.store.create(ownedRecord(d, id, null));

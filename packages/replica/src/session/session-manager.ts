@@ -1,5 +1,7 @@
 import type { Msg, NatsConnection, NatsError, Subscription } from "nats";
 import {
+  decodeHandoffOffer,
+  type HandoffOffer,
   sessionBucketName,
   sessionForwardSubject,
   sessionHandoffSubject,
@@ -14,11 +16,15 @@ import type { LogLine } from "../reply-writer.js";
 import { OwnershipView } from "./ownership-view.js";
 import { acquire } from "./session-acquire.js";
 import type { SessionState, SessionStateProvider } from "./session-api.js";
+import { SessionForwarder, receiveForwarded } from "./session-forward.js";
 import { SessionMetrics } from "./session-metrics.js";
-import { onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
+import { handOffMoved, onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
 import { SlotStatus, SessionSlot } from "./session-slot.js";
-import { SessionStore, isRevisionConflict } from "./session-store.js";
+import { SessionStore, isRevisionConflict, type StoredRecord } from "./session-store.js";
 import { shortId, type SessionDeps } from "./session-types.js";
+
+/** A call is re-routed at most this often after forwards that found nobody (then it runs here). */
+const MAX_FORWARD_HOPS = 3;
 
 /** What the manager needs from the request server: admission (the strict limit) and running a call. */
 export interface CallRunner {
@@ -47,6 +53,9 @@ export class SessionManager implements SessionStateProvider {
   private readonly callSlot = new WeakMap<RequestContext, SessionSlot>();
   private readonly subs: Subscription[] = [];
   private readonly sweep: NodeJS.Timeout | undefined;
+  private readonly forwarder: SessionForwarder;
+  /** close() began: no session is acquired here any more (parking may be under way). */
+  private closing = false;
 
   private constructor(
     d: SessionDeps,
@@ -56,6 +65,10 @@ export class SessionManager implements SessionStateProvider {
     this.d = d;
     const names = new Set(Array.isArray(shared) ? shared : []);
     this.shared = shared === true ? () => true : (n) => names.has(n);
+    this.forwarder = new SessionForwarder(d.nc, d.log);
+    d.view.onChange = () => {
+      if (!this.closing) handOffMoved(d, (id) => d.view.ownerOf(id));
+    };
     if (d.settings.ttlMs > 0) {
       const every = Math.max(250, Math.min(d.settings.ttlMs / 4, 30_000));
       this.sweep = setInterval(() => void sweepIdle(d, Date.now()), every);
@@ -104,10 +117,15 @@ export class SessionManager implements SessionStateProvider {
   subscribe(onForwarded: (err: NatsError | null, msg: Msg) => void): void {
     const { nc, prefix, app, deployment, me } = this.d;
     this.subs.push(
-      nc.subscribe(sessionForwardSubject(prefix, app, deployment, me), { callback: onForwarded }),
+      nc.subscribe(sessionForwardSubject(prefix, app, deployment, me), {
+        callback: (err, msg) => onForwarded(err, err === null ? receiveForwarded(nc, msg) : msg),
+      }),
       nc.subscribe(sessionHandoffSubject(prefix, app, deployment, me), {
         callback: (err, msg) => {
-          if (err === null) onHandoffRequest(this.d, msg);
+          if (err !== null) return;
+          const offered = decodeHandoffOffer(msg.data);
+          if (offered !== undefined) this.onOffer(offered);
+          else onHandoffRequest(this.d, msg);
         },
       }),
     );
@@ -132,56 +150,124 @@ export class SessionManager implements SessionStateProvider {
    * that took this one for the owner, so it is run here whatever this replica's ring says (one
    * hop at most, also while views of the RUNNING set disagree).
    */
-  onCall(msg: Msg, req: RequestMessage, entry: MethodEntry, forwarded: boolean): void {
+  onCall(msg: Msg, req: RequestMessage, entry: MethodEntry, forwarded: boolean, hops = 0): void {
     const d = this.d;
     const id = req.sessionId!;
     let slot = d.sessions.get(id);
     if (slot !== undefined && slot.status === SlotStatus.RELEASING) {
-      if (slot.releasingTo !== undefined) return this.forward(msg, slot.releasingTo);
+      // Forwards to where it is going came back undelivered (that replica is gone): wait for the
+      // release to end, then take the call from the record like any other.
+      if (hops > MAX_FORWARD_HOPS && slot.released !== undefined) {
+        const again = (): void => this.onCall(msg, req, entry, true, hops);
+        return void slot.released.then(again, again);
+      }
+      if (slot.releasingTo !== undefined) return this.forward(msg, req, entry, slot.releasingTo, hops);
       slot = undefined; // parked at drain: the call waits for its next owner
     }
     if (slot === undefined && !forwarded) {
       const moved = d.moved.get(id);
-      if (moved !== undefined && moved.until > Date.now() && moved.to !== d.me)
-        return this.forward(msg, moved.to);
+      if (moved !== undefined && moved.until > Date.now() && moved.to !== d.me) {
+        // Only while the replica it went to serves: one that drained or died since has parked it
+        // or lost it, and the ring below says where it goes now (a forward there would be lost).
+        if (d.view.isLive(moved.to)) return this.forward(msg, req, entry, moved.to, hops);
+        d.moved.delete(id);
+      }
       const owner = d.view.ownerOf(id);
-      if (owner !== undefined && owner !== d.me) return this.forward(msg, owner);
+      if (owner !== undefined && owner !== d.me) return this.forward(msg, req, entry, owner, hops);
     }
+    // Closing: every call admitted before has ended; a new session here would never be parked.
+    if (slot === undefined && this.closing) return this.refuseClosing(msg, req, entry);
     if (!this.runner.admit(msg, req, entry)) return;
-    if (slot === undefined) {
-      slot = new SessionSlot(id, d.settings.maxBytes, (why) => d.metrics.refusedWrite(why));
-      d.sessions.set(id, slot);
-      d.moved.delete(id);
-      const s = slot;
-      acquire(d, s).then(
-        () => this.pump(s),
-        (e: unknown) => {
-          if (d.sessions.get(id) === s) d.sessions.delete(id);
-          for (const c of s.drainQueue()) this.runner.fail(c.msg, c.req, e);
-        },
-      );
-    }
+    slot ??= this.startAcquiring(id);
     this.callSlot.set(req, slot);
     slot.enqueue({ msg, req, entry: this.wrap(entry), shared: this.shared(req.method) });
     this.pump(slot);
   }
 
+  /** A new slot for `id`, acquiring the session; its calls run once it is owned (or fail with the reason). */
+  private startAcquiring(id: string, offered?: StoredRecord): SessionSlot {
+    const d = this.d;
+    const s = new SessionSlot(id, d.settings.maxBytes, (why) => d.metrics.refusedWrite(why));
+    d.sessions.set(id, s);
+    d.moved.delete(id);
+    s.acquired = acquire(d, s, offered).then(
+      () => this.pump(s),
+      (e: unknown) => {
+        if (d.sessions.get(id) === s) d.sessions.delete(id);
+        for (const c of s.drainQueue()) this.runner.fail(c.msg, c.req, e);
+      },
+    );
+    return s;
+  }
+
+  /**
+   * The previous owner parked `id` for this replica (a hand-off on a change of the RUNNING set):
+   * claim it now, outside any call slot, so the session's next call finds it owned. Ignored when
+   * the session is here already, when this replica is closing, or when its own ring names
+   * another owner (the offer is a hint; the session's next call acquires it wherever it lands).
+   */
+  private onOffer(offer: HandoffOffer): void {
+    const d = this.d;
+    const id = offer.sessionId;
+    if (this.closing || d.sessions.has(id)) return;
+    const owner = d.view.ownerOf(id);
+    if (owner !== undefined && owner !== d.me) return;
+    if (offer.revision <= 0) return void this.startAcquiring(id);
+    const { state, exported } = offer;
+    const record = { id, owner: "", generation: 0, parked: true, state, exported, at: 0 };
+    this.startAcquiring(id, { record, revision: offer.revision });
+  }
+
   /** Parks every owned session (drain, after the last call); then stops serving hand-offs. */
   async close(): Promise<void> {
     if (this.sweep !== undefined) clearInterval(this.sweep);
+    this.closing = true;
+    // A forward that comes back undelivered is routed again; it must not find the connection closed.
+    await this.forwarder.idle();
+    // Sessions claimed from an offer (no call waits for them) must be owned, then parked, too.
+    await Promise.all([...this.d.sessions.values()].map((s) => s.acquired));
     await parkAll(this.d);
     for (const s of this.subs.slice(1)) await s.drain().catch(() => undefined);
     this.d.view.close();
   }
 
-  private forward(msg: Msg, to: string): void {
-    const { nc, prefix, app, deployment } = this.d;
+  private forward(msg: Msg, req: RequestMessage, entry: MethodEntry, to: string, hops: number): void {
+    const { prefix, app, deployment } = this.d;
     const subject = sessionForwardSubject(prefix, app, deployment, to);
-    try {
-      nc.publish(subject, msg.data, msg.reply ? { reply: msg.reply } : undefined);
-    } catch (e) {
-      this.d.log(`forward to ${to} failed: ${(e as Error).message}`);
-    }
+    this.forwarder.send(msg, subject, to, () => this.undelivered(msg, req, entry, to, hops + 1));
+  }
+
+  /**
+   * A forward to `gone` found nobody serving forwards there (it drained or exited before this
+   * replica's view of the RUNNING set caught up): the call never arrived, so it is routed again.
+   * To the session's owner on the ring when that is another replica; otherwise it runs here, and
+   * acquiring asks `gone` for the session (a draining replica serves hand-offs until it parked
+   * everything) or takes it over once it is gone. The call waits, it is not lost.
+   */
+  private undelivered(msg: Msg, req: RequestMessage, entry: MethodEntry, gone: string, hops: number): void {
+    const d = this.d;
+    const id = req.sessionId!;
+    if (d.moved.get(id)?.to === gone) d.moved.delete(id);
+    const owner = d.view.ownerOf(id);
+    d.log(
+      `session ${shortId(id)}: forward to ${gone} found no subscriber; routed again (owner now ${owner ?? "here"})`,
+    );
+    if (hops <= MAX_FORWARD_HOPS && owner !== undefined && owner !== d.me && owner !== gone)
+      return this.forward(msg, req, entry, owner, hops);
+    this.onCall(msg, req, entry, true, hops);
+  }
+
+  /** A call that reached a closing replica with nowhere else to go: a typed, retryable error. */
+  private refuseClosing(msg: Msg, req: RequestMessage, entry: MethodEntry): void {
+    if (!this.runner.admit(msg, req, entry)) return;
+    this.runner.fail(
+      msg,
+      req,
+      new UnavailableError(
+        `session ${shortId(req.sessionId!)}: replica ${this.d.me} is shutting down and knows no other owner yet; the call did not run, retry it`,
+        { data: { sessionId: req.sessionId, replica: this.d.me } },
+      ),
+    );
   }
 
   private pump(slot: SessionSlot): void {

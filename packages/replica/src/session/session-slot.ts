@@ -3,6 +3,7 @@ import { encode, type RequestMessage } from "@tsserve/protocol/internal";
 import { SessionStateError } from "@tsserve/protocol";
 import type { MethodEntry } from "../method-table.js";
 import type { SessionOrigin, SessionState } from "./session-api.js";
+import type { StoredRecord } from "./session-store.js";
 
 /** One call of a session waiting for its turn (it holds a replica slot already). */
 export interface SessionCall {
@@ -40,6 +41,12 @@ export class SessionSlot implements SessionState<unknown> {
   dirty = false;
   /** Where calls go while RELEASING (undefined: parking at drain). */
   releasingTo: string | undefined;
+  /** The acquisition (settles once OWNED, or failed). */
+  acquired: Promise<void> | undefined;
+  /** What the release wrote (parked), for the offer to the next owner. */
+  parkedAs: StoredRecord | undefined;
+  /** The release under way (RELEASING): true once parked, false when another replica took it. */
+  released: Promise<boolean> | undefined;
   /** Epoch ms the last call ended (TTL). */
   lastUsed = Date.now();
   /** Durable writes of this session, one after the other (shared calls may set concurrently). */
