@@ -17,8 +17,7 @@ import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
 import type { RouterContext } from "../request-router.js";
-import { routingKeys } from "./routing-keys.js";
-import { modelSent } from "../multiplex/model-routing.js";
+import { modelRouted, routingKeys } from "../multiplex/dispatch-models.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
@@ -179,7 +178,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     );
     if (o.http !== undefined) req.http = o.http;
     if (o.json === true) req.json = true;
-    if (o.prefixKey != null || o.multiplexedModelId != null) routingKeys(req, o);
+    routingKeys(req, o);
     try {
       req.body = encodeRequest(req);
     } catch (e) {
@@ -370,7 +369,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.sentAt = this.now();
     req.holdsSlot = true;
     this.load.sent(replicaId);
-    if (req.multiplexedModelId !== undefined) modelSent(this.replicas.router, req, replicaId);
+    modelRouted(this.replicas.router, req, replicaId);
     req.exchange = this.transport.send(replicaId, req.body!, req);
   }
 
