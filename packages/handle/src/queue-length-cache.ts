@@ -41,8 +41,13 @@ export class QueueLengthCache {
 
   /** A request was sent: one more ongoing, if the entry is known (an unknown one stays unknown). */
   increment(replicaId: string): void {
-    const current = this.get(replicaId);
-    if (current !== undefined) this.set(replicaId, current + 1);
+    // One lookup and one clock read (this runs on every send).
+    const e = this.entries.get(replicaId);
+    if (e === undefined) return;
+    const now = this.now();
+    if (now - e.at > this.ttlMs) return;
+    e.queueLen++;
+    e.at = now;
   }
 
   /**
@@ -50,8 +55,12 @@ export class QueueLengthCache {
    * decrementing a guess would make it look fresh.
    */
   decrement(replicaId: string): void {
-    const current = this.get(replicaId);
-    if (current !== undefined) this.set(replicaId, Math.max(0, current - 1));
+    const e = this.entries.get(replicaId);
+    if (e === undefined) return;
+    const now = this.now();
+    if (now - e.at > this.ttlMs) return;
+    e.queueLen = Math.max(0, e.queueLen - 1);
+    e.at = now;
   }
 
   /** Forgets one replica (it died, or its probe failed). */

@@ -43,7 +43,7 @@ export class ReplicaLoad {
   /** A request was sent to `replicaId`. */
   sent(replicaId: string): void {
     this.total++;
-    this.inFlightBy.set(replicaId, this.inFlight(replicaId) + 1);
+    this.inFlightBy.set(replicaId, (this.inFlightBy.get(replicaId) ?? 0) + 1);
     this.cache.increment(replicaId);
   }
 
