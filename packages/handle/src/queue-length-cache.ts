@@ -23,15 +23,19 @@ export class QueueLengthCache {
 
   /** The cached queue length, or undefined if unknown or stale. */
   get(replicaId: string): number | undefined {
+    return this.getAt(replicaId, this.now());
+  }
+
+  /** {@link get} at a clock reading the caller already has (one read for a whole group). */
+  getAt(replicaId: string, now: number): number | undefined {
     const e = this.entries.get(replicaId);
-    if (e === undefined || this.now() - e.at > this.ttlMs) return undefined;
+    if (e === undefined || now - e.at > this.ttlMs) return undefined;
     return e.queueLen;
   }
 
-  /** Records a queue length a replica reported. */
-  set(replicaId: string, queueLen: number): void {
+  /** Records a queue length a replica reported (at `at`, a reading of this cache's clock). */
+  set(replicaId: string, queueLen: number, at: number = this.now()): void {
     const e = this.entries.get(replicaId);
-    const at = this.now();
     if (e === undefined) this.entries.set(replicaId, { queueLen, at });
     else {
       e.queueLen = queueLen;
@@ -40,11 +44,10 @@ export class QueueLengthCache {
   }
 
   /** A request was sent: one more ongoing, if the entry is known (an unknown one stays unknown). */
-  increment(replicaId: string): void {
-    // One lookup and one clock read (this runs on every send).
+  increment(replicaId: string, now: number = this.now()): void {
+    // One lookup and no clock read of its own (this runs on every send).
     const e = this.entries.get(replicaId);
     if (e === undefined) return;
-    const now = this.now();
     if (now - e.at > this.ttlMs) return;
     e.queueLen++;
     e.at = now;

@@ -333,6 +333,8 @@ export class DeploymentDispatcher implements ReplyHandler {
     if (req.state === RequestState.DONE) return;
     const wasSent = req.state === RequestState.SENT;
     req.state = RequestState.DONE;
+    // A done call may stay referenced a while (owner patience's FIFO): not its request bytes.
+    req.body = null;
     this.live.delete(req);
     this.waiting.remove(req);
     if (req.timer !== null) clearTimeout(req.timer);
@@ -366,9 +368,10 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.state = RequestState.SENT;
     req.replicaId = replicaId;
     req.rank = rank;
-    req.sentAt = this.now();
+    const now = this.now();
+    req.sentAt = now;
     req.holdsSlot = true;
-    this.load.sent(replicaId);
+    this.load.sent(replicaId, now);
     modelRouted(this.replicas.router, req, replicaId);
     req.exchange = this.transport.send(replicaId, req.body!, req);
   }
