@@ -66,6 +66,8 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly waiting: WaitingCalls;
   private readonly live = new Set<PendingRequest>();
   private closedError: Error | null = null;
+  /** The clock reading of the submit running now, or -1 (see the constructor's `now`). */
+  private submitAt = -1;
   private readonly onTimeout = (req: PendingRequest): void =>
     this.finish(
       req,
@@ -84,7 +86,9 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.transport = options.transport;
     this.newRequestId = options.newRequestId;
     this.metrics = options.metrics;
-    this.now = options.now ?? performance.now.bind(performance);
+    const clock = options.now ?? performance.now.bind(performance);
+    // One clock reading per submit: what it decides and sends happens at the same instant.
+    this.now = () => (this.submitAt >= 0 ? this.submitAt : clock());
     this.load = new ReplicaLoad(this.now);
     const queued = this.metrics?.queuedChanged?.bind(this.metrics);
     this.waiting = new WaitingCalls(
@@ -193,7 +197,12 @@ export class DeploymentDispatcher implements ReplyHandler {
       req.abortListener = () => this.finish(req, new RequestCancelledError());
       o.signal.addEventListener("abort", req.abortListener, { once: true });
     }
-    this.slots.placeOrWait(req);
+    this.submitAt = req.createdAt;
+    try {
+      this.slots.placeOrWait(req);
+    } finally {
+      this.submitAt = -1;
+    }
     return req;
   }
 
