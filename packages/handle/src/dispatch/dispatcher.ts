@@ -346,6 +346,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.body = null;
     this.live.delete(req);
     this.waiting.remove(req);
+    this.slots.forget(req);
     if (req.timer !== null) clearTimeout(req.timer);
     if (req.retryTimer !== null) clearTimeout(req.retryTimer);
     if (req.abortListener !== null) req.signal?.removeEventListener("abort", req.abortListener);

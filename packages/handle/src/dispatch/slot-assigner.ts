@@ -45,6 +45,11 @@ export class SlotAssigner {
     this.patience = new OwnerPatience(deps.now, (req) => this.patienceEnded(req));
   }
 
+  /** A call ended: the owner-patience FIFO no longer holds it. */
+  forget(req: PendingRequest): void {
+    if (req.patienceAt >= 0) this.patience.forget(req);
+  }
+
   /** Stops the patience timer. */
   close(): void {
     this.patience.close();
