@@ -78,6 +78,8 @@ export class PendingRequest
   spillAt = 0;
   /** Waiting for probe answers before it chooses among its group (skipped by slot hand-offs). */
   probing = false;
+  /** @internal Its entry in the owner-patience FIFO (see OwnerPatience), or -1. */
+  patienceAt = -1;
   /** Owner patience is over (or never applied): every group may take the request. */
   patienceOver = false;
   /** @internal wait-queue links */

@@ -23,15 +23,19 @@ export class QueueLengthCache {
 
   /** The cached queue length, or undefined if unknown or stale. */
   get(replicaId: string): number | undefined {
+    return this.getAt(replicaId, this.now());
+  }
+
+  /** {@link get} at a clock reading the caller already has (one read for a whole group). */
+  getAt(replicaId: string, now: number): number | undefined {
     const e = this.entries.get(replicaId);
-    if (e === undefined || this.now() - e.at > this.ttlMs) return undefined;
+    if (e === undefined || now - e.at > this.ttlMs) return undefined;
     return e.queueLen;
   }
 
-  /** Records a queue length a replica reported. */
-  set(replicaId: string, queueLen: number): void {
+  /** Records a queue length a replica reported (at `at`, a reading of this cache's clock). */
+  set(replicaId: string, queueLen: number, at: number = this.now()): void {
     const e = this.entries.get(replicaId);
-    const at = this.now();
     if (e === undefined) this.entries.set(replicaId, { queueLen, at });
     else {
       e.queueLen = queueLen;
@@ -40,9 +44,13 @@ export class QueueLengthCache {
   }
 
   /** A request was sent: one more ongoing, if the entry is known (an unknown one stays unknown). */
-  increment(replicaId: string): void {
-    const current = this.get(replicaId);
-    if (current !== undefined) this.set(replicaId, current + 1);
+  increment(replicaId: string, now: number = this.now()): void {
+    // One lookup and no clock read of its own (this runs on every send).
+    const e = this.entries.get(replicaId);
+    if (e === undefined) return;
+    if (now - e.at > this.ttlMs) return;
+    e.queueLen++;
+    e.at = now;
   }
 
   /**
@@ -50,8 +58,12 @@ export class QueueLengthCache {
    * decrementing a guess would make it look fresh.
    */
   decrement(replicaId: string): void {
-    const current = this.get(replicaId);
-    if (current !== undefined) this.set(replicaId, Math.max(0, current - 1));
+    const e = this.entries.get(replicaId);
+    if (e === undefined) return;
+    const now = this.now();
+    if (now - e.at > this.ttlMs) return;
+    e.queueLen = Math.max(0, e.queueLen - 1);
+    e.at = now;
   }
 
   /** Forgets one replica (it died, or its probe failed). */

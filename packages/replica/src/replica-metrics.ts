@@ -26,11 +26,10 @@ export class ReplicaMetrics {
   private readonly ongoingGauge: Gauge<Labels>;
   private readonly labels: Record<Labels, string>;
   private readonly sessions = new Map<string, number>();
-  // Label children per method, so that a finished request allocates nothing for its metrics.
-  private readonly perMethod = new Map<
-    string,
-    { latency: { observe(v: number): void }; requests: { inc(): void }; errors: { inc(): void } }
-  >();
+  // Per method: the latency child, and the calls and errors since the last scrape. prom-client
+  // hashes the label values on every inc(), labelled children included, so the counters count in
+  // plain numbers and a scrape (their collect) hands the counts over, once per series.
+  private readonly perMethod = new Map<string, MethodCounts>();
   private current = 0;
 
   constructor(spec: ReplicaSpec) {
@@ -44,17 +43,20 @@ export class ReplicaMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
+    const flush = (): void => this.flush();
     this.requests = new Counter({
       name: "tsserve_replica_requests_total",
       help: "Requests a replica finished",
       labelNames,
       registers,
+      collect: flush,
     });
     this.errors = new Counter({
       name: "tsserve_replica_errors_total",
       help: "Requests a replica finished with an error",
       labelNames,
       registers,
+      collect: flush,
     });
     const now = (): number => this.current;
     const labels = this.labels;
@@ -82,6 +84,16 @@ export class ReplicaMetrics {
     });
   }
 
+  /** Hands the counts since the last scrape to prom-client (each counter's collect does this first). */
+  private flush(): void {
+    for (const m of this.perMethod.values()) {
+      if (m.requests > 0) this.requests.inc(m.labels, m.requests);
+      if (m.errors > 0) this.errors.inc(m.labels, m.errors);
+      m.requests = 0;
+      m.errors = 0;
+    }
+  }
+
   /** The ongoing count changed (a request was accepted). */
   ongoing(n: number): void {
     this.current = n;
@@ -91,21 +103,26 @@ export class ReplicaMetrics {
   finished(method: string, failed: boolean, ms: number, ongoing: number, sessionId?: string | null): void {
     let m = this.perMethod.get(method);
     if (m === undefined) {
-      const l = { ...this.labels, method };
-      m = {
-        latency: this.latency.labels(l),
-        requests: this.requests.labels(l),
-        errors: this.errors.labels(l),
-      };
+      const labels = { ...this.labels, method };
+      m = { labels, latency: this.latency.labels(labels), requests: 0, errors: 0 };
       this.perMethod.set(method, m);
     }
     m.latency.observe(ms / 1000);
-    m.requests.inc();
-    if (failed) m.errors.inc();
+    m.requests++;
+    if (failed) m.errors++;
     this.current = ongoing;
     if (sessionId && this.sessions.size < MAX_SESSIONS) this.sessions.set(sessionId, Date.now());
     else if (sessionId && this.sessions.has(sessionId)) this.sessions.set(sessionId, Date.now());
   }
+}
+
+interface MethodCounts {
+  readonly labels: Record<Labels | "method", string>;
+  readonly latency: { observe(v: number): void };
+  /** Calls finished since the last scrape. */
+  requests: number;
+  /** Of those, calls that failed. */
+  errors: number;
 }
 
 const SESSION_WINDOW_MS = 5 * 60_000;

@@ -6,6 +6,9 @@ import {
 } from "./consistent-hash-options.js";
 import { HashRing } from "./hash-ring.js";
 
+/** Sessions whose ring start a router remembers (about 100 KB at most, whatever the traffic). */
+const SESSION_STARTS_KEPT = 1024;
+
 /**
  * Session-sticky routing on a MurmurHash3 ring, compatible with Ray Serve's `ConsistentHashRouter`:
  * given the same replica ids, a session lands on the same replica as in Ray.
@@ -34,6 +37,7 @@ export class ConsistentHashRouter extends RequestRouter {
   private cachedLength = -1;
   private candidatesOnRing = 0;
   private loads = new Float64Array(0);
+  private readonly sessionStarts = new Map<string, number>();
 
   /** Throws a ConfigError on bad kwargs (see {@link ConsistentHashOptions}). */
   constructor(context: RouterContext, kwargs: Record<string, unknown> = {}) {
@@ -80,7 +84,7 @@ export class ConsistentHashRouter extends RequestRouter {
     }
     const session = request.sessionId;
     if (session !== null && session !== "") {
-      const start = this.ring.startIndexOfKey(session);
+      const start = this.sessionStart(session);
       return this.options.loadBound === null
         ? this.plainRanks(start)
         : this.boundedRanks(start, this.options.loadBound);
@@ -126,9 +130,26 @@ export class ConsistentHashRouter extends RequestRouter {
     return indexes.map((r) => this.ring.ids[r]!);
   }
 
+  /**
+   * The ring index a session's walk starts at. Remembered for the last up to
+   * {@link SESSION_STARTS_KEPT} sessions (a session's calls repeat: that is why it is sticky), so
+   * its next call skips the 128-bit hash and the binary search; forgotten all at once when full
+   * and whenever the ring changes, so the router holds a bounded amount per session seen.
+   */
+  private sessionStart(session: string): number {
+    let start = this.sessionStarts.get(session);
+    if (start === undefined) {
+      start = this.ring.startIndexOfKey(session);
+      if (this.sessionStarts.size >= SESSION_STARTS_KEPT) this.sessionStarts.clear();
+      this.sessionStarts.set(session, start);
+    }
+    return start;
+  }
+
   private syncRing(replicas: readonly ReplicaInfo[]): void {
     const t0 = performance.now();
     if (this.ring.rebuild(replicas.map((r) => r.replicaId))) {
+      this.sessionStarts.clear();
       this.cachedCandidates = null;
       if (this.loads.length < this.ring.ids.length) this.loads = new Float64Array(this.ring.ids.length);
       this.context.reportRebuild?.(performance.now() - t0);

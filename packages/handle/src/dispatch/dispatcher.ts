@@ -17,8 +17,7 @@ import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
 import type { RouterContext } from "../request-router.js";
-import { routingKeys } from "./routing-keys.js";
-import { modelSent } from "../multiplex/model-routing.js";
+import { modelRouted, routingKeys } from "../multiplex/dispatch-models.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
@@ -67,6 +66,8 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly waiting: WaitingCalls;
   private readonly live = new Set<PendingRequest>();
   private closedError: Error | null = null;
+  /** The clock reading of the submit running now, or -1 (see the constructor's `now`). */
+  private submitAt = -1;
   private readonly onTimeout = (req: PendingRequest): void =>
     this.finish(
       req,
@@ -85,7 +86,9 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.transport = options.transport;
     this.newRequestId = options.newRequestId;
     this.metrics = options.metrics;
-    this.now = options.now ?? performance.now.bind(performance);
+    const clock = options.now ?? performance.now.bind(performance);
+    // One clock reading per submit: what it decides and sends happens at the same instant.
+    this.now = () => (this.submitAt >= 0 ? this.submitAt : clock());
     this.load = new ReplicaLoad(this.now);
     const queued = this.metrics?.queuedChanged?.bind(this.metrics);
     this.waiting = new WaitingCalls(
@@ -179,7 +182,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     );
     if (o.http !== undefined) req.http = o.http;
     if (o.json === true) req.json = true;
-    if (o.prefixKey != null || o.multiplexedModelId != null) routingKeys(req, o);
+    routingKeys(req, o);
     try {
       req.body = encodeRequest(req);
     } catch (e) {
@@ -194,7 +197,12 @@ export class DeploymentDispatcher implements ReplyHandler {
       req.abortListener = () => this.finish(req, new RequestCancelledError());
       o.signal.addEventListener("abort", req.abortListener, { once: true });
     }
-    this.slots.placeOrWait(req);
+    this.submitAt = req.createdAt;
+    try {
+      this.slots.placeOrWait(req);
+    } finally {
+      this.submitAt = -1;
+    }
     return req;
   }
 
@@ -334,8 +342,11 @@ export class DeploymentDispatcher implements ReplyHandler {
     if (req.state === RequestState.DONE) return;
     const wasSent = req.state === RequestState.SENT;
     req.state = RequestState.DONE;
+    // A done call may stay referenced a while (owner patience's FIFO): not its request bytes.
+    req.body = null;
     this.live.delete(req);
     this.waiting.remove(req);
+    this.slots.forget(req);
     if (req.timer !== null) clearTimeout(req.timer);
     if (req.retryTimer !== null) clearTimeout(req.retryTimer);
     if (req.abortListener !== null) req.signal?.removeEventListener("abort", req.abortListener);
@@ -367,10 +378,11 @@ export class DeploymentDispatcher implements ReplyHandler {
     req.state = RequestState.SENT;
     req.replicaId = replicaId;
     req.rank = rank;
-    req.sentAt = this.now();
+    const now = this.now();
+    req.sentAt = now;
     req.holdsSlot = true;
-    this.load.sent(replicaId);
-    if (req.multiplexedModelId !== undefined) modelSent(this.replicas.router, req, replicaId);
+    this.load.sent(replicaId, now);
+    modelRouted(this.replicas.router, req, replicaId);
     req.exchange = this.transport.send(replicaId, req.body!, req);
   }
 

@@ -7,8 +7,10 @@ import { RequestState, type PendingRequest } from "../pending-request.js";
  * cancelled) are skipped when they reach the front.
  */
 export class OwnerPatience {
-  private readonly entries: PendingRequest[] = [];
+  private readonly entries: (PendingRequest | null)[] = [];
   private start = 0;
+  /** Position of `entries[0]` among every entry ever added (a request keeps its own). */
+  private base = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
 
@@ -20,8 +22,19 @@ export class OwnerPatience {
 
   /** Watches `req` (its `spillAt` is set). */
   add(req: PendingRequest): void {
+    req.patienceAt = this.base + this.entries.length;
     this.entries.push(req);
     this.arm(req.spillAt);
+  }
+
+  /**
+   * `req` is done: its entry lets go of it now rather than when its patience would have ended
+   * (ConsistentHash's 100 ms held every finished call that had waited, and its response).
+   */
+  forget(req: PendingRequest): void {
+    const i = req.patienceAt - this.base;
+    if (i >= this.start && i < this.entries.length && this.entries[i] === req) this.entries[i] = null;
+    req.patienceAt = -1;
   }
 
   /** Stops the timer and forgets every entry. */
@@ -30,6 +43,7 @@ export class OwnerPatience {
     this.timer = null;
     this.entries.length = 0;
     this.start = 0;
+    this.base = 0;
   }
 
   private arm(at: number): void {
@@ -46,8 +60,8 @@ export class OwnerPatience {
     // Timers fire up to a millisecond early or late; ending a patience 1 ms early is harmless.
     const now = this.now() + 1;
     while (this.start < this.entries.length) {
-      const req = this.entries[this.start]!;
-      if (req.state === RequestState.DONE || req.patienceOver) {
+      const req = this.entries[this.start] ?? null;
+      if (req === null || req.state === RequestState.DONE || req.patienceOver) {
         this.start++;
         continue;
       }
@@ -58,9 +72,11 @@ export class OwnerPatience {
     }
     if (this.start > 1024 && this.start * 2 > this.entries.length) {
       this.entries.splice(0, this.start);
+      this.base += this.start;
       this.start = 0;
     }
+    // The front entry is live here: the loop skipped every freed or finished one before it.
     const next = this.entries[this.start];
-    if (next !== undefined) this.arm(next.spillAt);
+    if (next !== undefined && next !== null) this.arm(next.spillAt);
   }
 }

@@ -13,8 +13,13 @@ export class ReplicaLoad {
   readonly cache: QueueLengthCache;
   private readonly inFlightBy = new Map<string, number>();
   private total = 0;
+  /**
+   * The last {@link bestFree} met a member with no fresh queue length: only then is there
+   * something to probe (a group of known replicas, the usual case, costs no second pass).
+   */
+  sawUnknown = false;
 
-  constructor(now: () => number) {
+  constructor(private readonly now: () => number) {
     this.cache = new QueueLengthCache(undefined, now);
   }
 
@@ -40,11 +45,11 @@ export class ReplicaLoad {
     return q;
   }
 
-  /** A request was sent to `replicaId`. */
-  sent(replicaId: string): void {
+  /** A request was sent to `replicaId` at `now` (the dispatcher's clock, read once per send). */
+  sent(replicaId: string, now: number): void {
     this.total++;
-    this.inFlightBy.set(replicaId, this.inFlight(replicaId) + 1);
-    this.cache.increment(replicaId);
+    this.inFlightBy.set(replicaId, (this.inFlightBy.get(replicaId) ?? 0) + 1);
+    this.cache.increment(replicaId, now);
   }
 
   /** A request sent to `replicaId` is answered or abandoned; `guess` lowers the cached count too. */
@@ -64,19 +69,23 @@ export class ReplicaLoad {
 
   /**
    * The member of `group` with the most believed free slots (ties: list order), among those
-   * `routable` accepts; null when none has one.
+   * `routable` accepts; null when none has one. Sets {@link sawUnknown}.
    */
   bestFree(group: readonly ReplicaInfo[], max: number, routable: (id: string) => boolean): string | null {
     let best: string | null = null;
     let bestQ = max;
+    let unknown = false;
+    const now = this.now();
     for (let i = 0; i < group.length; i++) {
       const id = group[i]!.replicaId;
-      const q = this.cache.get(id);
-      if (q !== undefined && q < bestQ && routable(id)) {
+      const q = this.cache.getAt(id, now);
+      if (q === undefined) unknown = true;
+      else if (q < bestQ && routable(id)) {
         best = id;
         bestQ = q;
       }
     }
+    this.sawUnknown = unknown;
     return best;
   }
 

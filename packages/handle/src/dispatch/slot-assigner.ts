@@ -45,6 +45,11 @@ export class SlotAssigner {
     this.patience = new OwnerPatience(deps.now, (req) => this.patienceEnded(req));
   }
 
+  /** A call ended: the owner-patience FIFO no longer holds it. */
+  forget(req: PendingRequest): void {
+    if (req.patienceAt >= 0) this.patience.forget(req);
+  }
+
   /** Stops the patience timer. */
   close(): void {
     this.patience.close();
@@ -90,19 +95,25 @@ export class SlotAssigner {
     const groups = this.groupsOf(req);
     if (groups === null || config === null) return req.state === RequestState.DONE;
     const max = config.maxOngoingRequests;
+    // The first group may always take the call: owner patience (and its timer entry) matters only
+    // when it is full, so a call sent at once never touches it.
+    if (groups.length > 0 && this.tryRank(req, groups, 0, max)) return true;
     const usable = this.usableRanks(req, groups);
-    for (let rank = 0; rank < usable; rank++) {
-      const g = groups[rank]!;
-      const id = this.deps.load.bestFree(g, max, this.routable);
-      if (id !== null && (rank === 0 || req.spillAt === 0 || !this.ownerWaits(id))) {
-        this.deps.send(req, id, rank);
-        // Learn the rest of the group for the next call (Ray probes the group it chooses from).
-        if (g.length > 1 && g !== this.deps.replicas.candidates) this.probeUnknown(g);
-        return true;
-      }
-    }
+    for (let rank = 1; rank < usable; rank++) if (this.tryRank(req, groups, rank, max)) return true;
     this.seekRoom(req, groups, usable, max);
     return false;
+  }
+
+  /** Sends `req` to the best free replica of `groups[rank]` if it may take it; true when sent. */
+  private tryRank(req: PendingRequest, groups: ReplicaInfo[][], rank: number, max: number): boolean {
+    const g = groups[rank]!;
+    const id = this.deps.load.bestFree(g, max, this.routable);
+    if (id === null || (rank > 0 && req.spillAt !== 0 && this.ownerWaits(id))) return false;
+    this.deps.send(req, id, rank);
+    // Learn the rest of the group for the next call (Ray probes the group it chooses from).
+    if (g.length > 1 && this.deps.load.sawUnknown && g !== this.deps.replicas.candidates)
+      this.probeUnknown(g);
+    return true;
   }
 
   private probeUnknown(group: readonly ReplicaInfo[]): void {
