@@ -71,7 +71,8 @@ export class SessionManager implements SessionStateProvider {
     };
     if (d.settings.ttlMs > 0) {
       const every = Math.max(250, Math.min(d.settings.ttlMs / 4, 30_000));
-      this.sweep = setInterval(() => void sweepIdle(d, Date.now()), every);
+      const refresh = (slot: SessionSlot): Promise<void> => this.store(slot).catch(() => undefined);
+      this.sweep = setInterval(() => void sweepIdle(d, Date.now(), refresh), every);
       this.sweep.unref();
     }
   }
@@ -334,6 +335,7 @@ export class SessionManager implements SessionStateProvider {
           },
           slot.revision,
         );
+        slot.storedAt = Date.now();
       } catch (e) {
         // Dropped either way: the next call acquires it again from the record.
         let error: Error;

@@ -156,13 +156,25 @@ function offerOf(slot: SessionSlot): Uint8Array {
 
 /**
  * TTL (`sessionState.ttlS`): drops sessions no call used for that long, deleting their records
- * by compare-and-set (a record another replica owns by now is left alone).
+ * by compare-and-set (a record another replica owns by now is left alone). In durable mode the
+ * bucket's `max_age` (= ttlS) counts from a record's last write, so a session still in use whose
+ * record is half a TTL old is written again (`refresh`): calls that only read never let the
+ * record of a live session expire under its owner. The sweep runs every ≤ ttl/4, so a record is
+ * rewritten before it is ¾ of a TTL old.
  */
-export async function sweepIdle(d: SessionDeps, now: number): Promise<void> {
+export async function sweepIdle(
+  d: SessionDeps,
+  now: number,
+  refresh: (slot: SessionSlot) => Promise<void>,
+): Promise<void> {
   const ttl = d.settings.ttlMs;
   if (ttl <= 0) return;
   for (const slot of [...d.sessions.values()]) {
-    if (slot.status !== SlotStatus.OWNED || slot.busy || now - slot.lastUsed < ttl) continue;
+    if (slot.status !== SlotStatus.OWNED || slot.busy) continue;
+    if (now - slot.lastUsed < ttl) {
+      if (d.settings.mode === "durable" && now - slot.storedAt >= ttl / 2) await refresh(slot);
+      continue;
+    }
     slot.status = SlotStatus.RELEASING;
     d.sessions.delete(slot.sessionId);
     try {

@@ -49,6 +49,12 @@ export class SessionSlot implements SessionState<unknown> {
   released: Promise<boolean> | undefined;
   /** Epoch ms the last call ended (TTL). */
   lastUsed = Date.now();
+  /**
+   * Epoch ms of this replica's last write of the record, or earlier (every acquisition writes it
+   * right after the slot is made). Durable buckets age records by `max_age` = ttlS from their last
+   * write, so a held session that is only read is rewritten before that (see `sweepIdle`).
+   */
+  storedAt = Date.now();
   /** Durable writes of this session, one after the other (shared calls may set concurrently). */
   writes: Promise<unknown> = Promise.resolve();
   private readonly queue: SessionCall[] = [];
