@@ -4,77 +4,36 @@
 // controller restart, in durable mode: no lost acknowledged update, no stale or empty read, never
 // two replicas running calls of one session at once (recorded by the replicas themselves), and no
 // failed call in a planned change.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { startNatsServer } from "@tsserve/test-utils";
-import { startChaosCluster } from "../src/chaos-cluster.js";
-import { readReplicaRecords, sessionHistoryEnv } from "../src/session-cluster.js";
-import { startSessionDrivers, type SessionDrivers } from "../src/session-drivers.js";
-import { EVICTION_LINE, callLossBreaches, evictionsIn } from "../src/session-call-loss.js";
-import { checkSessionHistory, formatHistory, violationCount } from "../src/session-history.js";
-import { SessionScenario } from "../src/session-scenarios.js";
-
-const APP = "hist-durable";
+import { formatHistory, violationCount } from "../src/session-history.js";
+import { SessionRun } from "../src/session-run.js";
 
 describe("session state, durable: the per-session history checker through every change", () => {
   it("loses no acknowledged update, reads nothing stale or empty, never overlaps two replicas", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tsserve-history-"));
-    const records = join(dir, "replicas");
-    mkdirSync(records);
-    let drivers: SessionDrivers | undefined;
-    try {
-      await using server = await startNatsServer();
-      await using cc = await startChaosCluster({
-        address: server.url,
-        prefix: "histd",
-        agents: 0,
-        extraAgents: [
-          { nodeId: "hd-a", address: server.url },
-          { nodeId: "hd-b", address: server.url },
-        ],
-        env: sessionHistoryEnv(records),
-      });
-      const scenario = new SessionScenario(
-        cc,
-        APP,
-        { numReplicas: 4, sessionState: { mode: "durable" } },
-        () => drivers,
-      );
-      await scenario.deploy();
-      drivers = await startSessionDrivers({
-        address: server.url,
-        prefix: "histd",
-        app: APP,
-        dir: join(dir, "drivers"),
-      });
-      await drivers.waitForAcked(600);
-      await scenario.rollingUpdate();
-      await scenario.scale(8);
-      await scenario.scale(4);
-      await scenario.drainAgent(0);
-      await scenario.sigkillLoop(3);
-      await scenario.agentSigkill(1);
-      await scenario.controllerRestart();
-      const outcomes = await drivers.stop();
-      const report = checkSessionHistory(outcomes, readReplicaRecords(records));
-      console.log(`durable history: ${formatHistory(report)}\n${scenario.format(outcomes)}`);
-      const examples = report.violations.map((v) => `${v.kind} ${v.session}: ${v.detail}`).join("\n");
-      expect(violationCount(report), examples).toBe(0);
-      expect(report.sessions).toBe(300);
-      // The checks could fail: sessions did move, and most calls were answered.
-      expect(report.movedSessions).toBeGreaterThan(150);
-      expect(report.acked).toBeGreaterThan(report.sent * 0.9);
-      expect(report.lostSessions.size).toBe(0);
-      // Planned changes fail no call; each fault fails only calls of the sessions its dead
-      // replicas owned, with a typed error, at most one per driver loop (two per session); the
-      // controller restart kills no replica and fails none.
-      // A replica evicted for missed heartbeats (a machine loaded far past its cores) is a fault.
-      expect(callLossBreaches(scenario, outcomes, evictionsIn(cc.grepLogs(EVICTION_LINE)))).toEqual([]);
-    } finally {
-      await drivers?.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await using run = await SessionRun.start("durable", "histd", "hist-durable");
+    const { scenario } = run;
+    await run.startDrivers("drivers", 600);
+    await scenario.rollingUpdate();
+    await scenario.scale(8);
+    await scenario.scale(4);
+    await scenario.drainAgent(0);
+    await scenario.sigkillLoop(3);
+    await scenario.agentSigkill(1);
+    await scenario.controllerRestart();
+    const outcomes = await run.stopDrivers();
+    const report = run.check(outcomes);
+    console.log(`durable history: ${formatHistory(report)}\n${scenario.format(outcomes)}`);
+    const examples = report.violations.map((v) => `${v.kind} ${v.session}: ${v.detail}`).join("\n");
+    expect(violationCount(report), examples).toBe(0);
+    expect(report.sessions).toBe(300);
+    // The checks could fail: sessions did move, and most calls were answered.
+    expect(report.movedSessions).toBeGreaterThan(150);
+    expect(report.acked).toBeGreaterThan(report.sent * 0.9);
+    expect(report.lostSessions.size).toBe(0);
+    // Planned changes fail no call; each fault fails only calls of the sessions its dead
+    // replicas owned, with a typed error, at most one per driver loop (two per session); the
+    // controller restart kills no replica and fails none.
+    // A replica evicted for missed heartbeats (a machine loaded far past its cores) is a fault.
+    expect(run.callLossBreaches(outcomes)).toEqual([]);
   }, 240_000);
 });
