@@ -4,6 +4,7 @@
  *
  *   pnpm bench [--quick] [--suite overhead,balance] [--address nats://host:4222] [--out DIR] [--no-readme] [--list]
  */
+import { loadavg } from "node:os";
 import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
   const targets: (TargetCheck & { suite: string })[] = [];
   for (const suite of selected) {
     const t0 = performance.now();
+    const loadBefore = loadavg()[0]!;
     console.error(`[bench] ${suite.name}: ${suite.title}`);
     try {
       const result = await suite.run({
@@ -60,6 +62,7 @@ async function main(): Promise<number> {
         quick: args.quick,
         durationS,
         machine,
+        loadAverage: [loadBefore, loadavg()[0]!],
       });
       targets.push(...result.targets.map((t) => ({ ...t, suite: suite.name })));
       console.error(`[bench] ${suite.name} done in ${durationS.toFixed(1)} s`);

@@ -76,6 +76,7 @@ describe("report and README", () => {
         quick: true,
         durationS: 1,
         machine: machineInfo(),
+        loadAverage: [0.5, 2.25] as [number, number],
       };
       const out = join(dir, "results");
       await writeSuiteResult(out, suite, result, meta);
@@ -91,6 +92,7 @@ describe("report and README", () => {
       expect(readme).toContain("![Throughput](results/demo-tput.svg)");
       expect(readme).toContain("`pnpm bench --suite demo`");
       expect(readme).toContain("2026-01-02 03:04 UTC");
+      expect(readme).toContain(`load average 0.5 → 2.3 on ${meta.machine.cores} cores`);
       expect(readme).not.toMatch(/\{\{\w+\}\}/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

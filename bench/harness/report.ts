@@ -17,6 +17,11 @@ export interface StoredResult {
   quick: boolean;
   durationS: number;
   machine: MachineInfo;
+  /**
+   * The machine's 1-minute load average when the suite started and when it ended: a shared
+   * machine's load moves every ratio, so the section says what it ran beside.
+   */
+  loadAverage?: [number, number];
   /** Chart SVG file names, relative to the results directory. */
   chartFiles: { file: string; title: string }[];
   result: Omit<SuiteResult, "charts">;
@@ -27,7 +32,7 @@ export function suiteMarkdown(r: StoredResult, chartDir: string): string {
   const res = r.result;
   const parts = [`## ${r.title}`, "", r.question, "", res.summary, ""];
   parts.push(
-    `_Measured ${r.date.slice(0, 16).replace("T", " ")} UTC${r.quick ? " in **quick** mode" : ""} with \`${r.command}\` (${Math.round(r.durationS)} s)._`,
+    `_Measured ${r.date.slice(0, 16).replace("T", " ")} UTC${r.quick ? " in **quick** mode" : ""} with \`${r.command}\` (${Math.round(r.durationS)} s)${loadNote(r)}._`,
     "",
   );
   if (res.targets.length) {
@@ -53,6 +58,13 @@ export function suiteMarkdown(r: StoredResult, chartDir: string): string {
   return parts.join("\n");
 }
 
+/** ", load average 1.2 → 3.4 on 2 cores" when the run recorded it. */
+function loadNote(r: StoredResult): string {
+  if (!r.loadAverage) return "";
+  const [a, b] = r.loadAverage.map((x) => x.toFixed(1));
+  return `, load average ${a} → ${b} on ${r.machine.cores} cores`;
+}
+
 /**
  * Writes one suite's outputs into `outDir`: `<suite>.json`, `<suite>.md` and one SVG per chart
  * (`<suite>-<chart>.svg`, rendered headless with vega-lite → vega).
@@ -61,7 +73,7 @@ export async function writeSuiteResult(
   outDir: string,
   suite: Suite,
   result: SuiteResult,
-  meta: { date: string; command: string; quick: boolean; durationS: number; machine: MachineInfo },
+  meta: Pick<StoredResult, "date" | "command" | "quick" | "durationS" | "machine" | "loadAverage">,
 ): Promise<StoredResult> {
   mkdirSync(outDir, { recursive: true });
   const chartFiles: StoredResult["chartFiles"] = [];
