@@ -13,7 +13,7 @@ import {
   type StreamFlow,
 } from "@tsserve/protocol/internal";
 import { type DeploymentOptions } from "@tsserve/protocol";
-import { replicaSpec } from "@tsserve/test-utils";
+import { replicaSpec, startReplica, type ReplicaFixture } from "@tsserve/test-utils";
 
 // Replica processes start through @tsserve/test-utils' startReplica; this file holds what only
 // the replica's own tests need: their spec defaults and raw-NATS calls to a replica.
@@ -137,4 +137,25 @@ export function openStream(
     cancel: () => nc.publish(flow!.creditSubject, encodeStreamCancel()),
     close: () => sub.unsubscribe(),
   };
+}
+
+/** The value of an OK reply; any other reply fails the test, showing it. */
+export function okValue(r: Reply): any {
+  if (r.kind !== ReplyKind.OK) throw new Error(`expected OK, got ${JSON.stringify(r)}`);
+  return r.value;
+}
+
+/**
+ * Two replicas, `<app>-a` and `<app>-b`, of session-app.ts's stateful Sessions deployment under
+ * the app name `app` (so its own session bucket), with deployment `options`.
+ */
+export async function startSessionPair(
+  url: string,
+  nc: NatsConnection,
+  app: string,
+  options: DeploymentOptions,
+): Promise<[ReplicaFixture, ReplicaFixture]> {
+  const base = makeSpec(url, "session-app.ts#app", "Sessions", options);
+  const spec = (id: string): ReplicaSpec => ({ ...base, app, replicaId: `${app}-${id}` });
+  return Promise.all([startReplica(spec("a"), { nc }), startReplica(spec("b"), { nc })]);
 }

@@ -1,14 +1,10 @@
 import { type NatsConnection } from "nats";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ReplyKind, type Reply, type ReplicaSpec } from "@tsserve/protocol/internal";
 import type { SessionStateMode } from "@tsserve/protocol";
-import { startNats, startReplica, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
-import { call, makeSpec } from "./helpers.js";
+import { startNats, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
+import { call, okValue, startSessionPair } from "./helpers.js";
 
-const ok = (r: Reply): any => {
-  if (r.kind !== ReplyKind.OK) throw new Error(`expected OK, got ${JSON.stringify(r)}`);
-  return r.value;
-};
+const ok = okValue;
 
 // A replica forwards a late call of a session it handed off to where the session went. When that
 // replica stopped serving meanwhile (drained or killed: a scale 4 → 8 → 4 within seconds), the
@@ -34,14 +30,11 @@ describe("session forwards to a replica that stopped serving", () => {
   });
 
   const pair = async (mode: SessionStateMode): Promise<[ReplicaFixture, ReplicaFixture]> => {
-    const base = makeSpec(nats.url, "session-app.ts#app", "Sessions", {
+    const replicas = await startSessionPair(nats.url, nc, `forward${++n}`, {
       sessionState: { mode, handoffTimeoutS: 5 },
     });
-    const app = `forward${++n}`;
-    const spec = (id: string): ReplicaSpec => ({ ...base, app, replicaId: `${app}-${id}` });
-    const [a, b] = await Promise.all([startReplica(spec("a"), { nc }), startReplica(spec("b"), { nc })]);
-    started.push(a, b);
-    return [a, b];
+    started.push(...replicas);
+    return replicas;
   };
   // Well under the time a dropped forward would cost: the caller's timeout is what failed before.
   const append = async (r: ReplicaFixture, session: string, k: number): Promise<any> =>

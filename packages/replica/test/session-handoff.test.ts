@@ -1,14 +1,10 @@
 import { type NatsConnection } from "nats";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
-import { ReplyKind, type Reply, type ReplicaSpec } from "@tsserve/protocol/internal";
 import type { SessionStateMode } from "@tsserve/protocol";
-import { startNats, startReplica, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
-import { call, makeSpec } from "./helpers.js";
+import { startNats, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
+import { call, okValue, startSessionPair } from "./helpers.js";
 
-const ok = (r: Reply): any => {
-  if (r.kind !== ReplyKind.OK) throw new Error(`expected OK, got ${JSON.stringify(r)}`);
-  return r.value;
-};
+const ok = okValue;
 
 // Replicas without a controller have no membership view: each runs the sessions whose calls reach
 // it, so a test moves a session by calling another replica, as a handle with a newer ring would.
@@ -31,15 +27,12 @@ describe("session hand-off between replica processes", () => {
 
   /** Two replicas of a fresh deployment (its own bucket) in `mode`. */
   const pair = async (mode: SessionStateMode): Promise<[ReplicaFixture, ReplicaFixture]> => {
-    const base = makeSpec(nats.url, "session-app.ts#app", "Sessions", {
+    const replicas = await startSessionPair(nats.url, nc, `handoff${++n}`, {
       sessionState: { mode, handoffTimeoutS: 5 },
       shared: ["read"],
     });
-    const app = `handoff${++n}`;
-    const spec = (id: string): ReplicaSpec => ({ ...base, app, replicaId: `${app}-${id}` });
-    const [a, b] = await Promise.all([startReplica(spec("a"), { nc }), startReplica(spec("b"), { nc })]);
-    started.push(a, b);
-    return [a, b];
+    started.push(...replicas);
+    return replicas;
   };
   const append = async (r: ReplicaFixture, session: string, k: number): Promise<any> =>
     ok(await call(nc, r.requestSubject, "append", [k], { sessionId: session }));

@@ -10,12 +10,9 @@ import {
   type Reply,
 } from "@tsserve/protocol/internal";
 import { startNats, startReplica, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
-import { APP, call, makeSpec, PREFIX } from "./helpers.js";
+import { APP, call, makeSpec, PREFIX, okValue } from "./helpers.js";
 
-const ok = (r: Reply): any => {
-  if (r.kind !== ReplyKind.OK) throw new Error(`expected OK, got ${JSON.stringify(r)}`);
-  return r.value;
-};
+const ok = okValue;
 const errorOf = (r: Reply): { code: string; message: string } => {
   if (r.kind !== ReplyKind.ERROR) throw new Error(`expected ERROR, got ${JSON.stringify(r)}`);
   return r.error;

@@ -4,16 +4,13 @@
 // refused. A session nobody calls expires: its state is gone on the next call.
 import { type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReplyKind, sessionBucketName, sessionKey, type Reply } from "@tsserve/protocol/internal";
+import { sessionBucketName, sessionKey, type Reply } from "@tsserve/protocol/internal";
 import { startNats, startReplica, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
-import { APP, call, makeSpec, PREFIX } from "./helpers.js";
+import { APP, call, makeSpec, PREFIX, okValue } from "./helpers.js";
 
 const TTL_S = 2;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const ok = (r: Reply): any => {
-  if (r.kind !== ReplyKind.OK) throw new Error(`expected OK, got ${JSON.stringify(r)}`);
-  return r.value;
-};
+const ok = okValue;
 
 describe("durable sessionState.ttlS against the bucket's max_age", () => {
   let nats: NatsFixture;
