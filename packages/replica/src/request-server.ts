@@ -39,6 +39,11 @@ export class RequestServer {
   private lastBadLogAt = 0;
   /** Multiplexed deployments: the replica's models; set by the runtime. */
   models: ModelCache | undefined = undefined;
+  /**
+   * Stateful deployments only (set by the runtime): session calls go through it (ownership,
+   * per-session order, state stored before the reply). Stateless deployments pay one check.
+   */
+  sessions: SessionManager | undefined = undefined;
   private badSinceLog = 0;
 
   constructor(
@@ -64,12 +69,6 @@ export class RequestServer {
   get ongoing(): number {
     return this.replies.ongoing;
   }
-
-  /**
-   * Stateful deployments only (set by the runtime): session calls go through it (ownership,
-   * per-session order, state stored before the reply). Stateless deployments pay one check.
-   */
-  sessions: SessionManager | undefined;
 
   /** Subscription callback for `req.<app>.<deployment>.<replica>`. */
   readonly onRequest = (err: NatsError | null, msg: Msg): void => {
@@ -147,8 +146,7 @@ export class RequestServer {
       void this.serveWithModel(msg, req, entry, this.models);
       return;
     }
-    if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
-    else storage.run(req, serveUnary, this.scope, msg, req, entry);
+    this.start(msg, req, entry);
   }
 
   /** Ends an admitted call that never ran (its session could not reach this replica). */
@@ -174,6 +172,11 @@ export class RequestServer {
       this.replies.finish(msg, ReplyKind.ERROR, errorToWire(e));
       return;
     }
+    this.start(msg, req, entry);
+  }
+
+  /** The method itself, in the call's request context. */
+  private start(msg: Msg, req: RequestMessage, entry: MethodEntry): void {
     if (req.stream) void storage.run(req, serveStream, this.scope, msg, req, entry);
     else storage.run(req, serveUnary, this.scope, msg, req, entry);
   }
