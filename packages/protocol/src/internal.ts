@@ -68,6 +68,7 @@ export {
   type HandoffOffer,
   type HandoffRequest,
   HandoffStatus,
+  SESSION_FORWARD_MOVED_HEADER,
   SESSION_FORWARD_REPLY_HEADER,
   type SessionRecord,
   decodeHandoffOffer,

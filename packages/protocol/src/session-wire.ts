@@ -105,6 +105,13 @@ export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
  */
 export const SESSION_FORWARD_REPLY_HEADER = "Tsserve-Reply";
 
+/**
+ * `sfwd.…`: present (any value) on a forward from the session's previous owner while it moves
+ * (the call follows its session): the new owner admits it beyond `maxOngoingRequests`. Forwards
+ * by the ring (a spilled call, a caller with another view) have none and obey the limit.
+ */
+export const SESSION_FORWARD_MOVED_HEADER = "Tsserve-Moved";
+
 /** `shand.…`: the replica that wants a session asks its recorded owner to release it. */
 export interface HandoffRequest {
   sessionId: string;

@@ -113,10 +113,12 @@ export class RequestServer {
   /**
    * The strict `maxOngoingRequests` limit, the generator check and the JSON parse; then the call
    * counts as accepted. False when the call was answered (REJECTED or ERROR) instead.
+   * `overLimit`: admitted beyond the limit, a session call that followed its session from the
+   * replica that handed it here (see SessionManager.onCall).
    */
-  admit(msg: Msg, req: RequestMessage, entry: MethodEntry): boolean {
+  admit(msg: Msg, req: RequestMessage, entry: MethodEntry, overLimit = false): boolean {
     const r = this.replies;
-    if (r.ongoing >= this.maxOngoingRequests) {
+    if (r.ongoing >= this.maxOngoingRequests && !overLimit) {
       r.respond(msg, this.rejectedReply(r.ongoing));
       return false;
     }

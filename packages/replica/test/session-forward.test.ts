@@ -1,6 +1,7 @@
 import { type NatsConnection } from "nats";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SessionStateMode } from "@tsserve/protocol";
+import { ReplyKind } from "@tsserve/protocol/internal";
 import { startNats, type NatsFixture, type ReplicaFixture } from "@tsserve/test-utils";
 import { call, okValue, startSessionPair } from "./helpers.js";
 
@@ -29,9 +30,13 @@ describe("session forwards to a replica that stopped serving", () => {
     await nats?.stop();
   });
 
-  const pair = async (mode: SessionStateMode): Promise<[ReplicaFixture, ReplicaFixture]> => {
+  const pair = async (
+    mode: SessionStateMode,
+    maxOngoingRequests?: number,
+  ): Promise<[ReplicaFixture, ReplicaFixture]> => {
     const replicas = await startSessionPair(nats.url, nc, `forward${++n}`, {
       sessionState: { mode, handoffTimeoutS: 5 },
+      ...(maxOngoingRequests === undefined ? {} : { maxOngoingRequests }),
     });
     started.push(...replicas);
     return replicas;
@@ -78,5 +83,22 @@ describe("session forwards to a replica that stopped serving", () => {
         replica: b.spec.replicaId,
         seen: [1, 2, 3, 4, 5, 6].slice(0, k - 1),
       });
+  });
+
+  // A move sends many forwards to one new owner at once; its callers counted each of them against
+  // the replica they sent it to, so refusing them for the new owner's limit would bounce them back
+  // to callers that route them here again (and take this replica for full meanwhile).
+  it("runs a call that followed its moved session at an owner that is at maxOngoingRequests; a direct call there is refused", async () => {
+    const [a, b] = await pair("memory", 1);
+    await append(a, "f4", 1);
+    expect(await append(b, "f4", 2)).toMatchObject({ seen: [1], replica: b.spec.replicaId });
+    // b's one slot is taken by a slow call of another session.
+    const slow = call(nc, b.requestSubject, "append", [1, 1500], { sessionId: "g4", timeoutMs: 4000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const direct = await call(nc, b.requestSubject, "append", [1], { sessionId: "h4", timeoutMs: 4000 });
+    expect(direct.kind).toBe(ReplyKind.REJECTED);
+    // a forwards f4's call to b, its owner: run there although b is full.
+    expect(await append(a, "f4", 3)).toMatchObject({ seen: [1, 2], replica: b.spec.replicaId });
+    expect(okValue(await slow)).toMatchObject({ seen: [], replica: b.spec.replicaId });
   });
 });

@@ -6,7 +6,7 @@ import {
   type Payload,
   type PublishOptions,
 } from "nats";
-import { SESSION_FORWARD_REPLY_HEADER } from "@tsserve/protocol/internal";
+import { SESSION_FORWARD_MOVED_HEADER, SESSION_FORWARD_REPLY_HEADER } from "@tsserve/protocol/internal";
 import type { LogLine } from "../reply-writer.js";
 
 /**
@@ -34,10 +34,14 @@ export class SessionForwarder {
     private readonly log: LogLine,
   ) {}
 
-  /** Forwards `msg` on `subject`; `undelivered` runs if nobody subscribes it (the call did not arrive). */
-  send(msg: Msg, subject: string, to: string, undelivered: () => void): void {
+  /**
+   * Forwards `msg` on `subject`; `undelivered` runs if nobody subscribes it (the call did not
+   * arrive). `moved`: the call follows its session to its new owner (SESSION_FORWARD_MOVED_HEADER).
+   */
+  send(msg: Msg, subject: string, to: string, moved: boolean, undelivered: () => void): void {
     const h = headers();
     h.set(SESSION_FORWARD_REPLY_HEADER, msg.reply ?? "");
+    if (moved) h.set(SESSION_FORWARD_MOVED_HEADER, "1");
     this.pending++;
     let request: Promise<Msg>;
     try {
@@ -100,6 +104,11 @@ class ForwardedMsg implements Msg {
   string(): string {
     return new TextDecoder().decode(this.data);
   }
+}
+
+/** True for a forward from the session's previous owner while it moves (see SessionForwarder.send). */
+export function isMovedForward(msg: Msg): boolean {
+  return msg.headers?.has(SESSION_FORWARD_MOVED_HEADER) === true;
 }
 
 /**

@@ -16,7 +16,7 @@ import type { LogLine } from "../reply-writer.js";
 import { OwnershipView } from "./ownership-view.js";
 import { acquire } from "./session-acquire.js";
 import type { SessionState, SessionStateProvider } from "./session-api.js";
-import { SessionForwarder, receiveForwarded } from "./session-forward.js";
+import { SessionForwarder, isMovedForward, receiveForwarded } from "./session-forward.js";
 import { SessionMetrics } from "./session-metrics.js";
 import { handOffMoved, onHandoffRequest, parkAll, sweepIdle } from "./session-release.js";
 import { SlotStatus, SessionSlot } from "./session-slot.js";
@@ -28,8 +28,11 @@ const MAX_FORWARD_HOPS = 3;
 
 /** What the manager needs from the request server: admission (the strict limit) and running a call. */
 export interface CallRunner {
-  /** Limit, generator and JSON checks, then counts the call as accepted; false = it was answered. */
-  admit(msg: Msg, req: RequestMessage, entry: MethodEntry): boolean;
+  /**
+   * Limit, generator and JSON checks, then counts the call as accepted; false = it was answered.
+   * `overLimit`: admitted beyond maxOngoingRequests (a call that followed its moving session).
+   */
+  admit(msg: Msg, req: RequestMessage, entry: MethodEntry, overLimit?: boolean): boolean;
   /** Runs an admitted call (in its request context) with `entry`. */
   run(msg: Msg, req: RequestMessage, entry: MethodEntry): void;
   /** Ends an admitted call with an error it never ran for. */
@@ -162,7 +165,7 @@ export class SessionManager implements SessionStateProvider {
         const again = (): void => this.onCall(msg, req, entry, true, hops);
         return void slot.released.then(again, again);
       }
-      if (slot.releasingTo !== undefined) return this.forward(msg, req, entry, slot.releasingTo, hops);
+      if (slot.releasingTo !== undefined) return this.forward(msg, req, entry, slot.releasingTo, hops, true);
       slot = undefined; // parked at drain: the call waits for its next owner
     }
     if (slot === undefined && !forwarded) {
@@ -170,15 +173,21 @@ export class SessionManager implements SessionStateProvider {
       if (moved !== undefined && moved.until > Date.now() && moved.to !== d.me) {
         // Only while the replica it went to serves: one that drained or died since has parked it
         // or lost it, and the ring below says where it goes now (a forward there would be lost).
-        if (d.view.isLive(moved.to)) return this.forward(msg, req, entry, moved.to, hops);
+        if (d.view.isLive(moved.to)) return this.forward(msg, req, entry, moved.to, hops, true);
         d.moved.delete(id);
       }
       const owner = d.view.ownerOf(id);
-      if (owner !== undefined && owner !== d.me) return this.forward(msg, req, entry, owner, hops);
+      if (owner !== undefined && owner !== d.me) return this.forward(msg, req, entry, owner, hops, false);
     }
     // Closing: every call admitted before has ended; a new session here would never be parked.
     if (slot === undefined && this.closing) return this.refuseClosing(msg, req, entry);
-    if (!this.runner.admit(msg, req, entry)) return;
+    // A call following its session here from its previous owner is not refused for
+    // maxOngoingRequests: its caller counted it against that replica, which passed it on without
+    // taking a slot, and a move sends many such forwards to one new owner at once. REJECTED would
+    // send each back to a caller that now routes it here again, and make that caller take this
+    // replica for full (a durable scale-up 4 → 5 of 300 sessions: the new replica refused 36
+    // forwarded calls, then 17 of its callers' own). Spilled calls still obey the limit.
+    if (!this.runner.admit(msg, req, entry, forwarded && isMovedForward(msg))) return;
     slot ??= this.startAcquiring(id);
     this.callSlot.set(req, slot);
     slot.enqueue({ msg, req, entry: this.wrap(entry), shared: this.shared(req.method) });
@@ -232,10 +241,18 @@ export class SessionManager implements SessionStateProvider {
     this.d.view.close();
   }
 
-  private forward(msg: Msg, req: RequestMessage, entry: MethodEntry, to: string, hops: number): void {
+  /** `moved`: the call follows its session to the replica it is handed to (see onCall's admission). */
+  private forward(
+    msg: Msg,
+    req: RequestMessage,
+    entry: MethodEntry,
+    to: string,
+    hops: number,
+    moved: boolean,
+  ): void {
     const { prefix, app, deployment } = this.d;
     const subject = sessionForwardSubject(prefix, app, deployment, to);
-    this.forwarder.send(msg, subject, to, () => this.undelivered(msg, req, entry, to, hops + 1));
+    this.forwarder.send(msg, subject, to, moved, () => this.undelivered(msg, req, entry, to, hops + 1));
   }
 
   /**
@@ -254,7 +271,7 @@ export class SessionManager implements SessionStateProvider {
       `session ${shortId(id)}: forward to ${gone} found no subscriber; routed again (owner now ${owner ?? "here"})`,
     );
     if (hops <= MAX_FORWARD_HOPS && owner !== undefined && owner !== d.me && owner !== gone)
-      return this.forward(msg, req, entry, owner, hops);
+      return this.forward(msg, req, entry, owner, hops, false);
     this.onCall(msg, req, entry, true, hops);
   }
 
