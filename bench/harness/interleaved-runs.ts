@@ -45,6 +45,11 @@ export interface ModeMeasurement {
   cpuUsPerCall: number | null;
   /** Coefficient of variation of the per-slice throughputs: how noisy the machine was. */
   sliceCv: number;
+  /**
+   * Each slice's req/s in round order. Slice k of two modes ran next to each other, so their
+   * ratio is little touched by load that changes over the run (see {@link pairedRatio}).
+   */
+  sliceThroughputs: number[];
 }
 
 /**
@@ -111,6 +116,20 @@ export async function measureInterleaved(
       cpuSeconds: a.cpu,
       cpuUsPerCall: total === null || a.ok === 0 ? null : (total * 1e6) / a.ok,
       sliceCv: coefficientOfVariation(a.slices),
+      sliceThroughputs: a.slices,
     };
   });
+}
+
+/**
+ * The median over rounds of `a`'s slice req/s ÷ `b`'s in the same round: a ratio of two modes that
+ * a burst of background load in one round (a shared machine) moves much less than the ratio of
+ * their totals does.
+ */
+export function pairedRatio(a: ModeMeasurement, b: ModeMeasurement): number {
+  const n = Math.min(a.sliceThroughputs.length, b.sliceThroughputs.length);
+  const ratios = Array.from({ length: n }, (_, k) => a.sliceThroughputs[k]! / b.sliceThroughputs[k]!);
+  ratios.sort((x, y) => x - y);
+  if (n === 0) return Number.NaN;
+  return n % 2 === 1 ? ratios[(n - 1) / 2]! : (ratios[n / 2 - 1]! + ratios[n / 2]!) / 2;
 }

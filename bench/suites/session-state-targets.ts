@@ -3,7 +3,7 @@ import type { Row, TargetCheck } from "../harness/suite.js";
 /**
  * The session-state suite's targets (issue 19): hand-off pause p99 ≤ 200 ms per move kind and
  * mode, with no counter break; durable write-through added ≤ 1.3× a raw KV update; memory mode
- * ≥ 0.95× the req/s of the same deployment without state. Durable req/s ÷ none is shown, not judged.
+ * ≥ 0.95× the req/s of the same deployment without state (the median of per-round ratios). Durable req/s ÷ none is shown, not judged.
  */
 export function sessionTargets(rows: readonly Row[]): TargetCheck[] {
   const out: TargetCheck[] = [];
@@ -34,11 +34,12 @@ export function sessionTargets(rows: readonly Row[]): TargetCheck[] {
   const rps = rows.filter((x) => String(x["measure"]).startsWith("req/s"));
   const memory = rps.find((x) => x["mode"] === "memory");
   if (memory) {
-    const v = Number(memory["vsNone"]);
+    // The median of per-round ratios: each round's two slices ran side by side (see pairedRatio).
+    const v = Number(memory["vsNonePaired"]);
     out.push({
-      name: "memory mode, no move, ÷ no sessionState: req/s at the defaults (c=64, 2 replicas)",
+      name: "memory mode, no move, ÷ no sessionState: req/s at the defaults (c=64, 2 replicas; median of rounds)",
       target: "≥ 0.95",
-      measured: v.toFixed(3),
+      measured: `${v.toFixed(3)} (totals: ${Number(memory["vsNone"]).toFixed(3)})`,
       met: v >= 0.95,
       ...(v >= 0.95 ? {} : { note: "per-call ownership work on the replica's hot path" }),
     });

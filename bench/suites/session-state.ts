@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { connect as natsConnect } from "nats";
 import { encode } from "@tsserve/protocol/internal";
-import { measureInterleaved, type Mode } from "../harness/interleaved-runs.js";
+import { measureInterleaved, pairedRatio, type Mode } from "../harness/interleaved-runs.js";
 import { measureHandoff } from "../harness/session-handoff.js";
 import {
   counterSpec,
@@ -20,7 +20,7 @@ const CONCURRENCY = 64;
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const cfg = ctx.quick
     ? { rounds: 2, sliceMs: 1000, latencyCalls: 200, latencyRounds: 3, moveSessions: 100 }
-    : { rounds: 4, sliceMs: 2000, latencyCalls: 300, latencyRounds: 5, moveSessions: 300 };
+    : { rounds: 9, sliceMs: 1500, latencyCalls: 300, latencyRounds: 5, moveSessions: 300 };
   await using c = await startSessionBenchCluster(ctx.benchDir);
   for (const m of MODES) await c.deploy(`st-${m}`, m, REPLICAS);
   const rows: Row[] = [];
@@ -50,6 +50,8 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       mode: t.mode,
       value: Math.round(t.throughput),
       vsNone: round(t.throughput / none.throughput, 3),
+      vsNonePaired: round(pairedRatio(t, none), 3),
+      cpuUsPerCall: t.cpuUsPerCall === null ? null : round(t.cpuUsPerCall, 1),
       p50Ms: round(t.latencyUs.p50 / 1000, 2),
       p99Ms: round(t.latencyUs.p99 / 1000, 2),
       errors: Object.values(t.errors).reduce((a, b) => a + b, 0),
@@ -160,6 +162,8 @@ function result(rows: Row[], cfg: Record<string, unknown>): SuiteResult {
       { key: "mode", label: "mode" },
       { key: "value", label: "value (req/s, ms, or moved sessions)" },
       { key: "vsNone", label: "÷ none", digits: 3 },
+      { key: "vsNonePaired", label: "÷ none, median of rounds", digits: 3 },
+      { key: "cpuUsPerCall", label: "CPU µs/call (all)", digits: 1 },
       { key: "addedMs", label: "added ms", digits: 3 },
       { key: "addedVsKv", label: "added ÷ KV update", digits: 2 },
       { key: "p50Ms", label: "p50 ms", digits: 1 },

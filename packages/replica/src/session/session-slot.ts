@@ -62,6 +62,8 @@ export class SessionSlot implements SessionState<unknown> {
   private exclusive = false;
   private sharedRunning = 0;
   private idleWaiters: (() => void)[] = [];
+  /** What encode errors call the value (built on first use, not on every `set()`). */
+  private what: string | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -83,7 +85,10 @@ export class SessionSlot implements SessionState<unknown> {
     // previous state stays as it was.
     let bytes: Uint8Array;
     try {
-      bytes = encode(value, `session state of ${JSON.stringify(this.sessionId.slice(0, 80))}`);
+      bytes = encode(
+        value,
+        (this.what ??= `session state of ${JSON.stringify(this.sessionId.slice(0, 80))}`),
+      );
     } catch (e) {
       this.refused("unencodable");
       throw e;
@@ -119,23 +124,24 @@ export class SessionSlot implements SessionState<unknown> {
     this.queue.push(call);
   }
 
-  /** The calls that may start now, in order (marked running); empty unless OWNED or RELEASING. */
-  takeRunnable(): SessionCall[] {
-    const out: SessionCall[] = [];
-    if (this.status === SlotStatus.ACQUIRING) return out;
-    while (this.head < this.queue.length && !this.exclusive) {
-      const next = this.queue[this.head]!;
-      if (!next.shared && this.sharedRunning > 0) break;
-      this.queue[this.head++] = undefined as unknown as SessionCall;
-      if (next.shared) this.sharedRunning++;
-      else this.exclusive = true;
-      out.push(next);
-    }
+  /**
+   * The next call that may start now (marked running), or undefined: none is queued, the session
+   * is still ACQUIRING, or the calls running exclude it. One at a time so that the hot path
+   * allocates nothing per call.
+   */
+  takeNext(): SessionCall | undefined {
+    if (this.status === SlotStatus.ACQUIRING || this.exclusive || this.head === this.queue.length)
+      return undefined;
+    const next = this.queue[this.head]!;
+    if (!next.shared && this.sharedRunning > 0) return undefined;
+    this.queue[this.head++] = undefined as unknown as SessionCall;
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
     }
-    return out;
+    if (next.shared) this.sharedRunning++;
+    else this.exclusive = true;
+    return next;
   }
 
   /** One running call ended. */
