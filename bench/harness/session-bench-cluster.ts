@@ -5,6 +5,7 @@ import { startLocalCluster, type LocalCluster } from "@tsserve/cluster";
 import { connect, type Client, type DeploymentHandle } from "@tsserve/handle";
 import { resolveDeploymentOptions, type ApplicationSpec } from "@tsserve/protocol/internal";
 import { freePort, sleep } from "@tsserve/test-utils";
+import type { SessionSpill } from "@tsserve/protocol";
 import type { MapCounter } from "../fixtures/session-apps.js";
 
 /** The Counter deployment of bench/fixtures/session-apps.ts. */
@@ -34,13 +35,14 @@ export function counterSpec(
   mode: StateMode,
   replicas: number,
   codeVersion = "b1",
+  spill: SessionSpill = "wait",
 ): ApplicationSpec {
   const config = resolveDeploymentOptions({
     name: COUNTER,
     numReplicas: replicas,
     requestRouter: { class: "ConsistentHash", kwargs: {} },
     gracefulShutdownWaitLoopS: 0.3,
-    ...(mode === "none" ? {} : { sessionState: { mode } }),
+    ...(mode === "none" ? {} : { sessionState: { mode, spill } }),
   });
   return {
     name: app,

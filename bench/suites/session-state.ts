@@ -3,6 +3,7 @@ import { connect as natsConnect } from "nats";
 import { encode } from "@tsserve/protocol/internal";
 import { measureInterleaved, pairedRatio, type Mode } from "../harness/interleaved-runs.js";
 import { measureHandoff } from "../harness/session-handoff.js";
+import { measureSpill } from "../harness/session-spill.js";
 import {
   counterSpec,
   startSessionBenchCluster,
@@ -97,6 +98,32 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     }
     await c.cluster.client.delete(app);
   }
+
+  for (const spill of ["wait", "move"] as const) {
+    const app = `spill-${spill}`;
+    ctx.log(`spill ${spill}: quiet sessions of an owner whose slots other sessions hold`);
+    await c.cluster.client.deploy({
+      applications: [counterSpec(ctx.benchDir, app, "memory", REPLICAS, "b1", spill)],
+    });
+    await c.waitSettled(app, REPLICAS, "b1");
+    const m = await measureSpill(c.handle(app), {
+      rounds: ctx.quick ? 3 : 8,
+      perRound: 3,
+      holdMs: 300,
+      slots: 5,
+    });
+    rows.push({
+      measure: "spilled call, owner full of other sessions' 300 ms calls",
+      mode: `memory, spill "${spill}"`,
+      value: round(m.ranElsewhere, 2),
+      p50Ms: round(m.spilledMs.p50, 1),
+      p99Ms: round(m.spilledMs.p99, 1),
+      maxMs: round(m.spilledMs.max, 1),
+      nextP50Ms: round(m.nextMs.p50, 1),
+      counterBreaks: m.counterBreaks,
+    });
+    await c.cluster.client.delete(app);
+  }
   return result(rows, cfg);
 }
 
@@ -155,7 +182,11 @@ function result(rows: Row[], cfg: Record<string, unknown>): SuiteResult {
       "*added* is a mode's p50 minus *none*'s. **Hand-off pause**: sessions each call every 100 ms while the " +
       "deployment (4 replicas) scales 4 → 5, 5 → 4 and rolls to a new version; a moved session's pause is the latency " +
       "of its first call on the new owner (it waits for the hand-off); counter breaks are calls whose counter did not " +
-      "continue (state lost or stale: must be 0 with state; *none* shows the move's own cost and breaks by design).",
+      "continue (state lost or stale: must be 0 with state; *none* shows the move's own cost and breaks by design). " +
+      '**Spill**: `sessionState.spill` "wait" against "move" (memory, 2 replicas): 5 calls of busy sessions hold ' +
+      "their owner's 5 slots for 300 ms; 50 ms later 3 quiet sessions of that owner call once each (fresh ones every " +
+      "round); *value* is the share of those calls that ran on the other replica, p50/p99 their latency, *next call* the " +
+      "latency of each quiet session's following call.",
     config: { ...cfg, replicas: REPLICAS, concurrency: CONCURRENCY },
     columns: [
       { key: "measure", label: "measure" },
@@ -170,6 +201,7 @@ function result(rows: Row[], cfg: Record<string, unknown>): SuiteResult {
       { key: "p99Ms", label: "p99 ms", digits: 1 },
       { key: "maxMs", label: "max ms", digits: 1 },
       { key: "baselineP50Ms", label: "p50 ms with no move", digits: 2 },
+      { key: "nextP50Ms", label: "next call p50 ms", digits: 1 },
       { key: "counterBreaks", label: "counter breaks" },
       { key: "errors", label: "errors" },
     ],

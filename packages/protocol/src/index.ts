@@ -60,7 +60,7 @@ export type {
   MultiplexedOptions,
   RequestRouterConfig,
 } from "./options.js";
-export type { SessionStateMode, SessionStateOptions } from "./session-options.js";
+export type { SessionSpill, SessionStateMode, SessionStateOptions } from "./session-options.js";
 export type { ReplicaInfo, ReplicaState, DeploymentStatus } from "./control-plane.js";
 export type {
   StatusReport,

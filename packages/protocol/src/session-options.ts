@@ -10,6 +10,21 @@ import { fail, intAtLeast, isPlainObject, noUnknownKeys, numberAtLeast } from ".
  */
 export type SessionStateMode = "memory" | "durable";
 
+/**
+ * What a replica does with a call of a session another replica owns when the call came to it
+ * directly (ConsistentHash spilled it there after `spillAfterMs`, or the caller's membership view
+ * was behind):
+ * - `"wait"`: forward it to the owner, where it waits its turn (the owner's limit applies: a full
+ *   owner refuses it and the caller tries again). The session never moves for load.
+ * - `"move"`: take the session over here (the owner hands it off once its running call of the
+ *   session ends) and run the call here, with its state. The owner forwards the session's next
+ *   calls here for a few seconds, then its ring takes it back.
+ * Measured by the bench's session-state suite (docs/design.md "Spilling"): when the owner is full of *other* sessions' calls, "move" runs
+ * the call in a hand-off's time instead of the owner's queue time; each move costs a hand-off out
+ * and one back, and cold caches (the class's own state moves only through exportSession).
+ */
+export type SessionSpill = "wait" | "move";
+
 /** `deployment({ sessionState })`: per-session state with one owner replica at a time. */
 export interface SessionStateOptions {
   /** @default "memory" */
@@ -26,6 +41,8 @@ export interface SessionStateOptions {
    * SessionHandoffTimeoutError (retryable). @default 10
    */
   handoffTimeoutS?: number;
+  /** A call of a session owned elsewhere that came here directly: see {@link SessionSpill}. @default "wait" */
+  spill?: SessionSpill;
 }
 
 /** {@link SessionStateOptions} validated, durations in milliseconds. */
@@ -35,17 +52,25 @@ export interface ResolvedSessionState {
   ttlMs: number;
   maxBytes: number;
   handoffTimeoutMs: number;
+  spill: SessionSpill;
 }
 
 export const DEFAULT_SESSION_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_SESSION_HANDOFF_TIMEOUT_S = 10;
 
-const KEYS = ["mode", "ttlS", "maxBytes", "handoffTimeoutS"] as const;
+const KEYS = ["mode", "ttlS", "maxBytes", "handoffTimeoutS", "spill"] as const;
+
+function spillOf(path: string, value: unknown): SessionSpill {
+  if (value === undefined) return "wait";
+  if (value !== "wait" && value !== "move") fail(path, '"wait" or "move"', value);
+  return value;
+}
 
 /** Validates `sessionState` (user options, seconds) once; undefined/null = a stateless deployment. */
 export function resolveSessionState(path: string, value: unknown): ResolvedSessionState | null {
   if (value === undefined || value === null) return null;
-  if (!isPlainObject(value)) fail(path, 'an object { mode: "memory" | "durable", ttlS?, maxBytes? }', value);
+  if (!isPlainObject(value))
+    fail(path, 'an object { mode: "memory" | "durable", ttlS?, maxBytes?, handoffTimeoutS?, spill? }', value);
   noUnknownKeys(path, value, KEYS);
   const mode = value["mode"] ?? "memory";
   if (mode !== "memory" && mode !== "durable") fail(`${path}.mode`, '"memory" or "durable"', mode);
@@ -60,6 +85,7 @@ export function resolveSessionState(path: string, value: unknown): ResolvedSessi
         0,
         true,
       ) * 1000,
+    spill: spillOf(`${path}.spill`, value["spill"]),
   };
 }
 
@@ -74,6 +100,8 @@ export function checkResolvedSessionState(path: string, v: unknown): ResolvedSes
     ttlMs: numberAtLeast(`${path}.ttlMs`, v["ttlMs"], 0),
     maxBytes: intAtLeast(`${path}.maxBytes`, v["maxBytes"], 1),
     handoffTimeoutMs: numberAtLeast(`${path}.handoffTimeoutMs`, v["handoffTimeoutMs"], 0, true),
+    // Absent from specs written before the option existed: the old behaviour.
+    spill: spillOf(`${path}.spill`, v["spill"]),
   };
 }
 

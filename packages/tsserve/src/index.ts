@@ -119,6 +119,7 @@ export type {
   ReplicaState,
   DeploymentStatus,
   RequestRouterConfig,
+  SessionSpill,
   SessionStateMode,
   SessionStateOptions,
   StatusReport,

@@ -184,7 +184,10 @@ export class SessionManager implements SessionStateProvider {
         d.moved.delete(id);
       }
       const owner = d.view.ownerOf(id);
-      if (owner !== undefined && owner !== d.me) return this.forward(msg, req, entry, owner, hops, false);
+      // spill "move": the call came here directly although the ring names another owner (spilled
+      // by a handle whose owner was full, or sent on an older view): take the session over here.
+      if (owner !== undefined && owner !== d.me && d.settings.spill !== "move")
+        return this.forward(msg, req, entry, owner, hops, false);
     }
     // Closing: every call admitted before has ended; a new session here would never be parked.
     if (slot === undefined && this.closing) return this.refuseClosing(msg, req, entry);

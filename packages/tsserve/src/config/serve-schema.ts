@@ -53,7 +53,7 @@ export const autoscalingSchema = strict("an object", {
   .describe("Autoscaling bounds and policy; when set, numReplicas is ignored");
 
 /** `sessionState` of a deployment: per-session state with one owner replica at a time. */
-export const sessionStateSchema = strict("an object { mode, ttlS, maxBytes, handoffTimeoutS }", {
+export const sessionStateSchema = strict("an object { mode, ttlS, maxBytes, handoffTimeoutS, spill }", {
   mode: z
     .enum(["memory", "durable"], { error: '"memory" or "durable"' })
     .optional()
@@ -68,6 +68,12 @@ export const sessionStateSchema = strict("an object { mode, ttlS, maxBytes, hand
     .optional()
     .describe(
       "How long a call waits for its session to move to its replica before SessionHandoffTimeoutError, in seconds. Default 10",
+    ),
+  spill: z
+    .enum(["wait", "move"], { error: '"wait" or "move"' })
+    .optional()
+    .describe(
+      'A call spilled to a replica that does not own its session: "wait" forwards it to the owner, "move" takes the session over there. Default "wait"',
     ),
 }).describe("Per-session state (getSessionState()); the router defaults to ConsistentHash");
 
