@@ -24,6 +24,19 @@ export interface RowStats {
   latencyP90Ms: number;
   /** Calls served per replica: max ÷ mean (1 = perfectly even). */
   maxOverMean: number;
+  /**
+   * Characters of the prompt text a prefix router matches (`role: content` lines) per prompt token
+   * the engine counted, over every call of the row (warm-up included): what sizes the router's
+   * per-replica character budget to the engines' token cache.
+   */
+  charsPerToken: number;
+}
+
+/** Length of the text the prefix routers match for these messages (see routing-prompt.ts). */
+function routedChars(messages: readonly { role: string; content: string }[]): number {
+  let n = 0;
+  for (const m of messages) n += m.role.length + 3 + m.content.length;
+  return n;
 }
 
 /** Open-loop arrivals at `ratePerSec` for `durationMs`; calls started in the first `warmupMs` fill caches and are not counted. */
@@ -39,6 +52,8 @@ export async function runLlmRow(
   const perReplica = new Map(replicaIds.map((id) => [id, 0]));
   let prompt = 0;
   let cached = 0;
+  let allChars = 0;
+  let allTokens = 0;
   const start = performance.now();
   const r = await runOpenLoop(
     async () => {
@@ -59,6 +74,8 @@ export async function runLlmRow(
       }
       if (stats === undefined) throw new Error("stream ended without stats");
       if (stats.kv !== undefined) EXACT_CACHES.report(stats.replica, stats.kv.stored, stats.kv.evicted);
+      allChars += routedChars(c.messages);
+      allTokens += stats.promptTokens;
       if (t0 - start < o.warmupMs) return;
       ttft.push(first);
       latency.push(performance.now() - t0);
@@ -79,5 +96,6 @@ export async function runLlmRow(
     ttftP90Ms: t.p90,
     latencyP90Ms: percentiles(latency).p90,
     maxOverMean: meanCalls > 0 ? Math.max(...counts) / meanCalls : Number.NaN,
+    charsPerToken: allChars / Math.max(1, allTokens),
   };
 }

@@ -31,7 +31,7 @@ export function llmTargets(rows: Row[], quick: boolean): TargetCheck[] {
       "≥ 0.95",
       hit("chat", "Scoring"),
       (v) => v >= 0.95,
-      "the approximate index misses what the engines evicted: lower maxCharsPerReplica to the engines' cache size",
+      "the index agrees with the engines' caches; the loss is calls spilled to cold replicas while the best one's batch is full (machine stalls fill batches): see the rounds' hit range",
     ),
     check(
       "chat: Scoring TTFT p90 ÷ PowerOfTwo",

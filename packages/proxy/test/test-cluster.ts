@@ -149,6 +149,8 @@ export async function startTestCluster(deployments: TestDeployment[]): Promise<T
           maxOngoingRequests: config.maxOngoingRequests,
           maxQueuedRequests: config.maxQueuedRequests,
           requestRouter: config.requestRouter,
+          // As the controller's membership publisher says it: handles rank replicas by free model slots.
+          ...(config.multiplexed ? { maxModelsPerReplica: config.multiplexed.maxModelsPerReplica } : {}),
         },
       };
       msg.respond(reply(snapshot));

@@ -117,8 +117,8 @@ describe("dashboard in a real headless Chromium", { timeout: 120_000 }, () => {
     await browser?.close();
   });
 
-  it("loads, lists a deployment, and updates live when a replica is added", async () => {
-    browser = await chromium.launch({
+  const launch = () =>
+    chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: [
         "--headless",
@@ -130,6 +130,9 @@ describe("dashboard in a real headless Chromium", { timeout: 120_000 }, () => {
         "--no-first-run",
       ],
     });
+
+  it("loads, lists a deployment, and updates live when a replica is added", async () => {
+    browser ??= await launch();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(dashboardUrl);
     await page.waitForSelector('tr[data-deployment="talk/Talker"] td.replica-count:text("2/2")', {
@@ -180,5 +183,41 @@ describe("dashboard in a real headless Chromium", { timeout: 120_000 }, () => {
     // The ring of the ConsistentHash deployment and the request-rate columns are drawn.
     expect(await page.$$eval(".ring", (r) => r.length)).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(OUT, "dashboard.png"), fullPage: true });
+  });
+
+  it("shows each multiplexed replica's loaded models, and – for deployments that are not multiplexed", async () => {
+    const dep = await cli(["deploy", join(FIX, "models.yaml"), ...S]);
+    expect(dep.code, dep.stdout + dep.stderr).toBe(0);
+    const call = async (model: string): Promise<string> => {
+      const res = await fetch(`${httpUrl}/models`, {
+        method: "POST",
+        headers: { serve_multiplexed_model_id: model },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { replica: string }).replica;
+    };
+    // Two models on two replicas of 2 slots: the second goes where both slots are free.
+    await waitUntil(async () => (await fetch(`${httpUrl}/models`, { method: "POST" })).status === 200, {
+      timeoutMs: 60_000,
+      message: "the models app serving",
+    });
+    const a = await call("lora-a");
+    const b = await call("lora-b");
+    expect(b).not.toBe(a);
+    browser ??= await launch();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(dashboardUrl);
+    // Replicas report their models in heartbeats; the controller's status carries them to the page.
+    await page.waitForSelector(`tr[data-replica="${a}"] td.models:text-is("lora-a")`, { timeout: 20_000 });
+    await page.waitForSelector(`tr[data-replica="${b}"] td.models:text-is("lora-b")`, { timeout: 20_000 });
+    const talker = await page.$$eval("#replicas tbody tr", (rows) =>
+      rows
+        .filter((r) => r.children[1]?.textContent === "talk/Talker")
+        .map((r) => r.querySelector("td.models")?.textContent),
+    );
+    expect(talker.length).toBeGreaterThan(0);
+    for (const m of talker) expect(m).toBe("–");
+    await page.screenshot({ path: join(OUT, "dashboard-models.png"), fullPage: true });
+    await page.close();
   });
 });
