@@ -52,6 +52,26 @@ describe("PowerOfTwoChoicesRouter", () => {
     expect(firsts).toEqual(new Set(["r0", "r1"]));
   });
 
+  it("answers one or two replicas with arrays built once per candidates array", () => {
+    const r = new PowerOfTwoChoicesRouter(context, {});
+    const two = reps(2);
+    const seen = new Set<ReplicaInfo[][]>();
+    for (let i = 0; i < 100; i++) seen.add(r.chooseReplicas(two, request));
+    // Two answers (either replica first), each the same object on every call.
+    expect(seen.size).toBe(2);
+    for (const groups of seen)
+      expect(new Set(groups[0]!.map((x) => x.replicaId))).toEqual(new Set(["r0", "r1"]));
+    // A new replica set (a new array) gets answers of its own members.
+    const other: ReplicaInfo[] = [{ replicaId: "x", nodeId: "n" }];
+    expect(r.chooseReplicas(other, request)).toEqual([[{ replicaId: "x", nodeId: "n" }]]);
+    expect(
+      r
+        .chooseReplicas(two, request)[0]!
+        .map((x) => x.replicaId)
+        .sort(),
+    ).toEqual(["r0", "r1"]);
+  });
+
   it("rejects kwargs with a ConfigError naming them", () => {
     let error: unknown;
     try {

@@ -26,15 +26,36 @@ export class PowerOfTwoChoicesRouter extends RequestRouter {
     }
   }
 
+  /**
+   * The possible answers for one or two candidates, built once per candidates array (the handle
+   * passes the same array until the replica set changes): with so few replicas every call would
+   * otherwise allocate a pair that is always the same two. Shared between calls: read-only.
+   */
+  private small: { of: readonly ReplicaInfo[]; answers: ReplicaInfo[][][] } | null = null;
+
   override chooseReplicas(candidates: readonly ReplicaInfo[], _request: RoutingRequest): ReplicaInfo[][] {
     const n = candidates.length;
     if (n === 0) return [];
-    if (n === 1) return [[candidates[0]!]];
+    if (n <= 2) {
+      const answers = this.smallAnswers(candidates);
+      // Two replicas: which one comes first (it takes ties) is the one random draw.
+      return n === 1 ? answers[0]! : answers[this.random() < 0.5 ? 0 : 1]!;
+    }
     const all = candidates as ReplicaInfo[];
     // i uniform over n, j uniform over the other n-1: two distinct picks with two random draws.
     const i = Math.floor(this.random() * n);
     let j = Math.floor(this.random() * (n - 1));
     if (j >= i) j += 1;
-    return n === 2 ? [[candidates[i]!, candidates[j]!]] : [[candidates[i]!, candidates[j]!], all];
+    return [[candidates[i]!, candidates[j]!], all];
+  }
+
+  private smallAnswers(candidates: readonly ReplicaInfo[]): ReplicaInfo[][][] {
+    // One answer per replica (which one comes first): a length change means the array changed too.
+    if (this.small?.of !== candidates || this.small.answers.length !== candidates.length) {
+      const a = candidates[0]!;
+      const b = candidates[1];
+      this.small = { of: candidates, answers: b === undefined ? [[[a]]] : [[[a, b]], [[b, a]]] };
+    }
+    return this.small.answers;
   }
 }

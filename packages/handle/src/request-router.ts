@@ -45,6 +45,8 @@ export interface RoutingRequest {
  *   the handle tries the groups in order and, within a group, takes the replica with the lowest known
  *   queue length below `maxOngoingRequests`. When every group is full the request waits in the
  *   handle's queue (oldest first) and takes the first slot that frees on any replica of its groups.
+ *   The handle never changes the arrays it gets back, so a router may return the same (cached)
+ *   arrays to many calls; the built-in ones do.
  * - `spillAfterMs` is owner patience: how long a request whose first group is full waits for that
  *   group before later groups may take it. The default 0 spills at once (Ray's behaviour); a sticky
  *   router returns more for requests whose affinity is worth a short wait.

@@ -1,6 +1,7 @@
+import { Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { processRegistry, type ReplicaSpec } from "@tsserve/protocol/internal";
-import { ReplicaMetrics } from "./replica-metrics.js";
+import { LATENCY_BUCKETS_S, ReplicaMetrics } from "./replica-metrics.js";
 
 function value(text: string, series: string): number | undefined {
   const l = text.split("\n").find((x) => x.startsWith(series + " "));
@@ -23,5 +24,30 @@ describe("ReplicaMetrics", () => {
     expect(value(text, `tsserve_replica_errors_total{${base}}`)).toBe(1);
     text = await processRegistry().metrics();
     expect(value(text, `tsserve_replica_requests_total{${base}}`)).toBe(5);
+
+    // The latency family scrapes as the prom-client Histogram it replaced, fed the same calls.
+    const name = "tsserve_replica_processing_latency_seconds";
+    const refRegistry = new Registry();
+    const ref = new Histogram({
+      name,
+      help: "Time a replica spent on a request, from acceptance to its final reply",
+      labelNames: ["app", "deployment", "replica", "method"],
+      buckets: LATENCY_BUCKETS_S,
+      registers: [refRegistry],
+    });
+    const labels = { app: "a", deployment: "D", replica: "r9" };
+    for (let i = 0; i < 5; i++) ref.observe({ ...labels, method: "__call__" }, 0.001);
+    for (const ms of [0.2, 3, 1000, 450_000]) {
+      m.finished("other", false, ms, 0);
+      ref.observe({ ...labels, method: "other" }, ms / 1000);
+    }
+    const refText = await ref.get();
+    expect(await processRegistry().getSingleMetric(name)!.get()).toEqual(refText);
+    expect(await processRegistry().getSingleMetricAsString(name)).toBe(
+      await refRegistry.getSingleMetricAsString(name),
+    );
+    expect(await processRegistry().getSingleMetricAsString(name)).toContain(
+      `${name}_bucket{le="0.005",${base.replace("__call__", "other")}} 2`,
+    );
   });
 });

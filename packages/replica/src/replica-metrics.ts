@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import { processRegistry } from "@tsserve/protocol/internal";
 import type { ReplicaSpec } from "@tsserve/protocol/internal";
+import { PlainHistogram, type PlainHistogramSeries } from "./plain-histogram.js";
 
 /** Processing-latency buckets in seconds: Ray Serve's `DEFAULT_LATENCY_BUCKET_MS`, in base units. */
 export const LATENCY_BUCKETS_S = [
@@ -20,15 +21,16 @@ type Labels = "app" | "deployment" | "replica";
  *   sessions per replica on the consistent-hash ring).
  */
 export class ReplicaMetrics {
-  private readonly latency: Histogram<Labels | "method">;
+  private readonly latency: PlainHistogram;
   private readonly requests: Counter<Labels | "method">;
   private readonly errors: Counter<Labels | "method">;
   private readonly ongoingGauge: Gauge<Labels>;
   private readonly labels: Record<Labels, string>;
   private readonly sessions = new Map<string, number>();
-  // Per method: the latency child, and the calls and errors since the last scrape. prom-client
-  // hashes the label values on every inc(), labelled children included, so the counters count in
-  // plain numbers and a scrape (their collect) hands the counts over, once per series.
+  // Per method: the latency series, and the calls and errors since the last scrape. prom-client
+  // hashes the label values on every inc() and observe(), labelled children included, so the
+  // counters count in plain numbers and a scrape (their collect) hands the counts over, once per
+  // series; the latency histogram counts in plain arrays and builds its samples when scraped.
   private readonly perMethod = new Map<string, MethodCounts>();
   private current = 0;
 
@@ -36,10 +38,9 @@ export class ReplicaMetrics {
     const registers = [processRegistry()];
     this.labels = { app: spec.app, deployment: spec.deployment, replica: spec.replicaId };
     const labelNames = ["app", "deployment", "replica", "method"] as const;
-    this.latency = new Histogram({
+    this.latency = new PlainHistogram({
       name: "tsserve_replica_processing_latency_seconds",
       help: "Time a replica spent on a request, from acceptance to its final reply",
-      labelNames,
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
@@ -104,7 +105,7 @@ export class ReplicaMetrics {
     let m = this.perMethod.get(method);
     if (m === undefined) {
       const labels = { ...this.labels, method };
-      m = { labels, latency: this.latency.labels(labels), requests: 0, errors: 0 };
+      m = { labels, latency: this.latency.seriesOf(method, labels), requests: 0, errors: 0 };
       this.perMethod.set(method, m);
     }
     m.latency.observe(ms / 1000);
@@ -118,7 +119,7 @@ export class ReplicaMetrics {
 
 interface MethodCounts {
   readonly labels: Record<Labels | "method", string>;
-  readonly latency: { observe(v: number): void };
+  readonly latency: PlainHistogramSeries;
   /** Calls finished since the last scrape. */
   requests: number;
   /** Of those, calls that failed. */

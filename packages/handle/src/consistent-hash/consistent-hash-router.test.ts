@@ -252,6 +252,24 @@ describe("ConsistentHashRouter ranking", () => {
     expect(got).not.toContain(owner);
   });
 
+  it("remembers a session's ranks only while the ring and the candidates stay the same", () => {
+    const reps = rs(5);
+    const r = router(reps);
+    const [owner, fb1, fb2] = r.rankedReplicaIds("user_42");
+    const first = r.chooseReplicas(reps, req("user_42"));
+    // The same session's next call gets the same (shared, read-only) ranks: no allocation.
+    expect(r.chooseReplicas(reps, req("user_42"))).toBe(first);
+    expect(ids(first)).toEqual([owner, fb1, fb2]);
+    // Its owner dropped (a new candidates array): the ranks walk past it.
+    const alive = reps.filter((x) => x.replicaId !== owner);
+    expect(ids(r.chooseReplicas(alive, req("user_42")))).not.toContain(owner);
+    // Back to every replica, then a ring change: the owner again, then whatever the new ring says.
+    expect(ids(r.chooseReplicas(reps, req("user_42")))[0]).toBe(owner);
+    const more = rs(6);
+    r.updateReplicas(more);
+    expect(ids(r.chooseReplicas(more, req("user_42")))).toEqual(r.rankedReplicaIds("user_42"));
+  });
+
   it("rebuilds only when the replica-id set changes", () => {
     const c = ctx();
     const r = new ConsistentHashRouter(c);

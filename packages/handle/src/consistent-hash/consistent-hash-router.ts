@@ -6,7 +6,10 @@ import {
 } from "./consistent-hash-options.js";
 import { HashRing } from "./hash-ring.js";
 
-/** Sessions whose ring start a router remembers (about 100 KB at most, whatever the traffic). */
+/**
+ * Sessions whose ranks (or, with a load bound, ring start) a router remembers: about 100 KB at
+ * most, whatever the traffic.
+ */
 const SESSION_STARTS_KEPT = 1024;
 
 /**
@@ -34,10 +37,14 @@ export class ConsistentHashRouter extends RequestRouter {
   // membership or its dropped set changes, so the hot path skips re-indexing it.
   private cachedCandidates: readonly ReplicaInfo[] | null = null;
   private infoByIndex: (ReplicaInfo | undefined)[] = [];
+  /** `[info]` of each candidate by ring index: the one-replica groups every rank list shares. */
+  private singleByIndex: (ReplicaInfo[] | undefined)[] = [];
   private cachedLength = -1;
   private candidatesOnRing = 0;
   private loads = new Float64Array(0);
   private readonly sessionStarts = new Map<string, number>();
+  /** Without a load bound a session's ranks depend only on the ring and the candidates: kept. */
+  private readonly sessionRanks = new Map<string, ReplicaInfo[][]>();
 
   /** Throws a ConfigError on bad kwargs (see {@link ConsistentHashOptions}). */
   constructor(context: RouterContext, kwargs: Record<string, unknown> = {}) {
@@ -84,10 +91,9 @@ export class ConsistentHashRouter extends RequestRouter {
     }
     const session = request.sessionId;
     if (session !== null && session !== "") {
-      const start = this.sessionStart(session);
       return this.options.loadBound === null
-        ? this.plainRanks(start)
-        : this.boundedRanks(start, this.options.loadBound);
+        ? this.sessionPlainRanks(session)
+        : this.boundedRanks(this.sessionStart(session), this.options.loadBound);
     }
     const start = this.ring.startIndex(
       (Math.random() * 0x1_0000_0000) >>> 0,
@@ -146,10 +152,26 @@ export class ConsistentHashRouter extends RequestRouter {
     return start;
   }
 
+  /**
+   * A session's ranks without a load bound, remembered like {@link sessionStart} and forgotten
+   * when the ring or the candidates change, so a session's next call allocates nothing. Shared
+   * between that session's calls: read-only.
+   */
+  private sessionPlainRanks(session: string): ReplicaInfo[][] {
+    let ranks = this.sessionRanks.get(session);
+    if (ranks === undefined) {
+      ranks = this.plainRanks(this.ring.startIndexOfKey(session));
+      if (this.sessionRanks.size >= SESSION_STARTS_KEPT) this.sessionRanks.clear();
+      this.sessionRanks.set(session, ranks);
+    }
+    return ranks;
+  }
+
   private syncRing(replicas: readonly ReplicaInfo[]): void {
     const t0 = performance.now();
     if (this.ring.rebuild(replicas.map((r) => r.replicaId))) {
       this.sessionStarts.clear();
+      this.sessionRanks.clear();
       this.cachedCandidates = null;
       if (this.loads.length < this.ring.ids.length) this.loads = new Float64Array(this.ring.ids.length);
       this.context.reportRebuild?.(performance.now() - t0);
@@ -159,15 +181,19 @@ export class ConsistentHashRouter extends RequestRouter {
   private indexCandidates(candidates: readonly ReplicaInfo[]): void {
     if (candidates === this.cachedCandidates && candidates.length === this.cachedLength) return;
     const infos: (ReplicaInfo | undefined)[] = new Array<ReplicaInfo | undefined>(this.ring.ids.length);
+    const singles: (ReplicaInfo[] | undefined)[] = new Array<ReplicaInfo[] | undefined>(this.ring.ids.length);
     let onRing = 0;
     for (const c of candidates) {
       const r = this.ring.indexOf(c.replicaId);
       if (r >= 0 && infos[r] === undefined) {
         infos[r] = c;
+        singles[r] = [c];
         onRing++;
       }
     }
     this.infoByIndex = infos;
+    this.singleByIndex = singles;
+    this.sessionRanks.clear();
     this.candidatesOnRing = onRing;
     this.cachedCandidates = candidates;
     this.cachedLength = candidates.length;
@@ -185,8 +211,8 @@ export class ConsistentHashRouter extends RequestRouter {
     for (let s = 0, p = start; s < n; s++, p = p + 1 === n ? 0 : p + 1) {
       const r = ring.owner[p]!;
       if (!ring.markSeen(r)) continue;
-      const info = this.infoByIndex[r];
-      if (info !== undefined && out.push([info]) === want) break;
+      const single = this.singleByIndex[r];
+      if (single !== undefined && out.push(single) === want) break;
       if (++seen === total) break;
     }
     return out;
@@ -220,11 +246,12 @@ export class ConsistentHashRouter extends RequestRouter {
       if (!ring.markSeen(r)) continue;
       const info = this.infoByIndex[r];
       if (info !== undefined) {
+        const single = this.singleByIndex[r]!;
         // Placing this request must keep the replica within the bound.
         if (loads[r]! < bound) {
-          if (out.push([info]) === want) break;
+          if (out.push(single) === want) break;
         } else if (over.length < want) {
-          over.push([info]);
+          over.push(single);
         }
       }
       if (++seen === ring.ids.length) break;

@@ -12,16 +12,15 @@ import {
   type Reply,
   type RoutingConfig,
 } from "@tsserve/protocol/internal";
-import { backoffDelayMs } from "../backoff.js";
 import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
-import type { RouterContext } from "../request-router.js";
 import { modelRouted, routingKeys } from "../multiplex/dispatch-models.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
-import { mayRetry } from "./retry-policy.js";
+import { mayRetry, retryLater } from "./retry-policy.js";
+import { routerContext } from "./router-context.js";
 import { SlotAssigner } from "./slot-assigner.js";
 import {
   UNREACHABLE_DROP_PROBES,
@@ -94,7 +93,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.waiting = new WaitingCalls(
       queued === undefined ? undefined : (n) => queued(this.app, this.deployment, n),
     );
-    const context = this.routerContext();
+    const context = routerContext(this.app, this.deployment, () => this.replicas, this.load, this.metrics);
     this.replicas = new ReplicaSet(
       { membership: options.membership, context, cwd: options.cwd, createRouter: options.createRouter },
       { changed: () => this.replicasChanged(), failWaiting: (e) => this.failWaiting(e) },
@@ -294,8 +293,11 @@ export class DeploymentDispatcher implements ReplyHandler {
       // An unreachable replica may still hold a call it did not acknowledge yet: only a dead
       // one proves that an unacknowledged call never reached it.
       if (dead && !req.acked) this.requeue(req);
-      else if (this.mayRetry(req)) this.retryLater(req);
-      else {
+      else if (mayRetry(this.replicas.config, req)) {
+        // Sent again after a backoff (25 ms doubling), to what is left.
+        this.takeBack(req);
+        retryLater(req, (r) => this.slots.placeOrWait(r));
+      } else {
         const how = dead ? "was lost" : "stopped answering";
         this.finish(
           req,
@@ -307,21 +309,6 @@ export class DeploymentDispatcher implements ReplyHandler {
       }
     }
     if (changed) this.slots.dispatchAll();
-  }
-
-  private mayRetry(req: PendingRequest): boolean {
-    const config = this.replicas.config;
-    return config !== null && mayRetry(config, req);
-  }
-
-  /** Sends an idempotent call again after a backoff (25 ms doubling), to what is left. */
-  private retryLater(req: PendingRequest): void {
-    this.takeBack(req);
-    req.acked = false;
-    req.retryTimer = setTimeout(() => {
-      req.retryTimer = null;
-      if (req.state === RequestState.WAITING) this.slots.placeOrWait(req);
-    }, backoffDelayMs(req.retries++));
   }
 
   /** Fails every pending call with `error` and stops following membership. */
@@ -468,23 +455,6 @@ export class DeploymentDispatcher implements ReplyHandler {
 
   private failWaiting(error: Error): void {
     for (const req of this.waiting.toArray()) this.finish(req, error);
-  }
-
-  private routerContext(): RouterContext {
-    const replicas = (): ReplicaSet => this.replicas;
-    const load = this.load;
-    const metrics = this.metrics;
-    const { app, deployment } = this;
-    return {
-      app,
-      deployment,
-      get maxOngoingRequests() {
-        return replicas().config?.maxOngoingRequests ?? 0;
-      },
-      inFlight: (replicaId) => load.inFlight(replicaId),
-      queueLength: (replicaId) => load.queueLen(replicaId),
-      reportRebuild: (ms) => metrics?.routerRebuilt?.(app, deployment, ms),
-    };
   }
 }
 
