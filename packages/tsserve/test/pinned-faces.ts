@@ -71,6 +71,7 @@ export const PINNED: Record<string, string[]> = {
     "HandoffOffer",
     "HandoffRequest",
     "HandoffStatus",
+    "SESSION_FORWARD_MOVED_HEADER",
     "SESSION_FORWARD_REPLY_HEADER",
     "SessionRecord",
     "decodeHandoffOffer",
