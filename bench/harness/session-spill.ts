@@ -40,16 +40,15 @@ export async function measureSpill(
     counters.set(session, r.n);
     return { replica: r.replica, ms: performance.now() - t };
   };
-  // Where each session lives: its first call (nothing is full yet).
-  const ownerOf = new Map<string, string>();
+  // Sessions of one replica (the first session's), found by their first calls (nothing is full yet).
   const need = opts.slots + opts.rounds * opts.perRound;
-  for (let i = 0; i < need * 4 && [...ownerOf.values()].filter((r) => r === first()).length < need; i++)
-    ownerOf.set(`sp-${i}`, (await call(`sp-${i}`, 0)).replica);
-  function first(): string | undefined {
-    return ownerOf.values().next().value;
+  let owner: string | undefined;
+  const mine: string[] = [];
+  for (let i = 0; i < need * 4 && mine.length < need; i++) {
+    const replica = (await call(`sp-${i}`, 0)).replica;
+    owner ??= replica;
+    if (replica === owner) mine.push(`sp-${i}`);
   }
-  const owner = first()!;
-  const mine = [...ownerOf].filter(([, r]) => r === owner).map(([s]) => s);
   if (mine.length < need) throw new Error(`only ${mine.length} of ${need} sessions on one replica`);
   const busy = mine.slice(0, opts.slots);
   const spilled: number[] = [];

@@ -19,9 +19,10 @@ export type SessionStateMode = "memory" | "durable";
  * - `"move"`: take the session over here (the owner hands it off once its running call of the
  *   session ends) and run the call here, with its state. The owner forwards the session's next
  *   calls here for a few seconds, then its ring takes it back.
- * Measured by the bench's session-state suite (docs/design.md "Spilling"): when the owner is full of *other* sessions' calls, "move" runs
- * the call in a hand-off's time instead of the owner's queue time; each move costs a hand-off out
- * and one back, and cold caches (the class's own state moves only through exportSession).
+ * Measured by the bench's session-state suite (docs/design.md "Spilling"): when the owner is
+ * full of *other* sessions' calls, "move" runs the call in a hand-off's time instead of the
+ * owner's queue time; each move costs a hand-off out and one back, and cold caches (the class's
+ * own state moves only through exportSession).
  */
 export type SessionSpill = "wait" | "move";
 

@@ -37,7 +37,8 @@ export const STREAM_YIELD_EVERY_MS = 4;
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+/** A promise or any object with a `then` method (what `await` waits for). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }
 

@@ -1,14 +1,11 @@
 import { MethodKind, type MethodEntry } from "../method-table.js";
+import { isThenable } from "../serve-call.js";
 
 /**
  * What runs when a session call's method has finished: the durable write (a promise the reply
  * waits for), or undefined when there is nothing to write (memory mode, or no `set()`).
  */
 export type AfterSessionCall = () => Promise<void> | undefined;
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
 
 /**
  * `entry` wrapped so that `after` runs once its method has finished (returned, thrown, settled,

@@ -320,14 +320,16 @@ export class SessionManager implements SessionStateProvider {
     const slot = req === undefined ? undefined : (req as CallWithSlot)[CALL_SLOT];
     if (req === undefined || slot === undefined) return undefined;
     const shared = this.shared(req.method);
-    const next = (): void => {
-      slot.ended(shared);
-      // The next call of the session starts in a microtask, not inside this one's return: a
-      // method that returns at once would otherwise run the whole queue nested on one stack.
-      if (slot.queued > 0) queueMicrotask(() => this.pump(slot));
-    };
-    if (this.d.settings.mode !== "durable" || !slot.dirty) return void next();
-    return this.store(slot).finally(next);
+    if (this.d.settings.mode !== "durable" || !slot.dirty) return void this.endTurn(slot, shared);
+    return this.store(slot).finally(() => this.endTurn(slot, shared));
+  }
+
+  /** A call of `slot` ended: the session's next call may start. */
+  private endTurn(slot: SessionSlot, shared: boolean): void {
+    slot.ended(shared);
+    // The next call of the session starts in a microtask, not inside this one's return: a
+    // method that returns at once would otherwise run the whole queue nested on one stack.
+    if (slot.queued > 0) queueMicrotask(() => this.pump(slot));
   }
 
   /** Durable mode: one compare-and-set write of the state; refused = this replica lost the session. */
