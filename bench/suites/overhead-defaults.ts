@@ -1,7 +1,7 @@
 import type { NatsConnection } from "nats";
 import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
-import { measureInterleaved, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
+import { measureInterleaved, pairedRatio, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawCappedMode } from "../harness/raw-capped.js";
 import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
@@ -36,6 +36,7 @@ export const DEFAULTS_COLUMNS: Column[] = [
   { key: "rejectionsPerCall", label: "rejections/call", digits: 4 },
   { key: "ownerShare", label: "on owner", digits: 4 },
   { key: "tputVsCapped", label: "req/s ÷ capped", digits: 2 },
+  { key: "tputVsCappedPaired", label: "req/s ÷ capped, paired", digits: 2 },
   { key: "p99VsCapped", label: "p99 ÷ capped", digits: 2 },
   { key: "maxVsCapped", label: "max ÷ capped", digits: 2 },
   { key: "cpuVsCapped", label: "CPU ÷ capped", digits: 2 },
@@ -151,6 +152,7 @@ function defaultsRows(cell: DefaultsCell, ms: ModeMeasurement[], handles: (Count
       ownerShare:
         h === null || i !== CH_MODE || routed === 0 ? null : round(h.counts.onFirstRank / routed, 4),
       tputVsCapped: round(ratio(m.throughput, capped.throughput), 3),
+      tputVsCappedPaired: round(pairedRatio(m, capped), 3),
       p99VsCapped: round(ratio(m.latencyUs.p99, capped.latencyUs.p99), 3),
       maxVsCapped: round(ratio(m.latencyUs.max, capped.latencyUs.max), 3),
       cpuVsCapped: cpuVs,

@@ -20,6 +20,21 @@ const num = (r: Row | undefined, k: string): number | null => {
 };
 
 /**
+ * A req/s target judged on the median of the paired slices' ratios (each slice of the handle ran
+ * next to one of the dispatcher, so background load on the shared machine moves it less than the
+ * pooled totals: the 1024 rows' pooled ratio moved ±0.1 between runs), falling back to the pooled
+ * ratio for rows stored before the paired column; the pooled ratio is printed beside it.
+ */
+function reqPerSecCheck(name: string, target: number, r: Row, paired: string, pooled: string): TargetCheck {
+  const p = num(r, paired);
+  const t = num(r, pooled);
+  const value = p ?? t;
+  const c = check(`${name} (median of paired slices)`, `≥ ${target.toFixed(2)}`, value, (v) => v >= target);
+  if (p === null || t === null) return c;
+  return { ...c, measured: `${c.measured} (pooled ${t.toFixed(2)})` };
+}
+
+/**
  * The dispatch issues' targets (6 and 20): at the defaults (2 replicas × `maxOngoingRequests` 5,
  * 64 callers) against the hand-written raw NATS dispatcher capped at 5 per replica; at
  * `maxOngoingRequests` 1024 against the same dispatcher uncapped. Cells that were not measured
@@ -37,7 +52,7 @@ export function overheadTargets(defaults: readonly Row[], tuned: readonly Row[])
       ["ConsistentHash", ch],
     ] as const) {
       const at = `${label}, defaults, 2 replicas, 64 callers, ÷ dispatcher capped`;
-      out.push(check(`${at}: req/s`, "≥ 0.95", num(r, "tputVsCapped"), (v) => v >= 0.95));
+      out.push(reqPerSecCheck(`${at}: req/s`, 0.95, r, "tputVsCappedPaired", "tputVsCapped"));
       out.push(check(`${at}: p99`, "≤ 1.30", num(r, "p99VsCapped"), (v) => v <= 1.3));
       out.push(check(`${at}: max`, "≤ 2.00", num(r, "maxVsCapped"), (v) => v <= 2));
       out.push(check(`${at}: CPU per call`, "≤ 1.15", num(r, "cpuVsCapped"), (v) => v <= 1.15));
@@ -68,7 +83,7 @@ export function overheadTargets(defaults: readonly Row[], tuned: readonly Row[])
     const r = cell(tuned, mode);
     if (!r) continue;
     const at = `${label}, maxOngoingRequests 1024, 2 replicas, c=64, ÷ dispatcher uncapped`;
-    out.push(check(`${at}: req/s`, "≥ 0.90", num(r, "tputVsLimit"), (v) => v >= 0.9));
+    out.push(reqPerSecCheck(`${at}: req/s`, 0.9, r, "tputVsLimitPaired", "tputVsLimit"));
     out.push(check(`${at}: CPU per call`, "≤ 1.20", num(r, "cpuVsLimit"), (v) => v <= 1.2));
   }
   return out;

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "nats";
 import { connect, staticMembership } from "@tsserve/handle";
 import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
-import { measureInterleaved, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
+import { measureInterleaved, pairedRatio, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
 import { rawRequestMode } from "../harness/raw-nats.js";
@@ -25,6 +25,7 @@ export const TUNED_COLUMNS: Column[] = [
   { key: "replicasUs", label: "replicas", digits: 1 },
   { key: "serverUs", label: "nats-server", digits: 1 },
   { key: "tputVsLimit", label: "req/s ÷ dispatcher", digits: 2 },
+  { key: "tputVsLimitPaired", label: "req/s ÷ dispatcher, paired", digits: 2 },
   { key: "cpuVsLimit", label: "CPU ÷ dispatcher", digits: 2 },
   { key: "tputVsRequest", label: "req/s ÷ request()", digits: 2 },
   { key: "cpuVsRequest", label: "CPU ÷ request()", digits: 2 },
@@ -99,6 +100,7 @@ export async function measureTuned(
               cpuUs: m.cpuUsPerCall === null ? null : round(m.cpuUsPerCall, 1),
               ...cpuPerCall(m),
               tputVsLimit: round(ratio(m.throughput, limit.throughput), 3),
+              tputVsLimitPaired: round(pairedRatio(m, limit), 3),
               cpuVsLimit: cpuRatio(m, limit),
               tputVsRequest: round(ratio(m.throughput, request.throughput), 3),
               cpuVsRequest: cpuRatio(m, request),

@@ -38,9 +38,11 @@ describe("overheadTargets", () => {
     expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ dispatcher capped: p99")!.met).toBe(
       false,
     );
-    expect(byName.get("PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ dispatcher capped: req/s")!.met).toBe(
-      true,
-    );
+    expect(
+      byName.get(
+        "PowerOfTwo, defaults, 2 replicas, 64 callers, ÷ dispatcher capped: req/s (median of paired slices)",
+      )!.met,
+    ).toBe(true);
     expect(byName.get("ConsistentHash, defaults: rejections per call (one handle, overload)")!.met).toBe(
       false,
     );
@@ -53,6 +55,22 @@ describe("overheadTargets", () => {
       )!.met,
     ).toBe(false);
     for (const x of t) if (!x.met) expect(x.note).toBeTruthy();
+  });
+
+  it("judges req/s on the median of paired slices and prints the pooled ratio beside it", () => {
+    const t = overheadTargets(
+      [
+        defaultsRow("handle PowerOfTwo", { tputVsCapped: 0.97, tputVsCappedPaired: 0.93 }),
+        defaultsRow("handle ConsistentHash (sessions)", { tputVsCapped: 0.9, tputVsCappedPaired: 0.96 }),
+      ],
+      [tunedRow("handle PowerOfTwo", { tputVsLimit: 0.86, tputVsLimitPaired: 0.91 })],
+    );
+    const reqs = t.filter((x) => x.name.includes("req/s (median of paired slices)"));
+    expect(reqs.map((x) => [x.measured, x.met])).toEqual([
+      ["0.93 (pooled 0.97)", false],
+      ["0.96 (pooled 0.90)", true],
+      ["0.91 (pooled 0.86)", true],
+    ]);
   });
 
   it("returns no targets when the cells were not measured (e.g. a custom matrix)", () => {

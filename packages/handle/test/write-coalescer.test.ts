@@ -94,6 +94,24 @@ describe("WriteCoalescer (real nats-server)", () => {
     expect(await seenByNextCallback(false)).toBe(0);
   });
 
+  it("with soon and nothing corked, leaves the socket alone (nats.js writes the callback's publishes at once)", async () => {
+    await using nats = await startNats({ jetstream: false });
+    const pub = nats.nc;
+    const socket = (pub as unknown as { protocol: { transport: { socket: { writableCorked: number } } } })
+      .protocol.transport.socket;
+    const coalescer = new WriteCoalescer(pub);
+    coalescer.beforePublish(true);
+    expect(socket.writableCorked).toBe(0);
+    // A plain publish corks until the turn's end; a soon one after it releases the cork sooner.
+    coalescer.beforePublish();
+    expect(socket.writableCorked).toBe(1);
+    coalescer.beforePublish(true);
+    pub.publish("coalesce.soon", new Uint8Array([1]));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(socket.writableCorked).toBe(0);
+  });
+
   it("does nothing on a connection without a Node socket", () => {
     const fake = { publish: () => undefined } as unknown as NatsConnection;
     expect(() => new WriteCoalescer(fake).beforePublish()).not.toThrow();

@@ -46,6 +46,11 @@ export class WriteCoalescer {
    * together, but ahead of the turn's other I/O callbacks.
    */
   beforePublish(soon = false): void {
+    // Nothing corked and the writes are due soon anyway: nats.js already sends every publish of
+    // this callback in one write from its own microtask, so a cork here would be undone before
+    // that write (the uncork's microtask runs first) and only cost a cork, an uncork, a
+    // setImmediate and a microtask per reply batch.
+    if (soon && this.corked === null) return;
     if (this.corked === null) {
       const socket = socketOf(this.nc);
       if (socket === undefined) return;

@@ -65,8 +65,9 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly waiting: WaitingCalls;
   private readonly live = new Set<PendingRequest>();
   private closedError: Error | null = null;
-  /** The clock reading of the submit running now, or -1 (see the constructor's `now`). */
-  private submitAt = -1;
+  /** The clock reading of the submit or reply being handled now, or -1 (see the constructor's `now`). */
+  private eventAt = -1;
+  private readonly clock: () => number;
   private readonly onTimeout = (req: PendingRequest): void =>
     this.finish(
       req,
@@ -85,9 +86,11 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.transport = options.transport;
     this.newRequestId = options.newRequestId;
     this.metrics = options.metrics;
-    const clock = options.now ?? performance.now.bind(performance);
-    // One clock reading per submit: what it decides and sends happens at the same instant.
-    this.now = () => (this.submitAt >= 0 ? this.submitAt : clock());
+    const clock = (this.clock = options.now ?? performance.now.bind(performance));
+    // One clock reading per submit and per reply: what each decides, learns and sends happens at
+    // the same instant (a reply read the clock up to four times: learn, the freed slot's free
+    // check, the next call's send and its own).
+    this.now = () => (this.eventAt >= 0 ? this.eventAt : clock());
     this.load = new ReplicaLoad(this.now);
     const queued = this.metrics?.queuedChanged?.bind(this.metrics);
     this.waiting = new WaitingCalls(
@@ -196,11 +199,12 @@ export class DeploymentDispatcher implements ReplyHandler {
       req.abortListener = () => this.finish(req, new RequestCancelledError());
       o.signal.addEventListener("abort", req.abortListener, { once: true });
     }
-    this.submitAt = req.createdAt;
+    const outer = this.eventAt;
+    this.eventAt = req.createdAt;
     try {
       this.slots.placeOrWait(req);
     } finally {
-      this.submitAt = -1;
+      this.eventAt = outer;
     }
     return req;
   }
@@ -213,6 +217,16 @@ export class DeploymentDispatcher implements ReplyHandler {
   /** ReplyHandler: interprets one reply of a sent request. */
   handleReply(req: PendingRequest, reply: Reply | null): void {
     if (req.state !== RequestState.SENT) return;
+    const outer = this.eventAt;
+    if (outer < 0) this.eventAt = this.clock();
+    try {
+      this.onReply(req, reply);
+    } finally {
+      this.eventAt = outer;
+    }
+  }
+
+  private onReply(req: PendingRequest, reply: Reply | null): void {
     const id = req.replicaId!;
     if (reply === null) {
       // No responders: the request reached nobody, so it is safe to send elsewhere.

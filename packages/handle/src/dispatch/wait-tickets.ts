@@ -28,7 +28,10 @@ export function listWaiting(
   const usable = groups.length <= 1 || req.patienceOver ? groups.length : 1;
   for (let rank = 0; rank < usable; rank++) {
     const first = rank === 0 || !owner;
-    listGroup(index, req, groups[rank]!, all, first ? WaitList.FIRST : WaitList.SPILL, owner && rank === 0);
+    const group = groups[rank]!;
+    listGroup(index, req, group, all, first ? WaitList.FIRST : WaitList.SPILL, owner && rank === 0);
+    // A group of every candidate leaves later groups nothing to add (it is listed before them).
+    if (group === all || coversAll(group, all)) return;
   }
 }
 
@@ -52,6 +55,22 @@ function listGroup(
   list: WaitList,
   owner: boolean,
 ): void {
-  if (group === all) index.add(req, null, list, owner);
+  if (group === all || coversAll(group, all)) index.add(req, null, list, owner);
   else for (let i = 0; i < group.length; i++) index.add(req, group[i]!.replicaId, list, owner);
+}
+
+/**
+ * True when a small group holds every candidate (PowerOfTwo's pair of two replicas): one "any"
+ * ticket then does the work of one ticket per replica. Larger groups are listed per replica.
+ */
+function coversAll(group: readonly ReplicaInfo[], all: readonly ReplicaInfo[]): boolean {
+  const n = all.length;
+  if (group.length !== n || n > 4) return false;
+  for (let i = 0; i < n; i++) {
+    const id = all[i]!.replicaId;
+    let found = false;
+    for (let j = 0; j < n && !found; j++) found = group[j]!.replicaId === id;
+    if (!found) return false;
+  }
+  return true;
 }
