@@ -1,7 +1,12 @@
 import type { NatsConnection } from "nats";
 import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
 import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
-import { measureInterleaved, pairedRatio, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
+import {
+  measureInterleaved,
+  pairedRatio,
+  type Mode,
+  type ModeMeasurement,
+} from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawCappedMode } from "../harness/raw-capped.js";
 import { rawDispatcherMode } from "../harness/raw-dispatcher.js";

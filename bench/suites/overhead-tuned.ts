@@ -1,7 +1,12 @@
 import type { NatsConnection } from "nats";
 import { connect, staticMembership } from "@tsserve/handle";
 import { DEFAULT_PREFIX, requestSubject } from "@tsserve/protocol/internal";
-import { measureInterleaved, pairedRatio, type Mode, type ModeMeasurement } from "../harness/interleaved-runs.js";
+import {
+  measureInterleaved,
+  pairedRatio,
+  type Mode,
+  type ModeMeasurement,
+} from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
 import { rawRequestMode } from "../harness/raw-nats.js";
