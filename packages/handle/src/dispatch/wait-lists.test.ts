@@ -154,4 +154,34 @@ describe("per-replica wait lists (fake transport, deterministic)", () => {
       .slice(sent);
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
   });
+
+  it("lists a PowerOfTwo call between two replicas once (any replica), and keeps arrival order", async () => {
+    const t = new FakeTransport();
+    for (const id of ["r1", "r2"]) t.setProbe(id, 0);
+    const d = fakeDeployment(t, ["r1", "r2"], { maxOngoingRequests: 1 });
+    const warm = [d.call([-1]), d.call([-2])];
+    await untilOpen(t, 2);
+    for (const s of t.openSends()) s.reply(ok(s.request.args[0], 0));
+    await Promise.all(warm);
+    const sent = t.count("send");
+    const n = 40;
+    const responses = Array.from({ length: n }, (_, i) => d.call([i]));
+    await tick();
+    // Two sent, the rest waiting with one ticket each (their pair is every candidate).
+    const waiting = responses.slice(2).map((r) => r.request!);
+    let tickets = 0;
+    for (const req of waiting) for (let k = req.waitTickets; k !== null; k = k.sibling) tickets++;
+    expect(tickets).toBe(n - 2);
+    while (t.openSends().length > 0) {
+      // Answer r2 first whenever it has a call: the freed slot still goes to the oldest caller.
+      const s = t.openSends("r2")[0] ?? t.openSends()[0]!;
+      s.reply(ok(s.request.args[0], 0));
+      await tick();
+    }
+    expect(await Promise.all(responses)).toEqual(Array.from({ length: n }, (_, i) => i));
+    const order = t.calls
+      .flatMap((c) => (c.type === "send" ? [c.request.args[0] as number] : []))
+      .slice(sent);
+    expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
 });

@@ -28,10 +28,9 @@ export function listWaiting(
   const usable = groups.length <= 1 || req.patienceOver ? groups.length : 1;
   for (let rank = 0; rank < usable; rank++) {
     const first = rank === 0 || !owner;
-    const group = groups[rank]!;
-    listGroup(index, req, group, all, first ? WaitList.FIRST : WaitList.SPILL, owner && rank === 0);
+    const list = first ? WaitList.FIRST : WaitList.SPILL;
     // A group of every candidate leaves later groups nothing to add (it is listed before them).
-    if (group === all || coversAll(group, all)) return;
+    if (listGroup(index, req, groups[rank]!, all, list, owner && rank === 0)) return;
   }
 }
 
@@ -47,6 +46,7 @@ export function listSpills(
     listGroup(index, req, groups[rank]!, all, WaitList.SPILL, false);
 }
 
+/** Lists `req` for every replica of `group`; true when the group is every candidate ("any"). */
 function listGroup(
   index: WaitIndex<PendingRequest>,
   req: PendingRequest,
@@ -54,9 +54,13 @@ function listGroup(
   all: readonly ReplicaInfo[],
   list: WaitList,
   owner: boolean,
-): void {
-  if (group === all || coversAll(group, all)) index.add(req, null, list, owner);
-  else for (let i = 0; i < group.length; i++) index.add(req, group[i]!.replicaId, list, owner);
+): boolean {
+  if (group === all || coversAll(group, all)) {
+    index.add(req, null, list, owner);
+    return true;
+  }
+  for (let i = 0; i < group.length; i++) index.add(req, group[i]!.replicaId, list, owner);
+  return false;
 }
 
 /**
