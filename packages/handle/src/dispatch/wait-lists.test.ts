@@ -1,6 +1,12 @@
 import type { ReplicaInfo } from "@tsserve/protocol";
 import { describe, expect, it } from "vitest";
-import { FakeTransport, fakeDeployment, ok, replicas } from "../../test/helpers/fake-transport.js";
+import {
+  FakeTransport,
+  fakeDeployment,
+  ok,
+  replicas,
+  type FakeSend,
+} from "../../test/helpers/fake-transport.js";
 import { RequestRouter, type RouterContext, type RoutingRequest } from "../request-router.js";
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -9,6 +15,26 @@ const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 async function untilOpen(t: FakeTransport, n: number): Promise<void> {
   for (let i = 0; i < 1000 && t.openSends().length < n; i++) await tick();
   expect(t.openSends()).toHaveLength(n);
+}
+/** PowerOfTwo over `ids` at one slot each, every replica's queue length learned (probe answers arrive in no particular order). */
+async function warmPowerOfTwo(t: FakeTransport, ids: string[]) {
+  for (const id of ids) t.setProbe(id, 0);
+  const d = fakeDeployment(t, ids, { maxOngoingRequests: 1 });
+  const warm = ids.map((_, i) => d.call([-1 - i]));
+  await untilOpen(t, ids.length);
+  for (const s of t.openSends()) s.reply(ok(s.request.args[0], 0));
+  await Promise.all(warm);
+  return d;
+}
+
+/** Answers open sends one at a time (`pick` chooses which) until none is left; returns the send order after `sent`. */
+async function answerAll(t: FakeTransport, sent: number, pick: () => FakeSend = () => t.openSends()[0]!) {
+  while (t.openSends().length > 0) {
+    const s = pick();
+    s.reply(ok(s.request.args[0], 0));
+    await tick();
+  }
+  return t.calls.flatMap((c) => (c.type === "send" ? [c.request.args[0] as number] : [])).slice(sent);
 }
 const N = 10_000;
 
@@ -132,37 +158,19 @@ describe("per-replica wait lists (fake transport, deterministic)", () => {
 
   it("keeps arrival order over 3 replicas with PowerOfTwo (explicit pairs and the any-replica group)", async () => {
     const t = new FakeTransport();
-    for (const id of ["r1", "r2", "r3"]) t.setProbe(id, 0);
-    const d = fakeDeployment(t, ["r1", "r2", "r3"], { maxOngoingRequests: 1 });
-    // Learn every replica's queue length first (probe answers arrive in no particular order).
-    const warm = [d.call([-1]), d.call([-2]), d.call([-3])];
-    await untilOpen(t, 3);
-    for (const s of t.openSends()) s.reply(ok(s.request.args[0], 0));
-    await Promise.all(warm);
+    const d = await warmPowerOfTwo(t, ["r1", "r2", "r3"]);
     const sent = t.count("send");
     const n = 60;
     const responses = Array.from({ length: n }, (_, i) => d.call([i]));
     await tick();
-    while (t.openSends().length > 0) {
-      const s = t.openSends()[0]!;
-      s.reply(ok(s.request.args[0], 0));
-      await tick();
-    }
+    const order = await answerAll(t, sent);
     expect(await Promise.all(responses)).toEqual(Array.from({ length: n }, (_, i) => i));
-    const order = t.calls
-      .flatMap((c) => (c.type === "send" ? [c.request.args[0] as number] : []))
-      .slice(sent);
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
   it("lists a PowerOfTwo call between two replicas once (any replica), and keeps arrival order", async () => {
     const t = new FakeTransport();
-    for (const id of ["r1", "r2"]) t.setProbe(id, 0);
-    const d = fakeDeployment(t, ["r1", "r2"], { maxOngoingRequests: 1 });
-    const warm = [d.call([-1]), d.call([-2])];
-    await untilOpen(t, 2);
-    for (const s of t.openSends()) s.reply(ok(s.request.args[0], 0));
-    await Promise.all(warm);
+    const d = await warmPowerOfTwo(t, ["r1", "r2"]);
     const sent = t.count("send");
     const n = 40;
     const responses = Array.from({ length: n }, (_, i) => d.call([i]));
@@ -172,16 +180,9 @@ describe("per-replica wait lists (fake transport, deterministic)", () => {
     let tickets = 0;
     for (const req of waiting) for (let k = req.waitTickets; k !== null; k = k.sibling) tickets++;
     expect(tickets).toBe(n - 2);
-    while (t.openSends().length > 0) {
-      // Answer r2 first whenever it has a call: the freed slot still goes to the oldest caller.
-      const s = t.openSends("r2")[0] ?? t.openSends()[0]!;
-      s.reply(ok(s.request.args[0], 0));
-      await tick();
-    }
+    // Answer r2 first whenever it has a call: the freed slot still goes to the oldest caller.
+    const order = await answerAll(t, sent, () => t.openSends("r2")[0] ?? t.openSends()[0]!);
     expect(await Promise.all(responses)).toEqual(Array.from({ length: n }, (_, i) => i));
-    const order = t.calls
-      .flatMap((c) => (c.type === "send" ? [c.request.args[0] as number] : []))
-      .slice(sent);
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 });
