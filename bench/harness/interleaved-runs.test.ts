@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pairedRatio, type ModeMeasurement } from "./interleaved-runs.js";
+import { measureInterleaved, pairedRatio, type ModeMeasurement } from "./interleaved-runs.js";
 
 function mode(slices: number[]): ModeMeasurement {
   const p = { p50: 0, p90: 0, p99: 0, max: 0 };
@@ -25,5 +25,27 @@ describe("pairedRatio", () => {
     expect(pairedRatio(a, b)).toBe(1);
     expect(pairedRatio(mode([90, 95]), mode([100, 100]))).toBeCloseTo(0.925, 6);
     expect(pairedRatio(mode([]), mode([]))).toBeNaN();
+  });
+});
+
+describe("measureInterleaved", () => {
+  it("runs a mode with its own callers when it names them, the others with the run's", async () => {
+    const peaks = [0, 0];
+    const open = [0, 0];
+    const counted = (i: number) => async (): Promise<void> => {
+      peaks[i] = Math.max(peaks[i]!, ++open[i]!);
+      await new Promise((r) => setTimeout(r, 1));
+      open[i]!--;
+    };
+    const ms = await measureInterleaved(
+      [
+        { name: "run's callers", call: counted(0) },
+        { name: "own callers", call: counted(1), concurrency: 7 },
+      ],
+      { concurrency: 3, rounds: 2, sliceMs: 60, warmupMs: 20, cpuGroups: { client: [process.pid] } },
+    );
+    expect(peaks).toEqual([3, 7]);
+    expect(ms.map((m) => m.sliceThroughputs.length)).toEqual([2, 2]);
+    for (const m of ms) expect(m.ok).toBeGreaterThan(0);
   });
 });

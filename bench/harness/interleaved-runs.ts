@@ -6,6 +6,12 @@ import { coefficientOfVariation, percentiles, type Percentiles } from "./stats.j
 export interface Mode {
   name: string;
   call: (worker: number, seq: number) => PromiseLike<unknown>;
+  /**
+   * Callers of this mode, instead of the run's `concurrency`: two points of one curve measured
+   * side by side (the same mode at 64 and at 4,096 callers), so load that changes over minutes
+   * does not land on one point only.
+   */
+  concurrency?: number;
 }
 
 /** Options of {@link measureInterleaved}. */
@@ -69,19 +75,20 @@ export async function measureInterleaved(
     slices: [] as number[],
     cpu: {} as Record<string, number | null>,
   }));
+  const callersOf = (m: Mode): number => m.concurrency ?? opts.concurrency;
   for (const m of modes)
-    await runClosedLoop(m.call, { concurrency: opts.concurrency, durationMs: opts.warmupMs });
+    await runClosedLoop(m.call, { concurrency: callersOf(m), durationMs: opts.warmupMs });
   for (let round = 0; round < opts.rounds; round++) {
     for (let i = 0; i < modes.length; i++) {
       const a = acc[i]!;
       if ((opts.sliceWarmupMs ?? 0) > 0)
         await runClosedLoop(modes[i]!.call, {
-          concurrency: opts.concurrency,
+          concurrency: callersOf(modes[i]!),
           durationMs: opts.sliceWarmupMs,
         });
       const window = startCpuWindow(opts.cpuGroups, opts.cpuSelfOnly);
       const r = await runClosedLoop(modes[i]!.call, {
-        concurrency: opts.concurrency,
+        concurrency: callersOf(modes[i]!),
         durationMs: opts.sliceMs,
       });
       const cpu = window.stop();

@@ -3,13 +3,18 @@ import { DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_PREFIX, requestSubject } from "@t
 import { benchNats } from "../harness/bench-nats.js";
 import { lines } from "../harness/charts.js";
 import { countingHandle, type CountingHandle } from "../harness/counting-client.js";
-import { measureInterleaved, type Mode } from "../harness/interleaved-runs.js";
+import {
+  measureInterleaved,
+  pairedRatio,
+  type Mode,
+  type ModeMeasurement,
+} from "../harness/interleaved-runs.js";
 import { startLocalReplicas } from "../harness/local-replicas.js";
 import { rawDispatcherMode } from "../harness/raw-dispatcher.js";
 import { ratio, round } from "../harness/stats.js";
 import type { Column, Row, Suite, SuiteContext, SuiteResult } from "../harness/suite.js";
 import { Zipf } from "../harness/zipf.js";
-import { scaleCallersTargets } from "./scale-callers-targets.js";
+import { scaleCallersTargets, TARGET_CALLERS } from "./scale-callers-targets.js";
 
 const APP = "bench-scale-callers";
 const DEPLOYMENT = "Noop";
@@ -37,6 +42,8 @@ const COLUMNS: Column[] = [
   { key: "onOwner", label: "on owner", digits: 4 },
   { key: "tputVsFirst", label: "req/s ÷ own at 64", digits: 2 },
   { key: "clientCpuVsFirst", label: "client CPU ÷ own at 64", digits: 2 },
+  { key: "tputVsFirstPaired", label: "req/s ÷ own at 64, side by side", digits: 2 },
+  { key: "clientCpuVsFirstPaired", label: "client CPU ÷ own at 64, side by side", digits: 2 },
   { key: "tputVsCapped", label: "req/s ÷ dispatcher capped", digits: 2 },
   { key: "errors", label: "errors" },
 ];
@@ -48,6 +55,12 @@ const COLUMNS: Column[] = [
 function sessionMode(h: CountingHandle, name: string, pick: () => number): Mode {
   const perSession = Array.from({ length: SESSIONS }, (_, i) => h.handle.options({ sessionId: `s${i}` }));
   return { name, call: () => perSession[pick()]!.remote() };
+}
+
+/** The client process's CPU per successful call over a mode's slices, µs; null when unreadable. */
+function clientCpuPerCall(m: ModeMeasurement): number | null {
+  const client = m.cpuSeconds["client"];
+  return client === null || client === undefined || m.ok === 0 ? null : (client * 1e6) / m.ok;
 }
 
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
@@ -105,9 +118,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       });
       const capped = ms[0]!;
       ms.forEach((m, i) => {
-        const client = m.cpuSeconds["client"];
-        const clientCpuUs =
-          client === null || client === undefined || m.ok === 0 ? null : (client * 1e6) / m.ok;
+        const clientCpuUs = clientCpuPerCall(m);
         if (!first.has(m.mode)) first.set(m.mode, { tput: m.throughput, clientCpu: clientCpuUs });
         const base = first.get(m.mode)!;
         const h = modeHandles[i] ?? null;
@@ -127,9 +138,35 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
           tputVsFirst: round(ratio(m.throughput, base.tput), 3),
           clientCpuVsFirst:
             clientCpuUs === null || base.clientCpu === null ? null : round(clientCpuUs / base.clientCpu, 3),
+          tputVsFirstPaired: null,
+          clientCpuVsFirstPaired: null,
           tputVsCapped: round(ratio(m.throughput, capped.throughput), 3),
           errors: Object.values(m.errors).reduce((a, b) => a + b, 0),
         });
+      });
+    }
+    // The targets' points again, each next to its own 64-caller twin: the curve's points ran
+    // minutes apart, and on a shared machine the load of those minutes moved its own-at-64 ratio by
+    // up to 0.15 (the raw dispatcher's too). Side by side, slice k of both ran seconds apart.
+    const twinned = [0, 3, 4];
+    for (const c of callers.filter((x) => TARGET_CALLERS.includes(x))) {
+      ctx.log(`${c} callers side by side with 64 (dispatcher and ConsistentHash)`);
+      const pairs = await measureInterleaved(
+        twinned.flatMap((i) => [
+          { ...modes[i]!, concurrency: callers[0]! },
+          { ...modes[i]!, concurrency: c },
+        ]),
+        { concurrency: c, ...cfg, cpuGroups: { client: [process.pid] } },
+      );
+      twinned.forEach((i, k) => {
+        const row = rows.find((r) => r["callers"] === c && r["mode"] === modes[i]!.name);
+        if (row === undefined) return;
+        const at64 = pairs[2 * k]!;
+        const atC = pairs[2 * k + 1]!;
+        row["tputVsFirstPaired"] = round(pairedRatio(atC, at64), 3);
+        const cpu64 = clientCpuPerCall(at64);
+        const cpuC = clientCpuPerCall(atC);
+        row["clientCpuVsFirstPaired"] = cpu64 === null || cpuC === null ? null : round(cpuC / cpu64, 3);
       });
     }
   } finally {
@@ -146,7 +183,10 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       "Each handle has its own client. The limit beside them is the hand-written raw NATS dispatcher capped at 5 " +
       "per replica (one FIFO, each freed slot to the oldest waiter; see *The limits*). The curve is each mode against **its own 64-caller point**: req/s and the client's CPU " +
       "per call (utime+stime of the bench process over the measured slices; the load generator's own cost, " +
-      "the same in every mode, is included). The modes take turns in slices.",
+      "the same in every mode, is included). The modes take turns in slices. The targets are judged side by side: " +
+      "at 4,096 and 16,384 callers the raw dispatcher and both ConsistentHash modes run again, each in turns " +
+      "with its own 64-caller twin, and the ratio is the median of those paired slices (req/s) or of their " +
+      "pooled CPU (client); the curve's own-at-64 ratios compare points measured minutes apart.",
     config: { callers, ...cfg, replicas: 2, maxOngoingRequests: max, sessions: SESSIONS, zipfS: ZIPF_S },
     columns: COLUMNS,
     rows,
