@@ -17,6 +17,7 @@ import {
   type ProbeResult,
   type ReplyTarget,
 } from "./replica-transport.js";
+import { ReplySlotTable, seqOf } from "./reply-slot-table.js";
 import { StreamCredit } from "./stream-credit.js";
 
 const EMPTY = new Uint8Array(0);
@@ -28,13 +29,14 @@ class Slot implements Exchange {
   credit: StreamCredit | null = null;
   constructor(
     private readonly owner: NatsTransport,
-    readonly key: string,
+    /** Its reply subject is `<inbox>.<seq>`. */
+    readonly seq: number,
     readonly target: ReplyTarget,
   ) {}
   close(): void {
     // A stream closed before its end (cancelled, timed out, client closed) tells its replica.
     this.credit?.close();
-    this.owner.release(this.key);
+    this.owner.release(this);
   }
 }
 
@@ -58,7 +60,9 @@ function inboxPrefixOf(nc: NatsConnection): string | undefined {
 export class NatsTransport {
   private readonly inbox: string;
   private readonly sub: Subscription;
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots = new ReplySlotTable<Slot>();
+  /** Where a reply subject's number starts (after `<inbox>.`). */
+  private readonly seqStart: number;
   private next = 0;
   /** Inside the inbox callback: a send now is a freed slot's next call, flushed `soon`. */
   private inReply = false;
@@ -70,6 +74,7 @@ export class NatsTransport {
     // The connection's inbox prefix (ConnectionOptions.inboxPrefix), as nc.request() uses: a
     // least-privilege user may subscribe only to replies under its own prefix, not `_INBOX.>`.
     this.inbox = createInbox(inboxPrefixOf(nc));
+    this.seqStart = this.inbox.length + 1;
     this.sub = nc.subscribe(`${this.inbox}.*`, {
       callback: (err, msg) => {
         if (err) return;
@@ -105,15 +110,15 @@ export class NatsTransport {
 
   /** Publishes `body` to `subject` with a fresh reply subject routed to `target`. */
   send(subject: string, body: Uint8Array, target: ReplyTarget): Exchange {
-    const key = `${this.inbox}.${this.next++}`;
-    const slot = new Slot(this, key, target);
-    this.slots.set(key, slot);
+    const seq = this.next++;
+    const slot = new Slot(this, seq, target);
+    this.slots.add(slot);
     try {
       this.writes.beforePublish(this.inReply);
-      this.nc.publish(subject, body, { reply: key });
+      this.nc.publish(subject, body, { reply: `${this.inbox}.${seq}` });
     } catch (e) {
       // Closed or draining connection, or payload too large: report it as this request's error.
-      this.slots.delete(key);
+      this.slots.delete(slot);
       const error =
         (e as { code?: unknown }).code === "MAX_PAYLOAD_EXCEEDED"
           ? new PayloadTooLargeError(
@@ -147,9 +152,9 @@ export class NatsTransport {
     });
   }
 
-  /** Stops delivery to one reply subject. */
-  release(key: string): void {
-    this.slots.delete(key);
+  /** Stops delivery to one exchange's reply subject. */
+  release(slot: Slot): void {
+    this.slots.delete(slot);
   }
 
   /** Exchanges still open (for tests and leak checks). */
@@ -176,7 +181,7 @@ export class NatsTransport {
   }
 
   private dispatch(msg: Msg): void {
-    const slot = this.slots.get(msg.subject);
+    const slot = this.slots.get(seqOf(msg.subject, this.seqStart));
     if (slot === undefined) {
       // Cancelled or timed out meanwhile. A stream that started only now must still be stopped.
       if (msg.data[0] === 0x93 && msg.data[1] === ReplyKind.STREAM_START) this.cancelOrphanStream(msg);

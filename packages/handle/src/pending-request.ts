@@ -80,6 +80,8 @@ export class PendingRequest
   probing = false;
   /** @internal Its entry in the owner-patience FIFO (see OwnerPatience), or -1. */
   patienceAt = -1;
+  /** @internal Its place among the dispatcher's live calls (see LiveCalls), or -1. */
+  liveAt = -1;
   /** Owner patience is over (or never applied): every group may take the request. */
   patienceOver = false;
   /** @internal wait-queue links */

@@ -41,7 +41,12 @@ export class AcceptanceAcks {
 
   private readonly startIfRunning = (): void => {
     this.startCheck = false;
-    if (this.closed || this.timer !== null || (this.fresh.size === 0 && this.aging.size === 0)) return;
+    if (this.closed || this.timer !== null) return;
+    if (this.fresh.size === 0 && this.aging.size === 0) {
+      // Every call of the turn answered in it: a fresh Set for the next turn's (see tick()).
+      this.fresh = new Set();
+      return;
+    }
     this.timer = setInterval(() => this.tick(), ACK_AFTER_MS);
     this.timer.unref();
   };
@@ -69,12 +74,14 @@ export class AcceptanceAcks {
           // Connection closing: the final reply (or the handle's liveness probe) settles the call.
         }
       }
-      this.aging.clear();
     }
     // Calls that arrived during the last tick are acknowledged at the next one, if still running.
-    const swap = this.aging;
+    // A new Set each tick, not the old one cleared: a long-lived Set churned once per call makes
+    // V8 promote every call it held (each rehash or clear leaves the old table pointing at the
+    // new one, and an old table in old space keeps it alive through scavenges; see the handle's
+    // LiveCalls). A Set that lives two ticks dies young, and so does what it held.
     this.aging = this.fresh;
-    this.fresh = swap;
+    this.fresh = new Set();
     if (this.aging.size === 0 && this.fresh.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;

@@ -16,6 +16,7 @@ import type { HandleMetricsSink } from "../metrics-sink.js";
 import { PendingRequest, RequestState, type ReplyHandler, type ResultSink } from "../pending-request.js";
 import type { DeploymentTransport, ProbeResult } from "../replica-transport.js";
 import { modelRouted, routingKeys } from "../multiplex/dispatch-models.js";
+import { LiveCalls } from "./live-calls.js";
 import { ReplicaLoad } from "./replica-load.js";
 import { ReplicaProber } from "./replica-prober.js";
 import { ReplicaSet } from "./replica-set.js";
@@ -63,7 +64,7 @@ export class DeploymentDispatcher implements ReplyHandler {
   private readonly prober: ReplicaProber;
   private readonly slots: SlotAssigner;
   private readonly waiting: WaitingCalls;
-  private readonly live = new Set<PendingRequest>();
+  private readonly live = new LiveCalls();
   private closedError: Error | null = null;
   /** The clock reading of the submit or reply being handled now, or -1 (see the constructor's `now`). */
   private eventAt = -1;
@@ -302,7 +303,7 @@ export class DeploymentDispatcher implements ReplyHandler {
 
   private replicaLost(replicaId: string, dead: boolean): void {
     const changed = this.dropReplica(replicaId);
-    for (const req of [...this.live]) {
+    for (const req of this.live.oldestFirst()) {
       if (req.state !== RequestState.SENT || req.replicaId !== replicaId) continue;
       // An unreachable replica may still hold a call it did not acknowledge yet: only a dead
       // one proves that an unacknowledged call never reached it.
@@ -328,7 +329,7 @@ export class DeploymentDispatcher implements ReplyHandler {
   /** Fails every pending call with `error` and stops following membership. */
   close(error: Error): void {
     this.closedError = error;
-    for (const req of [...this.live]) this.finish(req, error);
+    for (const req of this.live.oldestFirst()) this.finish(req, error);
     this.replicas.close();
     this.prober.close();
     this.slots.close();

@@ -55,9 +55,9 @@ export class ReplicaLoad {
   /** A request sent to `replicaId` is answered or abandoned; `guess` lowers the cached count too. */
   released(replicaId: string, guess: boolean): void {
     this.total--;
-    const n = this.inFlight(replicaId) - 1;
-    if (n <= 0) this.inFlightBy.delete(replicaId);
-    else this.inFlightBy.set(replicaId, n);
+    // A replica's count stays at 0 rather than leaving the map: a set and delete per call would
+    // churn the map's table (see LiveCalls); prune() drops the replicas that left.
+    this.inFlightBy.set(replicaId, Math.max(0, this.inFlight(replicaId) - 1));
     if (guess) this.cache.decrement(replicaId);
   }
 
@@ -97,5 +97,6 @@ export class ReplicaLoad {
   /** Keeps cache entries of `active` replicas only. */
   prune(active: ReadonlySet<string>): void {
     this.cache.prune(active);
+    for (const [id, n] of this.inFlightBy) if (n === 0 && !active.has(id)) this.inFlightBy.delete(id);
   }
 }
