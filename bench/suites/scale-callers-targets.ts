@@ -1,9 +1,5 @@
+import { formatCell } from "../harness/markdown.js";
 import type { Row, TargetCheck } from "../harness/suite.js";
-
-/** A stored cell as a number with `digits`, or "n/a". */
-function fmt(v: unknown, digits: number): string {
-  return v === null || v === undefined ? "n/a" : Number(v).toFixed(digits);
-}
 
 /** The caller counts the issue's targets name. */
 export const TARGET_CALLERS: readonly number[] = [4096, 16_384];
@@ -27,8 +23,8 @@ export function scaleCallersTargets(rows: readonly Row[]): TargetCheck[] {
       const tput = Number(paired ? r["tputVsFirstPaired"] : r["tputVsFirst"]);
       const cpuCell = paired ? r["clientCpuVsFirstPaired"] : r["clientCpuVsFirst"];
       const cpu = cpuCell === null || cpuCell === undefined ? null : Number(cpuCell);
-      const how = paired ? `side by side; curve ${fmt(r["tputVsFirst"], 2)}` : "curve";
-      const cpuHow = paired ? `side by side; curve ${fmt(r["clientCpuVsFirst"], 3)}` : "curve";
+      const how = paired ? `side by side; curve ${formatCell(r["tputVsFirst"], 2)}` : "curve";
+      const cpuHow = paired ? `side by side; curve ${formatCell(r["clientCpuVsFirst"], 3)}` : "curve";
       const tputMet = tput >= MIN_TPUT;
       out.push({
         name: `${mode}, ${callers} callers ÷ own at 64: req/s`,

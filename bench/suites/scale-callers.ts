@@ -148,7 +148,10 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     // The targets' points again, each next to its own 64-caller twin: the curve's points ran
     // minutes apart, and on a shared machine the load of those minutes moved its own-at-64 ratio by
     // up to 0.15 (the raw dispatcher's too). Side by side, slice k of both ran seconds apart.
-    const twinned = [0, 3, 4];
+    // The limit (first) and the modes the targets judge.
+    const twinned = MODE_NAMES.flatMap((name, i) =>
+      i === 0 || name.startsWith("ConsistentHash") ? [i] : [],
+    );
     for (const c of callers.filter((x) => TARGET_CALLERS.includes(x))) {
       ctx.log(`${c} callers side by side with 64 (dispatcher and ConsistentHash)`);
       const pairs = await measureInterleaved(
