@@ -222,25 +222,44 @@ export async function waitConverged(
       }
     },
   });
+  // What the last check saw, so a timeout says which condition held it back.
+  let last = "no status yet";
   try {
     return await waitUntil(
       async () => {
         const d = await targetStatus(cluster, app, deployment);
-        if (!d || d.status !== "HEALTHY" || d.replicas.length !== n) return undefined;
+        if (!d) {
+          last = "no deployment status";
+          return undefined;
+        }
+        const states = d.replicas.map(
+          (r) => `${r.replicaId}:${r.state}${pidAlive(r.pid) ? "" : "(dead pid)"}`,
+        );
+        last = `status ${d.status}, replicas [${states.join(", ")}]`;
+        if (d.status !== "HEALTHY" || d.replicas.length !== n) return undefined;
         if (!d.replicas.every((r) => r.state === "RUNNING" && pidAlive(r.pid))) return undefined;
         const ids = d.replicas.map((r) => r.replicaId).sort();
         const members = (await cluster.client.members(app, deployment)).replicas
           .map((r) => r.replicaId)
           .sort();
-        if (members.join() !== ids.join()) return undefined;
+        if (members.join() !== ids.join()) {
+          last += `; members [${members.join(", ")}]`;
+          return undefined;
+        }
         const live = new Set(cc.agentPids().filter(pidAlive));
         const onAgents = [...agentReplicas.values()]
           .filter((hb) => live.has(hb.pid))
           .flatMap((hb) => hb.replicas.filter((r) => r.app === app).map((r) => r.replicaId))
           .sort();
-        return onAgents.join() === ids.join() ? ids : undefined;
+        if (onAgents.join() === ids.join()) return ids;
+        last += `; on live agents [${onAgents.join(", ")}]`;
+        return undefined;
       },
-      { timeoutMs, intervalMs: 250, message: `${app}/${deployment} converged to ${n} RUNNING replicas` },
+      {
+        timeoutMs,
+        intervalMs: 250,
+        message: () => `${app}/${deployment} converged to ${n} RUNNING replicas (last seen: ${last})`,
+      },
     );
   } finally {
     sub.unsubscribe();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChaosCluster } from "./chaos-cluster.js";
-import { callLossBreaches, evictionsIn } from "./session-call-loss.js";
+import { callLossBreaches, evictionsIn, sessionsOwnedAt } from "./session-call-loss.js";
 import type { CallOutcome } from "./session-history.js";
 import { SessionScenario } from "./session-scenarios.js";
 
@@ -26,8 +26,8 @@ const failed = (session: string, seq: number, at: number, error = "TIMEOUT"): Ca
 
 describe("callLossBreaches", () => {
   const phases = [
-    { name: "scale 4 → 8", at: 100, convergedMs: 1, killed: [], planned: true },
-    { name: "replica SIGKILL 1/1", at: 200, convergedMs: 1, killed: ["r1"], planned: false },
+    { name: "scale 4 → 8", at: 100, struckAt: 100, convergedMs: 1, killed: [], planned: true },
+    { name: "replica SIGKILL 1/1", at: 200, struckAt: 200, convergedMs: 1, killed: ["r1"], planned: false },
   ];
 
   it("allows no failed call in a planned phase", () => {
@@ -67,11 +67,28 @@ describe("callLossBreaches", () => {
     const at = evictions[0]!.at;
     const shifted = scenarioWith([
       { ...phases[0]!, at: at - 50 },
-      { ...phases[1]!, at: at + 500 },
+      { ...phases[1]!, at: at + 500, struckAt: at + 500 },
     ]);
     const calls = [ok("a", 1, "r3", at - 20), ok("a", 2, "r2", at + 100), failed("a", 3, at + 10)];
     expect(callLossBreaches(shifted, calls, evictions)).toEqual([]);
     expect(callLossBreaches(shifted, calls)).toHaveLength(1);
     expect(callLossBreaches(s, history, evictions)).toEqual([]);
+  });
+});
+
+describe("sessionsOwnedAt", () => {
+  it("counts a session by where it was when the kill struck, not when the phase began", () => {
+    // The phase began at 200 and the SIGKILL struck r1 at 250 (its target was looked up between).
+    // Session c ran on r1 before the phase and in between, and never called after the kill: it
+    // lost nothing anyone could see. Session d called after the kill: r1 owned it.
+    const history = [
+      ok("c", 1, "r1", 190),
+      ok("c", 2, "r1", 220),
+      ok("d", 1, "r1", 190),
+      ok("d", 2, "r1", 230),
+      ok("d", 3, "r2", 300),
+    ];
+    expect([...sessionsOwnedAt(history, "r1", 250)]).toEqual(["d"]);
+    expect([...sessionsOwnedAt(history, "r1", 200)].sort()).toEqual(["c", "d"]);
   });
 });

@@ -89,7 +89,7 @@ export function callLossBreaches(
     }
     const untyped = Object.keys(failed).filter((k) => !FAULT_ERROR_CODES.has(k));
     if (untyped.length > 0) out.push(`${phase.name}: failed with ${untyped.join(", ")} (${codes})`);
-    const dead = [...phase.killed.map((replica) => ({ replica, at: phase.at })), ...evicted];
+    const dead = [...phase.killed.map((replica) => ({ replica, at: phase.struckAt })), ...evicted];
     const owned = new Set(dead.flatMap((k) => [...sessionsOwnedAt(outcomes, k.replica, k.at)]));
     if (total > perSession * owned.size)
       out.push(

@@ -15,6 +15,13 @@ export interface PhaseRecord {
   /** Replica ids that died by SIGKILL in this phase (memory mode loses their sessions). */
   killed: string[];
   /**
+   * When the fault struck (the SIGKILL was sent), on the same clock; `at` for changes that do not
+   * kill. A dead replica's sessions are the ones it owned at this instant: `at` is taken before the
+   * fault looks up its target, and a session whose calls between the two ran on the victim and
+   * that called nobody after the kill lost nothing anyone could see.
+   */
+  struckAt: number;
+  /**
    * A planned change (deploy, rolling update, scaling, drain): it must lose no call. The others
    * are faults (SIGKILLs, a controller restart).
    */
@@ -80,7 +87,9 @@ export class SessionScenario {
         async () => {
           const pids = [...(await replicaPids(this.cc.cluster, this.app))].sort();
           const [id, pid] = pids[k % pids.length] ?? ["none", -1];
+          const struck = now();
           if (signalPid(pid, "SIGKILL")) killed.push(id);
+          return struck;
         },
         killed,
         false,
@@ -97,10 +106,12 @@ export class SessionScenario {
         const agent = this.cc.extraAgents[i];
         if (!agent) throw new Error(`no extra agent #${i}`);
         const before = await replicaPids(this.cc.cluster, this.app);
+        const struck = now();
         signalPid(agent.pid, "SIGKILL");
         await new Promise((r) => setTimeout(r, 500));
         for (const [id, pid] of before) if (!pidAlive(pid)) killed.push(id);
         await this.cc.respawnAgent(i);
+        return struck;
       },
       killed,
       false,
@@ -171,15 +182,19 @@ export class SessionScenario {
 
   private async apply(
     name: string,
-    change: () => Promise<void>,
+    /** Makes the change; a fault returns when it struck (see PhaseRecord.struckAt). */
+    change: () => Promise<number | void>,
     killed: string[] = [],
     planned = true,
   ): Promise<void> {
     const t0 = Date.now();
-    const at = performance.timeOrigin + performance.now();
-    await change();
+    const at = now();
+    const struckAt = (await change()) ?? at;
     await waitConverged(this.cc, this.app, this.replicas, 60_000, SESSION_TARGET);
-    this.phases.push({ name, at, convergedMs: Date.now() - t0, killed, planned });
+    this.phases.push({ name, at, struckAt, convergedMs: Date.now() - t0, killed, planned });
     await this.drivers()?.waitForAcked(this.settleCalls);
   }
 }
+
+/** The fixture's clock (the drivers' call records use the same). */
+const now = (): number => performance.timeOrigin + performance.now();

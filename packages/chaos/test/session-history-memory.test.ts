@@ -37,7 +37,7 @@ describe("session state, memory: the per-session history checker through planned
     // Both runs in one history: the sessions' states carry over from the first drivers' calls.
     const all = [...planned, ...crashOutcomes];
     const report = run.check(all, { lossAllowed: (_s, previous) => previous === dead });
-    const owned = sessionsOwnedAt(all, dead, kill.at);
+    const owned = sessionsOwnedAt(all, dead, kill.struckAt);
     console.log(
       `memory, after SIGKILL of ${dead}: ${formatHistory(report)}; sessions it owned: ${owned.size}\n${scenario.format(all)}`,
     );
