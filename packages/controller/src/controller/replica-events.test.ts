@@ -23,7 +23,9 @@ const APP: ApplicationSpec = {
 };
 
 /** A ControllerCore with real state and recorded side effects. */
-function fakeCore(): ControllerCore & { fenced: string[]; agentStops: string[]; changed: number } {
+function fakeCore(
+  recovering = false,
+): ControllerCore & { fenced: string[]; agentStops: string[]; changed: number } {
   const desired = new DesiredState();
   desired.apply([APP]);
   const core = {
@@ -32,7 +34,7 @@ function fakeCore(): ControllerCore & { fenced: string[]; agentStops: string[]; 
     table: new ReplicaTable(),
     nodes: new Map<string, NodeRecord>(),
     generations: new Generations(),
-    recovering: false,
+    recovering,
     rejectedMessages: 0,
     fenced: [] as string[],
     agentStops: [] as string[],
@@ -116,6 +118,29 @@ describe("replica fencing in the controller", () => {
     expect(core.table.get("D-orphan")).toBeUndefined();
   });
 
+  it("drops a STARTING replica its agent stopped listing (the agent restarted), not one just asked for", () => {
+    const core = fakeCore();
+    const grace = core.opts.agentRequestTimeoutMs + core.opts.agentTimeoutMs;
+    const starting = (replicaId: string, createdAt: number): ReplicaRecord => ({
+      ...toStarting(replicaId),
+      createdAt,
+      lastHeard: createdAt,
+    });
+    core.table.add(starting("D-old", 0));
+    core.table.add(starting("D-new", 10 * grace - 10));
+    core.table.add(starting("D-listed", 0));
+    onAgentHeartbeat(core, agentHb("n1", [["D-listed", 3]]), 10 * grace);
+    expect(core.table.get("D-old")).toBeUndefined();
+    expect(core.fenced).toEqual(["D-old"]);
+    expect(core.table.get("D-new")?.state).toBe("STARTING");
+    expect(core.table.get("D-listed")?.state).toBe("STARTING");
+    // A recovering controller does not judge: recovery prunes what was not heard.
+    const recovering = fakeCore(true);
+    recovering.table.add(starting("D-old", 0));
+    onAgentHeartbeat(recovering, agentHb("n1", []), 10 * grace);
+    expect(recovering.table.get("D-old")?.state).toBe("STARTING");
+  });
+
   it("drops and counts malformed or forged heartbeats", () => {
     const core = fakeCore();
     onReplicaHeartbeat(core, { replicaId: "x", state: "RUNNING" }, 0);
@@ -148,3 +173,23 @@ describe("models on replica heartbeats (multiplexed deployments)", () => {
     expect(core.changed).toBe(before + 2);
   });
 });
+
+/** A STARTING record on node n1, as startReplica adds it. */
+function toStarting(replicaId: string): ReplicaRecord {
+  return {
+    replicaId,
+    app: "app",
+    deployment: "D",
+    nodeId: "n1",
+    versionKey: "",
+    codeVersion: "v1",
+    state: "STARTING",
+    pid: 0,
+    startedAt: 0,
+    ongoing: 0,
+    lastHeard: 0,
+    createdAt: 0,
+    stopRequestedAt: 0,
+    generation: 3,
+  };
+}

@@ -239,6 +239,25 @@ export function onAgentHeartbeat(core: ControllerCore, body: unknown, now: numbe
       core.stopOnAgent(stale, true, d?.spec.config.gracefulShutdownTimeoutMs ?? 5000);
     }
   }
+  if (!core.recovering) dropUnlistedStarts(core, node.nodeId, node.replicaIds, now);
+}
+
+/**
+ * A STARTING replica its agent no longer lists is gone: the agent was killed after it spawned the
+ * process (which dies with its parent) and came back under the same node id, so no exit is ever
+ * reported and the new agent's heartbeats keep arriving. Without this, the record would wait out the
+ * startup timeout (60 s by default) and then mark the deployment UNHEALTHY for a fault of the
+ * machine, not of its code. A start is given the agent request's timeout to be answered (a failed
+ * one is removed by the start's own error) and an agent timeout of heartbeats to be listed, so a
+ * heartbeat sent before the spawn never counts.
+ */
+function dropUnlistedStarts(core: ControllerCore, nodeId: string, listed: Set<string>, now: number): void {
+  const graceMs = core.opts.agentRequestTimeoutMs + core.opts.agentTimeoutMs;
+  for (const r of core.table.onNode(nodeId)) {
+    if (r.state !== "STARTING" || listed.has(r.replicaId) || now - r.createdAt <= graceMs) continue;
+    removeReplica(core, r, `its agent ${nodeId} no longer runs it (the agent restarted?)`, true);
+    core.log(`replica ${r.replicaId} removed while STARTING: agent ${nodeId} no longer lists it`);
+  }
 }
 
 /** True when a heartbeat's models are another set than the record's. */
