@@ -62,10 +62,8 @@ export class Client {
   private readonly sourceIds = new WeakMap<MembershipSource, number>();
   private readonly liveness: LivenessMonitor;
   private readonly publisher: HandleMetricsPublisher;
-  private counter = 0;
   private sourceCounter = 0;
   private closed = false;
-  private readonly newRequestId = (): string => `${this.id}-${(this.counter++).toString(36)}`;
 
   /** @internal Use {@link connect} or {@link Client.fromConnection}. */
   constructor(
@@ -132,7 +130,7 @@ export class Client {
         metrics: this.metrics,
         cwd: this.cwd,
         transport: this.transport.forDeployment(this.prefix, options.app, deploymentName),
-        newRequestId: this.newRequestId,
+        requestIdPrefix: `${this.id}-`,
       });
       this.dispatchers.set(key, dispatcher);
     }

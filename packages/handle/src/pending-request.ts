@@ -94,7 +94,8 @@ export class PendingRequest
   waitTickets: WaitTicket<PendingRequest> | null = null;
 
   constructor(
-    readonly requestId: string,
+    /** The client's part of the request id. */
+    private readonly idPrefix: string,
     readonly method: string,
     readonly args: unknown[],
     readonly sessionId: string | null,
@@ -113,6 +114,15 @@ export class PendingRequest
   /** ReplyTarget: a stream with flow control started; its sink reports consumption. */
   onStreamCredit(credit: ConsumerCredit): void {
     this.sink.attachCredit?.(credit);
+  }
+
+  /**
+   * Unique over every client: the client's prefix and the call's arrival number in base 36. Made
+   * when asked (encoding, error messages) rather than kept: a waiting call then holds no strings of
+   * its own, which were ~80 B of what each one kept alive (and V8 copied when it was promoted).
+   */
+  get requestId(): string {
+    return this.idPrefix + this.arrival.toString(36);
   }
 
   get done(): boolean {

@@ -56,7 +56,7 @@ export class DeploymentDispatcher implements ReplyHandler {
   /** `app/deployment`, for messages. */
   readonly label: string;
   private readonly transport: DeploymentTransport;
-  private readonly newRequestId: () => string;
+  private readonly requestIdPrefix: string;
   private readonly metrics: HandleMetricsSink | undefined;
   private readonly now: () => number;
   private readonly replicas: ReplicaSet;
@@ -85,7 +85,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     this.deployment = options.deployment;
     this.label = `${options.app}/${options.deployment}`;
     this.transport = options.transport;
-    this.newRequestId = options.newRequestId;
+    this.requestIdPrefix = options.requestIdPrefix;
     this.metrics = options.metrics;
     const clock = (this.clock = options.now ?? performance.now.bind(performance));
     // One clock reading per submit and per reply: what each decides, learns and sends happens at
@@ -173,7 +173,7 @@ export class DeploymentDispatcher implements ReplyHandler {
     const retired = this.replicas.retired;
     if (retired !== null) return refuse(sink, retired);
     const req = new PendingRequest(
-      this.newRequestId(),
+      this.requestIdPrefix,
       o.method,
       args,
       o.sessionId,

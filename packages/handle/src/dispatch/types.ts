@@ -17,8 +17,11 @@ export interface DispatcherOptions {
   membership: MembershipSource;
   /** The data plane bound to this deployment. */
   transport: DeploymentTransport;
-  /** Makes a unique request id (the client's id plus a counter). */
-  newRequestId: () => string;
+  /**
+   * The start of every request id of this client (its id and a dash); the rest is the call's
+   * `arrival` number in base 36, unique in the process (see `PendingRequest.requestId`).
+   */
+  requestIdPrefix: string;
   metrics?: HandleMetricsSink | undefined;
   /** Directory custom router module paths resolve from. */
   cwd?: string | undefined;

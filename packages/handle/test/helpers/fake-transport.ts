@@ -190,13 +190,12 @@ export function fakeDeployment(
     replicas: replicas(...ids),
     config: { maxOngoingRequests: 10, ...config },
   });
-  let n = 0;
   const dispatcher = new DeploymentDispatcher({
     app: "app",
     deployment: "Dep",
     membership,
     transport,
-    newRequestId: () => `req-${n++}`,
+    requestIdPrefix: "req-",
     metrics: extra.metrics,
     createRouter: extra.createRouter,
     now: extra.now,
